@@ -1,0 +1,251 @@
+"""The backward engine: ``backward()`` and ``grad()``.
+
+The graph is a DAG of ``Function`` nodes; each node's ``next_edges`` say where the gradients of its
+inputs go: another node's output (``(node, output_nr)``) or a leaf tensor. The engine
+
+1. walks the graph once from the roots to count, for every node, how many edges point at it;
+2. runs nodes in reverse topological order (Kahn's algorithm): a node runs when every node that
+   feeds it a gradient has run, so its incoming gradients are complete and summed;
+3. hands each result on to the next node's buffer, or accumulates it into a leaf's ``.grad``.
+
+Both walks are loops over an explicit stack, never recursion, so a chain of 100,000 operations
+backpropagates without touching Python's recursion limit. Each node's ``backward`` runs under
+``no_grad`` unless ``create_graph=True``, in which case the gradient computation is itself recorded
+and can be differentiated again.
+"""
+from __future__ import annotations
+
+from .function import Function
+from .grad_mode import set_grad_enabled
+from .tensor import Tensor
+
+
+def _make_root_grads(outputs, grad_outputs):
+    from .. import ops
+    grads = []
+    for i, out in enumerate(outputs):
+        g = None if grad_outputs is None else grad_outputs[i]
+        if g is None:
+            if out.numel() != 1:
+                raise RuntimeError("grad can be implicitly created only for scalar outputs")
+            g = ops.ones_like(out)
+        elif not isinstance(g, Tensor):
+            g = ops.full_like(out, g)
+        elif g.shape != out.shape:
+            raise RuntimeError(f"Mismatch in shape: grad_output[{i}] has a shape of {tuple(g.shape)} "
+                               f"and output[{i}] has a shape of {tuple(out.shape)}.")
+        grads.append(g)
+    return grads
+
+
+def _check_roots(outputs):
+    for i, out in enumerate(outputs):
+        if not out.requires_grad:
+            raise RuntimeError(f"element {i} of tensors does not require grad and does not have a grad_fn")
+
+
+def _count_dependencies(roots):
+    """Number of edges pointing at each node reachable from ``roots`` (a list of nodes)."""
+    dependencies = {}
+    seen = set()
+    stack = [n for n in roots if n is not None]
+    for node in stack:
+        seen.add(node)
+    while stack:
+        node = stack.pop()
+        for edge in node.next_edges:
+            if edge is None or isinstance(edge, Tensor):
+                continue
+            child = edge[0]
+            dependencies[child] = dependencies.get(child, 0) + 1
+            if child not in seen:
+                seen.add(child)
+                stack.append(child)
+    return dependencies
+
+
+def _add(buffer, index, grad):
+    current = buffer[index]
+    buffer[index] = grad if current is None else current + grad
+
+
+def _run_hooks(hooks, grad):
+    for hook in list(hooks):
+        result = hook(grad)
+        if result is not None:
+            grad = result
+    return grad
+
+
+def _validate(node, index, grad):
+    """Check a gradient's shape against the input it belongs to; cast it to that input's dtype."""
+    if not isinstance(grad, Tensor):
+        raise TypeError(f"{node.name()}.backward returned a {type(grad).__name__} at index {index}, "
+                        "expected a Tensor or None")
+    shape, dtype = node._input_meta[index]
+    if grad.shape != shape:
+        raise RuntimeError(f"Function {node.name()} returned an invalid gradient at index {index} - "
+                           f"got {list(grad.shape)} but expected shape compatible with {list(shape)}")
+    if grad.dtype is not dtype:
+        grad = grad.to(dtype)
+    return grad
+
+
+def _accumulate(leaf: Tensor, grad: Tensor, create_graph: bool):
+    if leaf._hooks:
+        grad = _run_hooks(leaf._hooks, grad)
+    if leaf._grad is None:
+        # A fresh copy: the same gradient object may be handed to several leaves.
+        leaf._grad = grad if create_graph else Tensor._make(grad._data.copy())
+    elif create_graph:
+        leaf._grad = leaf._grad + grad
+    else:
+        leaf._grad = Tensor._make(leaf._grad._data + grad._data)
+
+
+def run_backward(outputs, grad_outputs, retain_graph, create_graph, inputs=None, allow_unused=False):
+    """The engine behind ``backward`` (``inputs`` is None: accumulate into leaves) and ``grad``
+    (``inputs`` given: return their gradients and touch no ``.grad``)."""
+    outputs = list(outputs)
+    _check_roots(outputs)
+    root_grads = _make_root_grads(outputs, grad_outputs)
+    if retain_graph is None:
+        retain_graph = create_graph
+
+    # Where the gradient of each requested input is read from.
+    capture_leaf = {}      # id(leaf) -> position in inputs
+    capture_node = {}      # (node, output_nr) -> position in inputs
+    results = None
+    if inputs is not None:
+        results = [None] * len(inputs)
+        for k, t in enumerate(inputs):
+            if not t.requires_grad:
+                raise RuntimeError(f"One of the differentiated Tensors does not require grad")
+            if t.grad_fn is None:
+                capture_leaf[id(t)] = k
+            else:
+                capture_node[(t.grad_fn, t._output_nr)] = k
+
+    buffers = {}
+    ready = []
+    with set_grad_enabled(create_graph):
+        root_nodes = []
+        for out, g in zip(outputs, root_grads):
+            if out.grad_fn is None:  # a leaf as its own root
+                _deliver_to_leaf(out, g, results, capture_leaf, create_graph)
+                continue
+            node = out.grad_fn
+            if node not in buffers:
+                buffers[node] = [None] * node._num_outputs
+                root_nodes.append(node)
+            _add(buffers[node], out._output_nr, g)
+        dependencies = _count_dependencies(root_nodes)
+        ready = [n for n in root_nodes if dependencies.get(n, 0) == 0]
+
+        while ready:
+            node = ready.pop()
+            grads = buffers.pop(node)
+            if node._pre_hooks:
+                grads = [_run_hooks(node._pre_hooks.get(i, ()), g) if g is not None else g
+                         for i, g in enumerate(grads)]
+            if capture_node:
+                for i, g in enumerate(grads):
+                    k = capture_node.get((node, i))
+                    if k is not None:
+                        results[k] = g
+            if all(g is None for g in grads):
+                input_grads = ()
+            else:
+                if node._materialize_grads and any(g is None for g in grads):
+                    grads = [g if g is not None else _zeros_like_output(node, i, grads) for i, g in enumerate(grads)]
+                input_grads = _backward_of(node, grads)
+            if not retain_graph:
+                node._release()
+            for index, edge in enumerate(node.next_edges):
+                if edge is None:
+                    continue
+                grad = input_grads[index] if index < len(input_grads) else None
+                if grad is not None:
+                    grad = _validate(node, index, grad)
+                if isinstance(edge, Tensor):
+                    if grad is not None:
+                        _deliver_to_leaf(edge, grad, results, capture_leaf, create_graph)
+                    continue
+                child, output_nr = edge
+                if grad is not None:
+                    if child not in buffers:
+                        buffers[child] = [None] * child._num_outputs
+                    _add(buffers[child], output_nr, grad)
+                dependencies[child] -= 1
+                if dependencies[child] == 0:
+                    if child in buffers:
+                        ready.append(child)
+                    else:  # nothing flowed into it: skip it, but release its dependants in turn
+                        buffers[child] = [None] * child._num_outputs
+                        ready.append(child)
+    if results is not None:
+        for k, (t, g) in enumerate(zip(inputs, results)):
+            if g is None and not allow_unused:
+                raise RuntimeError("One of the differentiated Tensors appears to not have been used "
+                                   "in the graph. Set allow_unused=True if this is the desired behavior.")
+            if g is not None and not create_graph:
+                results[k] = g.detach()
+    return results
+
+
+def _zeros_like_output(node, index, grads):
+    """A zero gradient for an output that received none (torch's ``materialize_grads``)."""
+    from .. import ops
+    shape, dtype = node._output_meta[index]
+    return ops.zeros(shape, dtype=dtype, device=next(g for g in grads if g is not None).device)
+
+
+def _backward_of(node, grads):
+    result = type(node).backward(node, *grads)
+    if not isinstance(result, tuple):
+        result = (result,)
+    if len(result) > len(node.next_edges):
+        raise RuntimeError(f"function {node.name()} returned an incorrect number of gradients "
+                           f"(expected {len(node.next_edges)}, got {len(result)})")
+    return result
+
+
+def _deliver_to_leaf(leaf, grad, results, capture_leaf, create_graph):
+    if results is None:
+        _accumulate(leaf, grad, create_graph)
+        return
+    k = capture_leaf.get(id(leaf))
+    if k is not None:
+        if leaf._hooks:
+            grad = _run_hooks(leaf._hooks, grad)
+        results[k] = grad if results[k] is None else results[k] + grad
+
+
+def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, inputs=None):
+    """``minigrad.autograd.backward``: accumulate gradients of ``tensors`` into the leaves' ``.grad``."""
+    if isinstance(tensors, Tensor):
+        tensors = [tensors]
+    if isinstance(grad_tensors, Tensor):
+        grad_tensors = [grad_tensors]
+    if inputs is not None:
+        inputs = [inputs] if isinstance(inputs, Tensor) else list(inputs)
+        grads = run_backward(tensors, grad_tensors, retain_graph, create_graph, inputs, allow_unused=True)
+        for t, g in zip(inputs, grads):
+            if g is not None:
+                _accumulate(t, g, create_graph)
+        return
+    run_backward(tensors, grad_tensors, retain_graph, create_graph)
+
+
+def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False, allow_unused=False):
+    """``minigrad.autograd.grad``: the gradients of ``outputs`` w.r.t. ``inputs``, as a tuple.
+
+    Leaves' ``.grad`` are left untouched. With ``create_graph=True`` the returned gradients carry a
+    graph of their own and can be differentiated again.
+    """
+    single = isinstance(inputs, Tensor)
+    outputs = [outputs] if isinstance(outputs, Tensor) else list(outputs)
+    inputs = [inputs] if single else list(inputs)
+    if isinstance(grad_outputs, Tensor):
+        grad_outputs = [grad_outputs]
+    return tuple(run_backward(outputs, grad_outputs, retain_graph, create_graph, inputs, allow_unused))

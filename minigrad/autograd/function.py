@@ -1,0 +1,227 @@
+"""``Function``: the one graph-node type.
+
+Every differentiable operation is a subclass of ``Function`` with a static ``forward`` and a static
+``backward`` side by side, exactly as ``torch.autograd.Function``:
+
+    class Exp(Function):
+        @staticmethod
+        def forward(ctx, x):
+            y = x.exp()
+            ctx.save_for_backward(y)
+            return y
+
+        @staticmethod
+        def backward(ctx, grad):
+            (y,) = ctx.saved_tensors
+            return grad * y
+
+    y = Exp.apply(x)
+
+``apply`` runs ``forward`` with grad mode off and, when any input requires grad, records the call as a
+node of the graph: the node *is* ``ctx``. ``backward`` receives and returns Tensors, so when it is
+written with differentiable operations, its own graph can be recorded (``create_graph=True``) and
+differentiated again.
+
+minigrad's own primitives (``minigrad/ops``) are written the same way, with one difference that keeps
+them short and fast: they subclass ``Primitive``, whose ``forward`` receives and returns raw arrays
+(NumPy or CuPy) instead of Tensors. Their ``backward`` still works on Tensors.
+"""
+from __future__ import annotations
+
+from .grad_mode import is_grad_enabled, no_grad
+
+_FREED = ("Trying to backward through the graph a second time (or directly access saved tensors "
+          "after they have already been freed). Saved intermediate values of the graph are freed "
+          "when you call .backward() or autograd.grad(). Specify retain_graph=True if you need to "
+          "backward through the graph a second time or if you need to access saved tensors after "
+          "calling backward.")
+
+
+class Function:
+    """Base class of graph nodes. Subclass it and define static ``forward`` and ``backward``."""
+
+    _array_forward = False  # True for Primitive: forward sees arrays instead of Tensors
+
+    def __init__(self):
+        self.next_edges = ()          # per forward argument: None, (node, output_nr) or a leaf Tensor
+        self.needs_input_grad = ()    # per forward argument: does it need a gradient?
+        self._input_meta = ()         # per forward argument: (shape, dtype) of Tensors, else None
+        self._to_save = ()
+        self._saved = None
+        self._saved_freed = False
+        self._non_differentiable = ()
+        self._materialize_grads = True
+        self._pre_hooks = None        # {output_nr: [hook, ...]}: tensor hooks of this node's outputs
+        self._num_outputs = 1
+
+    # ---- what forward may call on ctx -------------------------------------------------------
+    def save_for_backward(self, *tensors):
+        """Keep tensors (or, in a Primitive, arrays) for ``backward``; read them with ``saved_tensors``."""
+        self._to_save = tensors
+
+    def mark_non_differentiable(self, *outputs):
+        self._non_differentiable = outputs
+
+    def set_materialize_grads(self, value: bool):
+        self._materialize_grads = bool(value)
+
+    @property
+    def saved_tensors(self):
+        if self._saved_freed:
+            raise RuntimeError(_FREED)
+        if self._saved is None:
+            return ()
+        return tuple(entry.unpack(self) if entry is not None else None for entry in self._saved)
+
+    # ---- graph bookkeeping --------------------------------------------------------------------
+    def name(self) -> str:
+        return f"{type(self).__name__}Backward0" if self._array_forward else f"{type(self).__name__}Backward"
+
+    def __repr__(self):
+        return f"<{self.name()} object at {id(self):#x}>"
+
+    @property
+    def next_functions(self):
+        """``((node, output_nr), ...)`` as torch prints it; leaves show as ``AccumulateGrad``."""
+        from .tensor import Tensor
+        return tuple(
+            (None, 0) if edge is None else ((_AccumulateGrad(edge), 0) if isinstance(edge, Tensor) else edge)
+            for edge in self.next_edges)
+
+    def register_hook(self, hook):
+        raise NotImplementedError("register hooks on tensors with Tensor.register_hook")
+
+    def _release(self):
+        """Free what was saved, after a backward without retain_graph."""
+        if self._saved is not None:
+            self._saved = None
+            self._saved_freed = True
+
+    # ---- running ------------------------------------------------------------------------------
+    @staticmethod
+    def forward(ctx, *args, **kwargs):
+        raise NotImplementedError("You must implement the forward function for custom autograd.Function.")
+
+    @staticmethod
+    def backward(ctx, *grad_outputs):
+        raise NotImplementedError("You must implement the backward function for custom autograd.Function.")
+
+    @classmethod
+    def apply(cls, *args, **kwargs):
+        from .tensor import Tensor
+        ctx = cls()
+        record = is_grad_enabled() and any(isinstance(a, Tensor) and a.requires_grad for a in args)
+        forward_args = [a._data if isinstance(a, Tensor) else a for a in args] if cls._array_forward else args
+        with no_grad():
+            raw = cls.forward(ctx, *forward_args, **kwargs)
+        multiple = isinstance(raw, tuple)
+        raw_outputs = raw if multiple else (raw,)
+        outputs = tuple(_as_output(r, args, cls._array_forward) for r in raw_outputs)
+        if record:
+            ctx._connect(args, raw_outputs, outputs)
+        else:
+            ctx._to_save = ()
+        return outputs if multiple else outputs[0]
+
+    def _connect(self, args, raw_outputs, outputs):
+        """Make this call a node: edges to the inputs, grad_fn on the outputs, saved values packed."""
+        from .tensor import Tensor
+        self.needs_input_grad = tuple(isinstance(a, Tensor) and a.requires_grad for a in args)
+        self.next_edges = tuple(a._edge() if needs else None for a, needs in zip(args, self.needs_input_grad))
+        self._input_meta = tuple((a.shape, a.dtype) if isinstance(a, Tensor) else None for a in args)
+        self._num_outputs = len(outputs)
+        if len(outputs) > 1:
+            self._output_meta = tuple((o.shape, o.dtype) if isinstance(o, Tensor) else ((), None) for o in outputs)
+        non_diff = {id(t) for t in self._non_differentiable}
+        for index, (raw, out) in enumerate(zip(raw_outputs, outputs)):
+            if isinstance(out, Tensor) and id(raw) not in non_diff and out.dtype.is_floating_point:
+                out._set_grad_fn(self, index)
+        self._saved = [_SavedValue.pack(v, args, raw_outputs, outputs) for v in self._to_save]
+        self._to_save = ()
+
+
+class Primitive(Function):
+    """A minigrad primitive: ``forward(ctx, *arrays_and_params)`` works on raw arrays.
+
+    ``ctx.save_for_backward`` takes arrays too: an array that is an input's array comes back from
+    ``ctx.saved_tensors`` as that input Tensor (with its graph), the output array as the output
+    Tensor (with this node as its grad_fn), and any other array as a constant Tensor.
+    """
+
+    _array_forward = True
+
+
+def _as_output(raw, args, array_forward):
+    from .tensor import Tensor
+    if array_forward:
+        return Tensor._make(raw)
+    if isinstance(raw, Tensor):
+        # A custom forward that returns an input unchanged still gives a distinct output tensor.
+        return Tensor._make(raw._data) if any(raw is a for a in args) or raw.grad_fn is not None else raw
+    return raw
+
+
+class _SavedValue:
+    """One saved value: a Tensor kept as is, or an output of its own node kept as an array.
+
+    Keeping outputs as arrays avoids a node -> output -> node reference cycle; ``unpack`` rebuilds an
+    equivalent Tensor (same array, same grad_fn). The version counter snapshot catches an in-place
+    change made after saving, with torch's message.
+    """
+
+    __slots__ = ("tensor", "array", "output_nr", "counter", "version")
+
+    @staticmethod
+    def pack(value, args, raw_outputs, outputs):
+        from .tensor import Tensor
+        if value is None:
+            return None
+        entry = _SavedValue()
+        entry.tensor = entry.array = entry.output_nr = None
+        for index, (raw, out) in enumerate(zip(raw_outputs, outputs)):
+            if value is raw or value is out:
+                entry.array, entry.output_nr, entry.counter = out._data, index, out._vc
+                entry.version = entry.counter.value
+                return entry
+        if not isinstance(value, Tensor) and not hasattr(value, "shape"):  # a Python scalar: kept as is
+            entry.tensor, entry.counter = value, None
+            return entry
+        if not isinstance(value, Tensor):
+            for a in args:
+                if isinstance(a, Tensor) and value is a._data:
+                    value = a
+                    break
+            else:
+                value = Tensor._make(value)
+        entry.tensor, entry.counter, entry.version = value, value._vc, value._vc.value
+        return entry
+
+    def unpack(self, node):
+        from .tensor import Tensor
+        if self.counter is None:
+            return self.tensor
+        if self.counter.value != self.version:
+            what = f"output {self.output_nr} of {node.name()}" if self.tensor is None else "an input of " + node.name()
+            raise RuntimeError(
+                "one of the variables needed for gradient computation has been modified by an "
+                f"inplace operation: [{what}] is at version {self.counter.value}; expected version "
+                f"{self.version} instead.")
+        if self.tensor is not None:
+            return self.tensor
+        out = Tensor._make(self.array, counter=self.counter)
+        if node.next_edges and any(e is not None for e in node.next_edges):
+            out._set_grad_fn(node, self.output_nr)
+        return out
+
+
+class _AccumulateGrad:
+    """What ``next_functions`` shows for a leaf: torch's ``AccumulateGrad`` node."""
+
+    def __init__(self, variable):
+        self.variable = variable
+
+    def name(self):
+        return "AccumulateGrad"
+
+    def __repr__(self):
+        return f"<AccumulateGrad object at {id(self):#x}>"

@@ -1,0 +1,16 @@
+"""The functional API, with torch.nn.functional's names and signatures (``import minigrad.nn.functional as F``).
+
+Each function checks its arguments with torch's messages, normalises them (ints to tuples, padding
+strings, padding modes) and calls the primitives in ``minigrad.ops``. Split by family:
+activation, linear, dropout, normalization, loss, sampling (interpolate, pixel_shuffle), conv,
+pooling.
+"""
+from ...ops.padding import pad  # noqa: F401
+from .activation import *  # noqa: F401,F403
+from .linear import *  # noqa: F401,F403
+from .dropout import *  # noqa: F401,F403
+from .normalization import *  # noqa: F401,F403
+from .loss import *  # noqa: F401,F403
+from .sampling import *  # noqa: F401,F403
+from .conv import *  # noqa: F401,F403
+from .pooling import *  # noqa: F401,F403

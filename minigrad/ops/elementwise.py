@@ -1,0 +1,719 @@
+"""Elementwise primitives: arithmetic with broadcasting, math functions, activations, casts.
+
+Binary operations follow torch's type promotion (``minigrad.dtypes.result_type``) and broadcast;
+their backward reduces each gradient back to its input's shape with ``unbroadcast``. Each backward
+is written with these same primitives, so second derivatives come for free.
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from .. import backend, dtypes
+from ..autograd.function import Primitive
+from ..autograd.tensor import Tensor
+from ..backend import xp
+from .shape import unbroadcast
+
+
+# ---- promotion and devices --------------------------------------------------------------------
+
+def _shape(v):
+    return v.shape if hasattr(v, "shape") else None
+
+
+def _promote(*values, floating: bool = False):
+    """Arrays cast to torch's result dtype; Python scalars stay (NumPy treats them as weak)."""
+    dtype = dtypes.result_type(*values)
+    if floating and dtype.kind != "f":
+        dtype = dtypes.get_default_dtype().numpy
+    return tuple(v.astype(dtype, copy=False) if hasattr(v, "dtype") else v for v in values)
+
+
+def _common_dtype(*tensors) -> np.dtype:
+    return dtypes.result_type(*[t._data if isinstance(t, Tensor) else t for t in tensors])
+
+
+def _check_same_device(*tensors):
+    devices = {t.device for t in tensors if isinstance(t, Tensor) and t.ndim > 0}
+    if len(devices) > 1:
+        a, b = sorted(str(d) for d in devices)[:2][::-1]
+        raise RuntimeError(f"Expected all tensors to be on the same device, but found at least two devices, {a} and {b}!")
+
+
+def _needs(ctx, i):
+    return i < len(ctx.needs_input_grad) and ctx.needs_input_grad[i]
+
+
+# ---- arithmetic -------------------------------------------------------------------------------
+
+class Add(Primitive):
+    """a + alpha * b"""
+
+    @staticmethod
+    def forward(ctx, a, b, alpha=1):
+        ctx.shapes, ctx.alpha = (_shape(a), _shape(b)), alpha
+        a, b = _promote(a, b)
+        return a + b if alpha == 1 else a + alpha * b
+
+    @staticmethod
+    def backward(ctx, grad):
+        ga = unbroadcast(grad, ctx.shapes[0]) if _needs(ctx, 0) else None
+        gb = unbroadcast(grad if ctx.alpha == 1 else grad * ctx.alpha, ctx.shapes[1]) if _needs(ctx, 1) else None
+        return ga, gb
+
+
+class Sub(Primitive):
+    """a - alpha * b"""
+
+    @staticmethod
+    def forward(ctx, a, b, alpha=1):
+        ctx.shapes, ctx.alpha = (_shape(a), _shape(b)), alpha
+        a, b = _promote(a, b)
+        return a - b if alpha == 1 else a - alpha * b
+
+    @staticmethod
+    def backward(ctx, grad):
+        ga = unbroadcast(grad, ctx.shapes[0]) if _needs(ctx, 0) else None
+        gb = unbroadcast(-grad if ctx.alpha == 1 else grad * -ctx.alpha, ctx.shapes[1]) if _needs(ctx, 1) else None
+        return ga, gb
+
+
+class Mul(Primitive):
+    @staticmethod
+    def forward(ctx, a, b):
+        ctx.shapes = (_shape(a), _shape(b))
+        ctx.save_for_backward(a, b)
+        a, b = _promote(a, b)
+        return a * b
+
+    @staticmethod
+    def backward(ctx, grad):
+        a, b = ctx.saved_tensors
+        ga = unbroadcast(grad * b, ctx.shapes[0]) if _needs(ctx, 0) else None
+        gb = unbroadcast(grad * a, ctx.shapes[1]) if _needs(ctx, 1) else None
+        return ga, gb
+
+
+class Div(Primitive):
+    @staticmethod
+    def forward(ctx, a, b):
+        ctx.shapes = (_shape(a), _shape(b))
+        ctx.save_for_backward(a, b)
+        a, b = _promote(a, b, floating=True)
+        return a / b
+
+    @staticmethod
+    def backward(ctx, grad):
+        a, b = ctx.saved_tensors
+        ga = unbroadcast(grad / b, ctx.shapes[0]) if _needs(ctx, 0) else None
+        gb = unbroadcast(-grad * a / (b * b), ctx.shapes[1]) if _needs(ctx, 1) else None
+        return ga, gb
+
+
+class Neg(Primitive):
+    @staticmethod
+    def forward(ctx, x):
+        return -x
+
+    @staticmethod
+    def backward(ctx, grad):
+        return -grad
+
+
+class Pow(Primitive):
+    """a ** b, where either may be a tensor or a Python number."""
+
+    @staticmethod
+    def forward(ctx, a, b):
+        ctx.shapes = (_shape(a), _shape(b))
+        pa, pb = _promote(a, b)
+        out = pa ** pb
+        ctx.save_for_backward(a, b, out)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        a, b, out = ctx.saved_tensors
+        ga = gb = None
+        if _needs(ctx, 0):
+            if isinstance(b, Tensor):
+                ga = where(b == 0, 0.0, grad * b * a ** (b - 1))
+            else:
+                ga = grad * 0.0 if b == 0 else grad * b * a ** (b - 1)
+            ga = unbroadcast(ga, ctx.shapes[0])
+        if _needs(ctx, 1):
+            log_a = log(a) if isinstance(a, Tensor) else math.log(a) if a > 0 else float("nan")
+            gb = grad * out * log_a
+            if isinstance(a, Tensor):  # 0 ** b with b >= 0 has a zero derivative in b
+                gb = where((a == 0) & (b >= 0), 0.0, gb)
+            gb = unbroadcast(gb, ctx.shapes[1])
+        return ga, gb
+
+
+# ---- unary math -------------------------------------------------------------------------------
+
+class Exp(Primitive):
+    @staticmethod
+    def forward(ctx, x):
+        out = xp(x).exp(_promote(x, floating=True)[0])
+        ctx.save_for_backward(out)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        (out,) = ctx.saved_tensors
+        return grad * out
+
+
+class Log(Primitive):
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return xp(x).log(_promote(x, floating=True)[0])
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved_tensors
+        return grad / x
+
+
+class Log1p(Primitive):
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return xp(x).log1p(_promote(x, floating=True)[0])
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved_tensors
+        return grad / (x + 1)
+
+
+class Sqrt(Primitive):
+    @staticmethod
+    def forward(ctx, x):
+        out = xp(x).sqrt(_promote(x, floating=True)[0])
+        ctx.save_for_backward(out)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        (out,) = ctx.saved_tensors
+        return grad / (out * 2)
+
+
+class Abs(Primitive):
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return xp(x).abs(x)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved_tensors
+        return grad * sign(x)
+
+
+class Sin(Primitive):
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return xp(x).sin(_promote(x, floating=True)[0])
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved_tensors
+        return grad * cos(x)
+
+
+class Cos(Primitive):
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return xp(x).cos(_promote(x, floating=True)[0])
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved_tensors
+        return -grad * sin(x)
+
+
+class Tanh(Primitive):
+    @staticmethod
+    def forward(ctx, x):
+        out = xp(x).tanh(_promote(x, floating=True)[0])
+        ctx.save_for_backward(out)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        (out,) = ctx.saved_tensors
+        return grad * (1 - out * out)
+
+
+class Sigmoid(Primitive):
+    @staticmethod
+    def forward(ctx, x):
+        x = _promote(x, floating=True)[0]
+        module = xp(x)
+        # exp of -|x| never overflows: sigmoid(x) = 1/(1+e^-x) for x >= 0, e^x/(1+e^x) otherwise
+        e = module.exp(-module.abs(x))
+        out = module.where(x >= 0, 1 / (1 + e), e / (1 + e)).astype(x.dtype, copy=False)
+        ctx.save_for_backward(out)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        (out,) = ctx.saved_tensors
+        return grad * (out * (1 - out))
+
+
+def _erf_array(x):
+    """erf to double precision, with no SciPy: a series without cancellation for |x| < 6,
+    ``erf(x) = 2/sqrt(pi) * exp(-x^2) * sum_n x (2x^2)^n / (1*3*...*(2n+1))``; erf(+-6) is +-1 in
+    float64."""
+    module = xp(x)
+    a = module.minimum(module.abs(x.astype(np.float64)), 6.0)
+    term = a.copy()
+    total = a.copy()
+    two_a2 = 2 * a * a
+    for n in range(1, 200):
+        term *= two_a2 / (2 * n + 1)
+        total += term
+        if float(term.max(initial=0.0)) <= 1e-17 * float(total.min(initial=1.0)) or not term.size:
+            break
+    out = module.minimum(2 / math.sqrt(math.pi) * module.exp(-a * a) * total, 1.0)
+    return (module.sign(x) * out).astype(x.dtype)
+
+
+class Erf(Primitive):
+    @staticmethod
+    def forward(ctx, x):
+        x = _promote(x, floating=True)[0]
+        ctx.save_for_backward(x)
+        return _erf_array(x)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved_tensors
+        return grad * (2 / math.sqrt(math.pi)) * exp(-(x * x))
+
+
+class Relu(Primitive):
+    @staticmethod
+    def forward(ctx, x):
+        out = xp(x).maximum(x, 0)
+        ctx.save_for_backward(out)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        (out,) = ctx.saved_tensors
+        return grad * (out > 0)
+
+
+class LeakyRelu(Primitive):
+    @staticmethod
+    def forward(ctx, x, negative_slope):
+        ctx.save_for_backward(x)
+        ctx.slope = negative_slope
+        return xp(x).where(x > 0, x, x * negative_slope)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved_tensors
+        return where(x > 0, grad, grad * ctx.slope)
+
+
+class Softplus(Primitive):
+    """log(1 + exp(beta x)) / beta, linear where beta x > threshold (torch's rule)."""
+
+    @staticmethod
+    def forward(ctx, x, beta, threshold):
+        ctx.save_for_backward(x)
+        ctx.beta, ctx.threshold = beta, threshold
+        module = xp(x)
+        z = x * beta
+        return module.where(z > threshold, x, module.logaddexp(0, z) / beta).astype(x.dtype, copy=False)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved_tensors
+        z = x * ctx.beta
+        return where(z > ctx.threshold, grad, grad * sigmoid(z))
+
+
+class Clamp(Primitive):
+    """min(max(x, low), high); the gradient passes where low <= x <= high (torch's rule)."""
+
+    @staticmethod
+    def forward(ctx, x, low, high):
+        ctx.save_for_backward(x)
+        ctx.low, ctx.high = low, high
+        dtype = dtypes.result_type(x, *(v for v in (low, high) if v is not None))
+        return xp(x).clip(x.astype(dtype, copy=False), low, high)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved_tensors
+        mask = None
+        if ctx.low is not None:
+            mask = x >= ctx.low
+        if ctx.high is not None:
+            mask = x <= ctx.high if mask is None else mask & (x <= ctx.high)
+        return grad * mask
+
+
+class Maximum(Primitive):
+    """Elementwise max; at a tie each input gets half the gradient (torch's rule)."""
+
+    @staticmethod
+    def forward(ctx, a, b):
+        ctx.shapes = (_shape(a), _shape(b))
+        ctx.save_for_backward(a, b)
+        a, b = _promote(a, b)
+        return xp(a).maximum(a, b)
+
+    @staticmethod
+    def backward(ctx, grad):
+        a, b = ctx.saved_tensors
+        return _split_by_winner(ctx, grad, a > b, a == b)
+
+
+class Minimum(Primitive):
+    @staticmethod
+    def forward(ctx, a, b):
+        ctx.shapes = (_shape(a), _shape(b))
+        ctx.save_for_backward(a, b)
+        a, b = _promote(a, b)
+        return xp(a).minimum(a, b)
+
+    @staticmethod
+    def backward(ctx, grad):
+        a, b = ctx.saved_tensors
+        return _split_by_winner(ctx, grad, a < b, a == b)
+
+
+def _split_by_winner(ctx, grad, a_wins, tie):
+    half = grad * 0.5
+    ga = unbroadcast(where(a_wins, grad, where(tie, half, 0.0)), ctx.shapes[0]) if _needs(ctx, 0) else None
+    gb = unbroadcast(where(a_wins, 0.0, where(tie, half, grad)), ctx.shapes[1]) if _needs(ctx, 1) else None
+    return ga, gb
+
+
+class Where(Primitive):
+    @staticmethod
+    def forward(ctx, condition, a, b):
+        ctx.shapes = (_shape(a), _shape(b))
+        ctx.save_for_backward(condition)
+        a, b = _promote(a, b)
+        return xp(condition).where(condition, a, b)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (condition,) = ctx.saved_tensors
+        ga = unbroadcast(where(condition, grad, 0.0), ctx.shapes[0]) if _needs(ctx, 1) else None
+        gb = unbroadcast(where(condition, 0.0, grad), ctx.shapes[1]) if _needs(ctx, 2) else None
+        return None, ga, gb
+
+
+class ToCopy(Primitive):
+    """A cast and/or device move; the gradient is cast and moved back."""
+
+    @staticmethod
+    def forward(ctx, x, dtype, device):
+        ctx.dtype, ctx.device = x.dtype, backend.device_of(x)
+        if device is not None:
+            x = backend.to_device(x, device)
+        return x.astype(dtype, copy=False) if dtype is not None else x
+
+    @staticmethod
+    def backward(ctx, grad):
+        return ToCopy.apply(grad, ctx.dtype, ctx.device)
+
+
+# ---- the functional API -----------------------------------------------------------------------
+
+def _binary(cls, a, b, *extra):
+    if isinstance(a, Tensor) and isinstance(b, Tensor):
+        if type(a._data) is not type(b._data):
+            _check_same_device(a, b)
+    elif not isinstance(a, Tensor) and not isinstance(b, Tensor):
+        raise TypeError(f"expected at least one Tensor, got {type(a).__name__} and {type(b).__name__}")
+    return cls.apply(a, b, *extra)
+
+
+def _scalar(v):
+    """Python numbers and 0-d arrays pass through; lists become arrays is not torch behaviour."""
+    if isinstance(v, (Tensor, int, float, bool)):
+        return v
+    if isinstance(v, np.generic):
+        return v.item()
+    if isinstance(v, np.ndarray):
+        return Tensor._make(v)
+    raise TypeError(f"unsupported operand type: {type(v).__name__}")
+
+
+def add(a, b, alpha=1):
+    return _binary(Add, _scalar(a), _scalar(b), alpha)
+
+
+def sub(a, b, alpha=1):
+    return _binary(Sub, _scalar(a), _scalar(b), alpha)
+
+
+def mul(a, b):
+    return _binary(Mul, _scalar(a), _scalar(b))
+
+
+def div(a, b, rounding_mode=None):
+    if rounding_mode is None:
+        return _binary(Div, _scalar(a), _scalar(b))
+    a_arr = a._data if isinstance(a, Tensor) else a
+    b_arr = b._data if isinstance(b, Tensor) else b
+    pa, pb = _promote(a_arr, b_arr)
+    module = xp(pa if hasattr(pa, "shape") else pb)
+    if rounding_mode == "floor":
+        out = module.floor_divide(pa, pb) if module.result_type(pa, pb).kind != "f" else module.floor(pa / pb)
+    elif rounding_mode == "trunc":
+        out = module.trunc(pa / pb).astype(module.result_type(pa, pb)) if module.result_type(pa, pb).kind != "f" else module.trunc(pa / pb)
+    else:
+        raise RuntimeError(f"div expected rounding_mode to be one of None, 'trunc', or 'floor' but found '{rounding_mode}'")
+    return Tensor._make(module.asarray(out))
+
+
+def true_divide(a, b):
+    return div(a, b)
+
+
+def floor_divide(a, b):
+    return div(a, b, rounding_mode="floor")
+
+
+def remainder(a, b):
+    pa, pb = _promote(a._data if isinstance(a, Tensor) else a, b._data if isinstance(b, Tensor) else b)
+    module = xp(pa if hasattr(pa, "shape") else pb)
+    return Tensor._make(module.asarray(module.mod(pa, pb)))
+
+
+def pow(a, b):
+    return _binary(Pow, _scalar(a), _scalar(b))
+
+
+def neg(x):
+    return Neg.apply(x)
+
+
+def reciprocal(x):
+    return Div.apply(1.0, x)
+
+
+def exp(x):
+    return Exp.apply(x)
+
+
+def log(x):
+    return Log.apply(x)
+
+
+def log1p(x):
+    return Log1p.apply(x)
+
+
+def expm1(x):
+    return exp(x) - 1
+
+
+def sqrt(x):
+    return Sqrt.apply(x)
+
+
+def rsqrt(x):
+    return reciprocal(sqrt(x))
+
+
+def square(x):
+    return x * x
+
+
+def abs(x):
+    return Abs.apply(x)
+
+
+def sin(x):
+    return Sin.apply(x)
+
+
+def cos(x):
+    return Cos.apply(x)
+
+
+def tanh(x):
+    return Tanh.apply(x)
+
+
+def sigmoid(x):
+    return Sigmoid.apply(x)
+
+
+def erf(x):
+    return Erf.apply(x)
+
+
+def sign(x):
+    return Tensor._make(xp(x._data).sign(x._data))
+
+
+def relu(x):
+    return Relu.apply(x)
+
+
+def leaky_relu(x, negative_slope: float = 0.01):
+    return LeakyRelu.apply(x, negative_slope)
+
+
+def elu(x, alpha: float = 1.0):
+    """x where x > 0, alpha * (exp(x) - 1) elsewhere."""
+    negative = exp(minimum(x, 0.0)) - 1  # exp of the clamped value: no overflow on the unused side
+    return where(x > 0, x, negative * alpha if alpha != 1 else negative)
+
+
+def gelu(x, approximate: str = "none"):
+    """x * Phi(x); ``approximate='tanh'`` uses 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3)))."""
+    if approximate == "none":
+        return x * 0.5 * (1 + erf(x * (1 / math.sqrt(2))))
+    if approximate == "tanh":
+        inner = (x + x * x * x * 0.044715) * math.sqrt(2 / math.pi)
+        return x * 0.5 * (1 + tanh(inner))
+    raise RuntimeError(f"approximate argument must be either none or tanh.")
+
+
+def silu(x):
+    return x * sigmoid(x)
+
+
+def softplus(x, beta: float = 1.0, threshold: float = 20.0):
+    return Softplus.apply(x, beta, threshold)
+
+
+def clamp(x, min=None, max=None):
+    if min is None and max is None:
+        raise RuntimeError("torch.clamp: At least one of 'min' or 'max' must not be None")
+    if isinstance(min, Tensor) or isinstance(max, Tensor):
+        out = x
+        if min is not None:
+            out = maximum(out, min)
+        if max is not None:
+            out = minimum(out, max)
+        return out
+    return Clamp.apply(x, min, max)
+
+
+clip = clamp
+
+
+def maximum(a, b):
+    return _binary(Maximum, _scalar(a), _scalar(b))
+
+
+def minimum(a, b):
+    return _binary(Minimum, _scalar(a), _scalar(b))
+
+
+def where(condition, a, b):
+    """``a`` where ``condition`` holds, else ``b``; either may be a Python number."""
+    condition = condition._data if isinstance(condition, Tensor) else condition
+    a, b = _scalar(a), _scalar(b)
+    if isinstance(a, Tensor) and isinstance(b, Tensor):
+        _check_same_device(a, b)
+    if not isinstance(a, Tensor) and not isinstance(b, Tensor):
+        return Tensor._make(xp(condition).where(condition, *_promote(a, b)))
+    return Where.apply(condition, a, b)
+
+
+def to_copy(x, dtype=None, device=None):
+    """``x`` cast to ``dtype`` and/or moved to ``device``; ``x`` itself when nothing changes."""
+    numpy_dtype = dtypes.as_dtype(dtype).numpy if dtype is not None else None
+    if numpy_dtype == x._data.dtype:
+        numpy_dtype = None
+    if device is not None and backend.device(device) == x.device:
+        device = None
+    if numpy_dtype is None and device is None:
+        return x
+    return ToCopy.apply(x, numpy_dtype, backend.device(device) if device is not None else None)
+
+
+# ---- comparisons and logic (no gradient) ------------------------------------------------------
+
+def _compare(name):
+    def compare(a, b):
+        pa, pb = _promote(a._data if isinstance(a, Tensor) else _scalar(a),
+                          b._data if isinstance(b, Tensor) else _scalar(b))
+        module = xp(pa if hasattr(pa, "shape") else pb)
+        return Tensor._make(module.asarray(getattr(module, name)(pa, pb)))
+    compare.__name__ = name
+    return compare
+
+
+eq = _compare("equal")
+ne = _compare("not_equal")
+lt = _compare("less")
+le = _compare("less_equal")
+gt = _compare("greater")
+ge = _compare("greater_equal")
+logical_and = _compare("logical_and")
+logical_or = _compare("logical_or")
+logical_xor = _compare("logical_xor")
+bitwise_and = _compare("bitwise_and")
+bitwise_or = _compare("bitwise_or")
+bitwise_xor = _compare("bitwise_xor")
+
+
+def logical_not(x):
+    return Tensor._make(xp(x._data).logical_not(x._data))
+
+
+def bitwise_not(x):
+    return Tensor._make(xp(x._data).invert(x._data))
+
+
+def isnan(x):
+    return Tensor._make(xp(x._data).isnan(x._data))
+
+
+def isinf(x):
+    return Tensor._make(xp(x._data).isinf(x._data))
+
+
+def isfinite(x):
+    return Tensor._make(xp(x._data).isfinite(x._data))
+
+
+def floor(x):
+    return Tensor._make(xp(x._data).floor(x._data))
+
+
+def ceil(x):
+    return Tensor._make(xp(x._data).ceil(x._data))
+
+
+def round(x, decimals: int = 0):
+    return Tensor._make(xp(x._data).round(x._data, decimals))
+
+
+def trunc(x):
+    return Tensor._make(xp(x._data).trunc(x._data))
+
+
+def equal(a, b) -> bool:
+    return a.shape == b.shape and bool((a._data == b._data).all())
+
+
+def allclose(a, b, rtol=1e-05, atol=1e-08, equal_nan=False) -> bool:
+    return bool(xp(a._data).allclose(a._data, b._data, rtol=rtol, atol=atol, equal_nan=equal_nan))
+
+
+def isclose(a, b, rtol=1e-05, atol=1e-08, equal_nan=False):
+    return Tensor._make(xp(a._data).isclose(a._data, b._data, rtol=rtol, atol=atol, equal_nan=equal_nan))

@@ -1,0 +1,72 @@
+"""Matrix products. One primitive, ``Matmul``, for operands of 2 or more dims with broadcast batch
+dims; vectors are handled by the functional ``matmul`` through unsqueeze / squeeze, as torch does.
+
+For ``out = a @ b``: ``grad_a = grad @ b^T`` and ``grad_b = a^T @ grad``, each summed over the batch
+dims that broadcasting added.
+"""
+from __future__ import annotations
+
+from ..autograd.function import Primitive
+from ..autograd.tensor import Tensor
+from .elementwise import _check_same_device, _promote
+from .shape import transpose, unbroadcast, unsqueeze, squeeze
+
+
+class Matmul(Primitive):
+    @staticmethod
+    def forward(ctx, a, b):
+        ctx.shapes = (a.shape, b.shape)
+        ctx.save_for_backward(a, b)
+        a, b = _promote(a, b)
+        return a @ b
+
+    @staticmethod
+    def backward(ctx, grad):
+        a, b = ctx.saved_tensors
+        ga = unbroadcast(grad @ transpose(b, -1, -2), ctx.shapes[0]) if ctx.needs_input_grad[0] else None
+        gb = unbroadcast(transpose(a, -1, -2) @ grad, ctx.shapes[1]) if ctx.needs_input_grad[1] else None
+        return ga, gb
+
+
+def matmul(a: Tensor, b: Tensor) -> Tensor:
+    """torch.matmul: 1-d operands are treated as a row (left) or column (right) vector."""
+    if a.ndim == 0 or b.ndim == 0:
+        raise RuntimeError(f"both arguments to matmul need to be at least 1D, but they are {a.ndim}D and {b.ndim}D")
+    _check_same_device(a, b)
+    k_a = a.shape[-1]
+    k_b = b.shape[-2] if b.ndim > 1 else b.shape[0]
+    if k_a != k_b:
+        rows = a.shape[-2] if a.ndim > 1 else 1
+        cols = b.shape[-1] if b.ndim > 1 else 1
+        if a.ndim <= 2 and b.ndim <= 2:
+            raise RuntimeError(f"mat1 and mat2 shapes cannot be multiplied ({rows}x{k_a} and {k_b}x{cols})")
+        raise RuntimeError(f"Expected size for first two dimensions of batch2 tensor to be: [{k_a}] but got: [{k_b}].")
+    if a.ndim == 1 and b.ndim == 1:
+        return squeeze(Matmul.apply(unsqueeze(a, 0), unsqueeze(b, 1)))
+    if a.ndim == 1:
+        return squeeze(Matmul.apply(unsqueeze(a, 0), b), -2)
+    if b.ndim == 1:
+        return squeeze(Matmul.apply(a, unsqueeze(b, 1)), -1)
+    return Matmul.apply(a, b)
+
+
+def mm(a: Tensor, b: Tensor) -> Tensor:
+    if a.ndim != 2 or b.ndim != 2:
+        raise RuntimeError("self must be a matrix" if a.ndim != 2 else "mat2 must be a matrix")
+    return matmul(a, b)
+
+
+def bmm(a: Tensor, b: Tensor) -> Tensor:
+    if a.ndim != 3 or b.ndim != 3:
+        raise RuntimeError("batch1 must be a 3D tensor" if a.ndim != 3 else "batch2 must be a 3D tensor")
+    return matmul(a, b)
+
+
+def dot(a: Tensor, b: Tensor) -> Tensor:
+    if a.ndim != 1 or b.ndim != 1:
+        raise RuntimeError(f"1D tensors expected, but got {a.ndim}D and {b.ndim}D tensors")
+    return matmul(a, b)
+
+
+def outer(a: Tensor, b: Tensor) -> Tensor:
+    return unsqueeze(a, 1) * unsqueeze(b, 0)

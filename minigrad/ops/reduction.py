@@ -1,0 +1,387 @@
+"""Reductions: sum, mean, prod, var, std, max/min (with and without dim), logsumexp, softmax,
+log_softmax, cumsum, and the gather / scatter-add pair they use.
+
+| primitive  | its backward is                                       |
+| ---------- | ----------------------------------------------------- |
+| Sum        | Expand of the gradient                                |
+| Amax/Amin  | the gradient shared evenly among the maxima (torch)   |
+| Gather     | ScatterAdd                                            |
+| ScatterAdd | Gather                                                |
+| Softmax    | out * (g - sum(g * out))                               |
+| LogSoftmax | g - exp(out) * sum(g)                                  |
+"""
+from __future__ import annotations
+
+import builtins
+from collections import namedtuple
+
+import numpy as np
+
+from .. import dtypes
+from ..autograd.function import Primitive
+from ..autograd.tensor import Tensor, _wrap_dim
+from ..backend import xp
+from .elementwise import exp, log, sqrt, where
+from .shape import Expand, _dims, reshape, squeeze, unsqueeze
+
+
+def _keep_shape(shape, dims):
+    """``shape`` with the reduced ``dims`` set to 1 (the keepdim shape)."""
+    return tuple(1 if i in dims else s for i, s in enumerate(shape))
+
+
+class Sum(Primitive):
+    @staticmethod
+    def forward(ctx, x, dims, keepdim, dtype=None):
+        ctx.input_shape, ctx.dims = x.shape, dims
+        if dtype is None and x.dtype.kind in "bui":
+            dtype = np.int64  # torch sums integers and bools as int64
+        return x.sum(axis=dims, keepdims=keepdim, dtype=dtype)
+
+    @staticmethod
+    def backward(ctx, grad):
+        grad = reshape(grad, _keep_shape(ctx.input_shape, ctx.dims))
+        return Expand.apply(grad, ctx.input_shape)
+
+
+class _Extreme(Primitive):
+    """amax / amin over ``dims``; ties share the gradient equally, as torch's amax does."""
+
+    function = "max"
+
+    @classmethod
+    def forward(cls, ctx, x, dims, keepdim):
+        ctx.input_shape, ctx.dims = x.shape, dims
+        out = getattr(x, cls.function)(axis=dims, keepdims=True)
+        ctx.save_for_backward(x, out)
+        return out if keepdim else out.reshape(tuple(s for i, s in enumerate(x.shape) if i not in dims))
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, out = ctx.saved_tensors
+        is_extreme = x == out
+        count = Tensor._make(is_extreme._data.sum(axis=ctx.dims, keepdims=True).astype(grad._data.dtype))
+        grad = reshape(grad, _keep_shape(ctx.input_shape, ctx.dims))
+        return Expand.apply(grad / count, ctx.input_shape) * is_extreme
+
+
+class Amax(_Extreme):
+    function = "max"
+
+
+class Amin(_Extreme):
+    function = "min"
+
+
+class Prod(Primitive):
+    @staticmethod
+    def forward(ctx, x, dim, keepdim):
+        ctx.dim = dim
+        kept = x.prod(axis=dim, keepdims=True, dtype=np.int64 if x.dtype.kind in "bui" else None)
+        ctx.keep_shape = kept.shape
+        out = kept if keepdim else kept.reshape(tuple(s for i, s in enumerate(x.shape) if i != dim) if dim is not None else ())
+        ctx.save_for_backward(x, out)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, out = ctx.saved_tensors
+        grad, out = reshape(grad, ctx.keep_shape), reshape(out, ctx.keep_shape)
+        if not bool((x._data == 0).any()):
+            return grad * out / x
+        # With zeros, out / x is undefined: use the product of all the other entries, from
+        # exclusive cumulative products from the left and from the right.
+        module = xp(x._data)
+        axis = ctx.dim
+        flat = x._data.reshape(-1) if axis is None else x._data
+        axis = 0 if axis is None else axis
+        ones = module.ones_like(module.take(flat, [0], axis=axis))
+        left = module.cumprod(module.concatenate([ones, module.take(flat, range(flat.shape[axis] - 1), axis=axis)], axis), axis)
+        right = module.flip(module.cumprod(module.flip(module.concatenate(
+            [module.take(flat, range(1, flat.shape[axis]), axis=axis), ones], axis), axis), axis), axis)
+        others = Tensor._make((left * right).reshape(x.shape))
+        return grad * others
+
+
+class Gather(Primitive):
+    """``out[i][j][k] = x[i][index[i][j][k]][k]`` along ``dim`` (torch.gather / take_along_axis)."""
+
+    @staticmethod
+    def forward(ctx, x, dim, index):
+        ctx.dim, ctx.index, ctx.input_shape = dim, index, x.shape
+        return xp(x).take_along_axis(x, index, axis=dim)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return ScatterAdd.apply(grad, ctx.dim, ctx.index, ctx.input_shape)
+
+
+def _scatter_add_array(values, dim, index, shape):
+    """Zeros of ``shape`` with ``values`` added at ``index`` along ``dim``, duplicates summed,
+    through one ``bincount`` on flat offsets (much faster than ``np.add.at``)."""
+    module = xp(values)
+    strides = np.cumprod((shape[1:] + (1,))[::-1])[::-1]  # element strides of a C-ordered array
+    flat = module.zeros(index.shape, dtype=np.int64)
+    for axis in range(len(shape)):
+        if axis == dim:
+            coordinate = index
+        else:
+            coordinate = module.arange(index.shape[axis]).reshape([-1 if a == axis else 1 for a in range(len(shape))])
+        flat = flat + coordinate * int(strides[axis])
+    size = int(np.prod(shape))
+    if module is np:
+        out = np.bincount(flat.ravel(), weights=values.ravel().astype(np.float64), minlength=size)
+        return out.astype(values.dtype).reshape(shape)
+    out = module.zeros(size, dtype=values.dtype)
+    import cupyx
+    cupyx.scatter_add(out, flat.ravel(), values.ravel())
+    return out.reshape(shape)
+
+
+class ScatterAdd(Primitive):
+    @staticmethod
+    def forward(ctx, values, dim, index, shape):
+        ctx.dim, ctx.index = dim, index
+        return _scatter_add_array(values, dim, index, tuple(shape))
+
+    @staticmethod
+    def backward(ctx, grad):
+        return Gather.apply(grad, ctx.dim, ctx.index)
+
+
+class Softmax(Primitive):
+    @staticmethod
+    def forward(ctx, x, dim):
+        ctx.dim = dim
+        module = xp(x)
+        e = module.exp(x - x.max(axis=dim, keepdims=True))
+        out = e / e.sum(axis=dim, keepdims=True)
+        ctx.save_for_backward(out)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        (out,) = ctx.saved_tensors
+        return out * (grad - sum(grad * out, ctx.dim, keepdim=True))
+
+
+class LogSoftmax(Primitive):
+    @staticmethod
+    def forward(ctx, x, dim):
+        ctx.dim = dim
+        module = xp(x)
+        shifted = x - x.max(axis=dim, keepdims=True)
+        out = shifted - module.log(module.exp(shifted).sum(axis=dim, keepdims=True))
+        ctx.save_for_backward(out)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        (out,) = ctx.saved_tensors
+        return grad - exp(out) * sum(grad, ctx.dim, keepdim=True)
+
+
+class Cumsum(Primitive):
+    @staticmethod
+    def forward(ctx, x, dim):
+        ctx.dim = dim
+        return xp(x).cumsum(x, axis=dim, dtype=np.int64 if x.dtype.kind in "bui" else None)
+
+    @staticmethod
+    def backward(ctx, grad):
+        from .shape import flip
+        return flip(cumsum(flip(grad, ctx.dim), ctx.dim), ctx.dim)
+
+
+# ---- the functional API -----------------------------------------------------------------------
+
+def _floating(x: Tensor, op: str):
+    if not x.is_floating_point():
+        raise RuntimeError(f"{op}(): could not infer output dtype. Input dtype must be either a floating "
+                           f"point or complex dtype. Got: {x.dtype.name.capitalize()}")
+
+
+def sum(x: Tensor, dim=None, keepdim: bool = False, dtype=None) -> Tensor:
+    dims = _dims(dim, x.ndim)
+    return Sum.apply(x, dims, keepdim, dtypes.as_dtype(dtype).numpy if dtype is not None else None)
+
+
+def mean(x: Tensor, dim=None, keepdim: bool = False, dtype=None) -> Tensor:
+    if dtype is not None:
+        x = x.to(dtype)
+    _floating(x, "mean")
+    dims = _dims(dim, x.ndim)
+    count = 1
+    for d in dims:
+        count *= x.shape[d]
+    return sum(x, dims, keepdim) / count if count else sum(x, dims, keepdim) * float("nan")
+
+
+def var(x: Tensor, dim=None, unbiased=None, keepdim: bool = False, *, correction=None) -> Tensor:
+    """Variance with Bessel's correction by default (``correction=1``), as torch."""
+    if correction is None:
+        correction = 1 if unbiased is None or unbiased else 0
+    dims = _dims(dim, x.ndim)
+    count = 1
+    for d in dims:
+        count *= x.shape[d]
+    centred = x - mean(x, dims, keepdim=True)
+    return sum(centred * centred, dims, keepdim) / builtins.max(count - correction, 0)
+
+
+def std(x: Tensor, dim=None, unbiased=None, keepdim: bool = False, *, correction=None) -> Tensor:
+    return sqrt(var(x, dim, unbiased, keepdim, correction=correction))
+
+
+def var_mean(x, dim=None, unbiased=None, keepdim=False, *, correction=None):
+    return var(x, dim, unbiased, keepdim, correction=correction), mean(x, dim, keepdim)
+
+
+def std_mean(x, dim=None, unbiased=None, keepdim=False, *, correction=None):
+    return std(x, dim, unbiased, keepdim, correction=correction), mean(x, dim, keepdim)
+
+
+def prod(x: Tensor, dim=None, keepdim: bool = False, dtype=None) -> Tensor:
+    if dtype is not None:
+        x = x.to(dtype)
+    return Prod.apply(x, None if dim is None else _wrap_dim(dim, x.ndim), keepdim)
+
+
+def amax(x: Tensor, dim=(), keepdim: bool = False) -> Tensor:
+    dims = _dims(dim if dim != () else None, x.ndim)
+    _check_nonempty(x, dims, "amax")
+    return Amax.apply(x, dims, keepdim)
+
+
+def amin(x: Tensor, dim=(), keepdim: bool = False) -> Tensor:
+    dims = _dims(dim if dim != () else None, x.ndim)
+    _check_nonempty(x, dims, "amin")
+    return Amin.apply(x, dims, keepdim)
+
+
+def _check_nonempty(x, dims, op):
+    if any(x.shape[d] == 0 for d in dims) or (x.numel() == 0 and not dims):
+        raise IndexError(f"{op}(): Expected reduction dim to be specified for input.numel() == 0. "
+                         "Specify the reduction dim with the 'dim' argument.")
+
+
+MinMax = namedtuple("MinMax", ["values", "indices"])
+_max_type = namedtuple("max", ["values", "indices"])
+_min_type = namedtuple("min", ["values", "indices"])
+
+
+def _select_along(x: Tensor, dim, keepdim, pick, result_type):
+    """values and indices of the first extreme along ``dim``: the gradient goes to that index."""
+    dim = _wrap_dim(dim, x.ndim)
+    module = xp(x._data)
+    if x.ndim == 0:
+        return result_type(x, Tensor._make(module.zeros((), dtype=np.int64)))
+    index = module.expand_dims(pick(x._data, dim), dim)  # NumPy's argmax also picks the first NaN
+    values = Gather.apply(x, dim, index)
+    indices = Tensor._make(index)
+    if not keepdim:
+        values, indices = squeeze(values, dim), Tensor._make(index.squeeze(axis=dim))
+    return result_type(values, indices)
+
+
+def max(x: Tensor, dim=None, keepdim: bool = False):
+    """``max(x)``: the largest value; ``max(x, dim)``: (values, indices); ``max(a, b)``: elementwise."""
+    if isinstance(dim, Tensor):
+        from .elementwise import maximum
+        return maximum(x, dim)
+    if dim is None:
+        _check_nonempty(x, (), "max")
+        return Amax.apply(x, tuple(range(x.ndim)), False)
+    return _select_along(x, dim, keepdim, lambda a, d: a.argmax(axis=d), _max_type)
+
+
+def min(x: Tensor, dim=None, keepdim: bool = False):
+    if isinstance(dim, Tensor):
+        from .elementwise import minimum
+        return minimum(x, dim)
+    if dim is None:
+        _check_nonempty(x, (), "min")
+        return Amin.apply(x, tuple(range(x.ndim)), False)
+    return _select_along(x, dim, keepdim, lambda a, d: a.argmin(axis=d), _min_type)
+
+
+def argmax(x: Tensor, dim=None, keepdim: bool = False) -> Tensor:
+    module = xp(x._data)
+    if dim is None:
+        return Tensor._make(module.asarray(x._data.argmax(), dtype=np.int64))
+    return Tensor._make(x._data.argmax(axis=_wrap_dim(dim, x.ndim), keepdims=keepdim).astype(np.int64))
+
+
+def argmin(x: Tensor, dim=None, keepdim: bool = False) -> Tensor:
+    module = xp(x._data)
+    if dim is None:
+        return Tensor._make(module.asarray(x._data.argmin(), dtype=np.int64))
+    return Tensor._make(x._data.argmin(axis=_wrap_dim(dim, x.ndim), keepdims=keepdim).astype(np.int64))
+
+
+def logsumexp(x: Tensor, dim, keepdim: bool = False) -> Tensor:
+    """log(sum(exp(x))) computed as m + log(sum(exp(x - m))) with m the (detached) maximum."""
+    dims = _dims(dim, x.ndim)
+    m = amax(x, dims, keepdim=True).detach()
+    m = where(m.isinf(), 0.0, m)  # all -inf (or +inf) slices: avoid inf - inf
+    out = log(sum(exp(x - m), dims, keepdim=True)) + m
+    return out if keepdim else reshape(out, tuple(s for i, s in enumerate(x.shape) if i not in dims))
+
+
+def softmax(x: Tensor, dim: int, dtype=None) -> Tensor:
+    if dtype is not None:
+        x = x.to(dtype)
+    _floating(x, "softmax")
+    return Softmax.apply(x, _wrap_dim(dim, x.ndim))
+
+
+def log_softmax(x: Tensor, dim: int, dtype=None) -> Tensor:
+    if dtype is not None:
+        x = x.to(dtype)
+    _floating(x, "log_softmax")
+    return LogSoftmax.apply(x, _wrap_dim(dim, x.ndim))
+
+
+def cumsum(x: Tensor, dim: int, dtype=None) -> Tensor:
+    if dtype is not None:
+        x = x.to(dtype)
+    return Cumsum.apply(x, _wrap_dim(dim, x.ndim))
+
+
+def gather(x: Tensor, dim: int, index: Tensor) -> Tensor:
+    dim = _wrap_dim(dim, x.ndim)
+    if index.dtype is not dtypes.int64:
+        raise RuntimeError("gather(): Expected dtype int64 for index")
+    return Gather.apply(x, dim, index._data)
+
+
+def scatter_add(x: Tensor, dim: int, index: Tensor, src: Tensor) -> Tensor:
+    """``x`` plus ``src`` added at ``index`` along ``dim`` (out of place)."""
+    dim = _wrap_dim(dim, x.ndim)
+    return x + ScatterAdd.apply(src, dim, index._data, tuple(x.shape))
+
+
+def all(x: Tensor, dim=None, keepdim: bool = False) -> Tensor:
+    axis = None if dim is None else _dims(dim, x.ndim)
+    return Tensor._make(xp(x._data).asarray(x._data.all(axis=axis, keepdims=keepdim)))
+
+
+def any(x: Tensor, dim=None, keepdim: bool = False) -> Tensor:
+    axis = None if dim is None else _dims(dim, x.ndim)
+    return Tensor._make(xp(x._data).asarray(x._data.any(axis=axis, keepdims=keepdim)))
+
+
+def count_nonzero(x: Tensor, dim=None) -> Tensor:
+    axis = None if dim is None else _dims(dim, x.ndim)
+    return Tensor._make(xp(x._data).asarray(xp(x._data).count_nonzero(x._data, axis=axis), dtype=np.int64))
+
+
+def norm(x: Tensor, p=2, dim=None, keepdim: bool = False) -> Tensor:
+    from .elementwise import abs as absolute
+    if p == 2 or p == "fro":
+        return sqrt(sum(x * x, dim, keepdim))
+    if p == 1:
+        return sum(absolute(x), dim, keepdim)
+    if p == float("inf"):
+        return amax(absolute(x), dim if dim is not None else (), keepdim)
+    return sum(absolute(x) ** p, dim, keepdim) ** (1.0 / p)
