@@ -10,6 +10,16 @@ sys.path.insert(0, str(Path(__file__).parent))  # so tests can `import utils`
 
 import minigrad
 
+try:  # one profile for every Hypothesis test: no per-example deadline (CI machines are slow and
+    # shared), reproducible examples, and fixtures such as `torch` may be shared between examples.
+    from hypothesis import HealthCheck, settings
+
+    settings.register_profile("minigrad", deadline=None, derandomize=True, database=None,
+                              suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+    settings.load_profile("minigrad")
+except ImportError:  # Hypothesis is a test dependency; tests that use it fail to import without it
+    pass
+
 
 @pytest.fixture(autouse=True)
 def _seed():
@@ -17,7 +27,7 @@ def _seed():
     np.random.seed(0)
 
 
-@pytest.fixture
+@pytest.fixture(scope="session")
 def torch():
     return pytest.importorskip("torch")
 

@@ -68,3 +68,26 @@ def gradchecks(fn, arrays, *, second_order=True, atol=1e-5, rtol=1e-3):
     assert minigrad.autograd.gradcheck(fn, inputs, atol=atol, rtol=rtol)
     if second_order:
         assert minigrad.autograd.gradgradcheck(fn, inputs, atol=atol, rtol=rtol)
+
+
+# ---- generated inputs (Hypothesis) -----------------------------------------------------------
+
+FLOAT_DTYPES = (np.float32, np.float64)
+
+
+def random_array(seed, shape, dtype=np.float64, low=-2.0, high=2.0, away_from=None, margin=0.1):
+    """Uniform values in [low, high) of ``shape``; with ``away_from``, values closer than ``margin``
+    to that point are pushed out of the way (finite differences must not straddle a kink)."""
+    rng = np.random.default_rng(seed)
+    values = rng.uniform(low, high, size=shape)
+    if away_from is not None:
+        close = np.abs(values - away_from) < margin
+        values = np.where(close, away_from + np.where(values >= away_from, margin, -margin), values)
+    return values.astype(dtype)
+
+
+def broadcastable_shapes(num_shapes=2, max_dims=3, max_side=4, min_dims=0):
+    """Hypothesis strategy: a tuple of ``num_shapes`` shapes that broadcast together."""
+    from hypothesis.extra.numpy import mutually_broadcastable_shapes
+    return mutually_broadcastable_shapes(num_shapes=num_shapes, min_dims=min_dims, max_dims=max_dims,
+                                         max_side=max_side).map(lambda s: s.input_shapes)

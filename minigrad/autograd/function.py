@@ -28,7 +28,11 @@ them short and fast: they subclass ``Primitive``, whose ``forward`` receives and
 """
 from __future__ import annotations
 
+import numpy as np
+
 from .grad_mode import is_grad_enabled, no_grad
+
+_quiet_floating_point = lambda: np.errstate(all="ignore")  # noqa: E731
 
 _FREED = ("Trying to backward through the graph a second time (or directly access saved tensors "
           "after they have already been freed). Saved intermediate values of the graph are freed "
@@ -112,7 +116,7 @@ class Function:
         ctx = cls()
         record = is_grad_enabled() and any(isinstance(a, Tensor) and a.requires_grad for a in args)
         forward_args = [a._data if isinstance(a, Tensor) else a for a in args] if cls._array_forward else args
-        with no_grad():
+        with no_grad(), _quiet_floating_point():  # torch gives inf/nan silently; so does NumPy here
             raw = cls.forward(ctx, *forward_args, **kwargs)
         multiple = isinstance(raw, tuple)
         raw_outputs = raw if multiple else (raw,)

@@ -460,8 +460,22 @@ def add(a, b, alpha=1):
     return _binary(Add, _scalar(a), _scalar(b), alpha)
 
 
+_BOOL_SUB = ("Subtraction, the `-` operator, with {} is not supported. If you are trying to invert a mask, "
+             "use the `~` or `logical_not()` operator instead.")
+
+
+def _is_bool(v) -> bool:
+    return isinstance(v, (bool, np.bool_)) or (isinstance(v, Tensor) and v._data.dtype == np.bool_)
+
+
 def sub(a, b, alpha=1):
-    return _binary(Sub, _scalar(a), _scalar(b), alpha)
+    a, b = _scalar(a), _scalar(b)
+    if _is_bool(a) or _is_bool(b):
+        if _is_bool(a) and _is_bool(b) and isinstance(a, Tensor) and isinstance(b, Tensor):
+            raise RuntimeError("Subtraction, the `-` operator, with two bool tensors is not supported. "
+                               "Use the `^` or `logical_xor()` operator instead.")
+        raise RuntimeError(_BOOL_SUB.format("a bool tensor"))
+    return _binary(Sub, a, b, alpha)
 
 
 def mul(a, b):
@@ -475,12 +489,14 @@ def div(a, b, rounding_mode=None):
     b_arr = b._data if isinstance(b, Tensor) else b
     pa, pb = _promote(a_arr, b_arr)
     module = xp(pa if hasattr(pa, "shape") else pb)
-    if rounding_mode == "floor":
-        out = module.floor_divide(pa, pb) if module.result_type(pa, pb).kind != "f" else module.floor(pa / pb)
-    elif rounding_mode == "trunc":
-        out = module.trunc(pa / pb).astype(module.result_type(pa, pb)) if module.result_type(pa, pb).kind != "f" else module.trunc(pa / pb)
-    else:
-        raise RuntimeError(f"div expected rounding_mode to be one of None, 'trunc', or 'floor' but found '{rounding_mode}'")
+    _check_integer_divisor(module, pa, pb)
+    with np.errstate(all="ignore"):
+        if rounding_mode == "floor":
+            out = module.floor_divide(pa, pb) if module.result_type(pa, pb).kind != "f" else module.floor(pa / pb)
+        elif rounding_mode == "trunc":
+            out = module.trunc(pa / pb).astype(module.result_type(pa, pb)) if module.result_type(pa, pb).kind != "f" else module.trunc(pa / pb)
+        else:
+            raise RuntimeError(f"div expected rounding_mode to be one of None, 'trunc', or 'floor' but found '{rounding_mode}'")
     return Tensor._make(module.asarray(out))
 
 
@@ -492,10 +508,18 @@ def floor_divide(a, b):
     return div(a, b, rounding_mode="floor")
 
 
+def _check_integer_divisor(module, pa, pb):
+    """Integer division by zero is an error in torch (floats give inf / nan)."""
+    if module.result_type(pa, pb).kind in "iub" and not bool(module.all(module.asarray(pb) != 0)):
+        raise RuntimeError("ZeroDivisionError")
+
+
 def remainder(a, b):
     pa, pb = _promote(a._data if isinstance(a, Tensor) else a, b._data if isinstance(b, Tensor) else b)
     module = xp(pa if hasattr(pa, "shape") else pb)
-    return Tensor._make(module.asarray(module.mod(pa, pb)))
+    _check_integer_divisor(module, pa, pb)
+    with np.errstate(all="ignore"):
+        return Tensor._make(module.asarray(module.mod(pa, pb)))
 
 
 def pow(a, b):
@@ -503,6 +527,9 @@ def pow(a, b):
 
 
 def neg(x):
+    if x._data.dtype == np.bool_:
+        raise RuntimeError("Negation, the `-` operator, on a bool tensor is not supported. If you are trying "
+                           "to invert a mask, use the `~` or `logical_not()` operator instead.")
     return Neg.apply(x)
 
 
@@ -576,7 +603,9 @@ def leaky_relu(x, negative_slope: float = 0.01):
 
 def elu(x, alpha: float = 1.0):
     """x where x > 0, alpha * (exp(x) - 1) elsewhere."""
-    negative = exp(minimum(x, 0.0)) - 1  # exp of the clamped value: no overflow on the unused side
+    # exp of the clamped value: no overflow on the unused side. clamp, not minimum: at x = 0 the
+    # gradient must pass whole (alpha), where minimum would split it between its two inputs.
+    negative = exp(clamp(x, max=0.0)) - 1
     return where(x > 0, x, negative * alpha if alpha != 1 else negative)
 
 
