@@ -20,6 +20,8 @@ from .ops import (abs, all, any, arange, as_tensor, bmm, cat, chunk, clamp, clon
                   randn_like, randperm, reshape, sigmoid, sin, softmax, split, sqrt, squeeze, stack, std, sum,
                   tanh, tensor, transpose, unsqueeze, var, where, zeros, zeros_like)
 from .random import get_rng_state, manual_seed, seed, set_rng_state
+from .serialization import load, save
+from . import optim
 
 half, float, double, long, int, short = float16, float32, float64, int64, int32, int16
 
