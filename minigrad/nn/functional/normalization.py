@@ -1,2 +1,254 @@
-"""(being written)"""
-__all__ = []
+"""Normalisation: ``batch_norm``, ``layer_norm``, ``group_norm``, ``instance_norm``, ``normalize``.
+
+Letters: N = batch, C = channels, R = the remaining (spatial) positions flattened, M = N * R, the
+number of values that share one channel's statistics.
+
+Batch norm in training mode (Ioffe & Szegedy, 2015), per channel c:
+
+    mean = sum(x) / M,   var = sum((x - mean)^2) / M,   x_hat = (x - mean) / sqrt(var + eps)
+    y = x_hat * weight + bias
+
+It is in the hot path of every CNN, so it is one primitive (``BatchNormTrain``) with a fused
+backward (the standard closed form):
+
+    dbias   = sum(g)
+    dweight = sum(g * x_hat)
+    dx      = weight / sqrt(var + eps) * (g - dbias / M - x_hat * dweight / M)
+
+When a graph of the backward is asked for (``create_graph=True``), the same formula is evaluated
+with differentiable operations from ``x`` instead, so double backward is exact. Evaluation mode is
+an affine map per channel written with ordinary operations.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from ... import backend
+from ...autograd.function import Primitive
+from ...autograd.grad_mode import is_grad_enabled, no_grad
+from ...autograd.tensor import Tensor
+from ...ops.elementwise import rsqrt
+
+__all__ = ["batch_norm", "layer_norm", "group_norm", "instance_norm", "normalize"]
+
+
+def _channel_view(shape: tuple, ndim: int) -> tuple:
+    """Shape that broadcasts a (C,) vector against an (N, C, ...) input: (1, C, 1, ...)."""
+    return (1, shape[1]) + (1,) * (ndim - 2)
+
+
+def _as_ncr(x):
+    """(N, C, ...) array -> (N, C, R) (a view for contiguous input)."""
+    return x.reshape(x.shape[0], x.shape[1], -1)
+
+
+class BatchNormTrain(Primitive):
+    """Batch norm with batch statistics: forward and fused backward, normalising over all dims but 1.
+
+    ``forward(x, weight, bias, eps, stats)`` returns y and appends the statistics it used,
+    ``(mean, biased var, M)``, to the list ``stats`` (``batch_norm`` updates the running averages
+    with them).
+    """
+
+    def name(self) -> str:
+        return "NativeBatchNormBackward0"
+
+    @staticmethod
+    def forward(ctx, x, weight, bias, eps, stats):
+        xp = backend.xp(x)
+        x3 = _as_ncr(x)                                              # (N, C, R)
+        count = x3.shape[0] * x3.shape[2]                            # M
+        mean = x3.sum(axis=(0, 2)) / count                           # (C,)
+        centred = x3 - mean[:, None]                                 # (N, C, R)
+        var = xp.einsum("ncr,ncr->c", centred, centred) / count      # (C,) biased variance
+        invstd = 1.0 / xp.sqrt(var + eps)                            # (C,)
+        scale = invstd if weight is None else invstd * weight       # (C,)
+        out = centred
+        out *= scale[:, None]                                        # in place: y = (x - mean) * scale
+        if bias is not None:
+            out += bias[:, None]
+        ctx.mean, ctx.invstd, ctx.eps, ctx.count = mean, invstd, eps, count
+        stats.append((mean, var, count))
+        ctx.save_for_backward(x, weight)
+        return out.reshape(x.shape)
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, weight = ctx.saved_tensors
+        if is_grad_enabled():
+            return _batch_norm_backward_differentiable(ctx, grad, x, weight)
+        xp = backend.xp(grad._data)
+        g = _as_ncr(grad._data)                                      # (N, C, R)
+        x_hat = _as_ncr(x._data) - ctx.mean[:, None]                 # (N, C, R)
+        x_hat *= ctx.invstd[:, None]
+        grad_bias = g.sum(axis=(0, 2))                               # (C,)
+        grad_weight = xp.einsum("ncr,ncr->c", g, x_hat)              # (C,)
+        grad_x = None
+        if ctx.needs_input_grad[0]:
+            k = ctx.invstd if weight is None else ctx.invstd * weight._data    # (C,)
+            # dx = k * (g - grad_bias / M - x_hat * grad_weight / M), built in x_hat's buffer
+            x_hat *= (-k * grad_weight / ctx.count)[:, None]
+            x_hat += g * k[:, None]
+            x_hat -= (k * grad_bias / ctx.count)[:, None]
+            grad_x = Tensor._make(x_hat.reshape(grad.shape))
+        dtype = grad._data.dtype
+        grad_w = Tensor._make(grad_weight.astype(dtype, copy=False)) if ctx.needs_input_grad[1] else None
+        grad_b = Tensor._make(grad_bias.astype(dtype, copy=False)) if ctx.needs_input_grad[2] else None
+        return grad_x, grad_w, grad_b
+
+
+def _batch_norm_backward_differentiable(ctx, grad, x, weight):
+    """The backward formula written with operations on ``x``, so that it can be differentiated again."""
+    dims = (0,) + tuple(range(2, x.ndim))
+    view = _channel_view(tuple(x.shape), x.ndim)
+    mean = x.mean(dims, keepdim=True)                                # (1, C, 1, ...)
+    centred = x - mean
+    var = (centred * centred).mean(dims, keepdim=True)
+    invstd = rsqrt(var + ctx.eps)
+    x_hat = centred * invstd                                         # (N, C, ...)
+    grad_bias = grad.sum(dims)                                       # (C,)
+    grad_weight = (grad * x_hat).sum(dims)                           # (C,)
+    grad_x = None
+    if ctx.needs_input_grad[0]:
+        k = invstd if weight is None else invstd * weight.reshape(view)
+        grad_x = k * (grad - grad_bias.reshape(view) / ctx.count - x_hat * (grad_weight.reshape(view) / ctx.count))
+    return (grad_x, grad_weight if ctx.needs_input_grad[1] else None,
+            grad_bias if ctx.needs_input_grad[2] else None)
+
+
+def _verify_batch_size(shape) -> None:
+    size_prods = shape[0]
+    for s in shape[2:]:
+        size_prods *= s
+    if size_prods == 1:
+        raise ValueError(f"Expected more than 1 value per channel when training, got input size {shape}")
+
+
+def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor | None, weight: Tensor | None = None,
+               bias: Tensor | None = None, training: bool = False, momentum: float = 0.1,
+               eps: float = 1e-5) -> Tensor:
+    """Normalise each channel (dim 1) of ``input``.
+
+    In training (or without running statistics) the batch's statistics are used and the running
+    ones, if given, are updated in place: running = (1 - momentum) * running + momentum * batch, with
+    the *unbiased* batch variance for ``running_var``. Otherwise the running statistics are used.
+
+    >>> batch_norm(minigrad.randn(8, 3), None, None, training=True).mean(0)   # ~ 0
+    """
+    if input.dim() < 2:
+        raise ValueError(f"expected 2D or 3D input (got {input.dim()}D input)")
+    channels = input.shape[1]
+    for name, t in (("weight", weight), ("bias", bias), ("running_mean", running_mean), ("running_var", running_var)):
+        if t is not None and t.numel() != channels:
+            raise RuntimeError(f"{name} should contain {channels} elements not {t.numel()}")
+    if training:
+        _verify_batch_size(tuple(input.shape))
+    if training or running_mean is None or running_var is None:
+        out, stats = _batch_norm_train(input, weight, bias, eps)
+        if training and running_mean is not None and running_var is not None:
+            mean, var, count = stats
+            with no_grad():
+                unbiased = var * (count / (count - 1))  # count > 1: checked above
+                _blend_into(running_mean, mean, momentum)
+                _blend_into(running_var, unbiased, momentum)
+        return out
+    # evaluation: y = x * scale + shift per channel, scale = weight / sqrt(running_var + eps)
+    view = _channel_view(tuple(input.shape), input.dim())
+    scale = rsqrt(running_var + eps)
+    if weight is not None:
+        scale = scale * weight
+    shift = -running_mean * scale
+    if bias is not None:
+        shift = shift + bias
+    return input * scale.reshape(view) + shift.reshape(view)
+
+
+def _batch_norm_train(input, weight, bias, eps):
+    """Run the primitive and return (output, (batch mean, biased var, count)) as arrays."""
+    stats = []
+    out = BatchNormTrain.apply(input, weight, bias, eps, stats)
+    return out, stats[0]
+
+
+def _blend_into(running: Tensor, batch_value, momentum: float) -> None:
+    """running <- (1 - momentum) * running + momentum * batch_value, in place."""
+    data = running._data
+    data *= (1.0 - momentum)
+    data += (momentum * batch_value).astype(data.dtype, copy=False)
+    running._bump_version()
+
+
+def layer_norm(input: Tensor, normalized_shape, weight: Tensor | None = None, bias: Tensor | None = None,
+               eps: float = 1e-5) -> Tensor:
+    """Normalise over the last ``len(normalized_shape)`` dims: (x - mean) / sqrt(var + eps) * weight + bias."""
+    if isinstance(normalized_shape, int):
+        normalized_shape = (normalized_shape,)
+    normalized_shape = tuple(normalized_shape)
+    k = len(normalized_shape)
+    if k == 0 or tuple(input.shape[-k:]) != normalized_shape:
+        raise RuntimeError(f"Given normalized_shape={list(normalized_shape)}, expected input with shape "
+                           f"[*, {', '.join(str(s) for s in normalized_shape)}], but got input of size"
+                           f"{list(input.shape)}")
+    dims = tuple(range(input.dim() - k, input.dim()))
+    mean = input.mean(dims, keepdim=True)
+    centred = input - mean
+    var = (centred * centred).mean(dims, keepdim=True)
+    out = centred * rsqrt(var + eps)
+    if weight is not None:
+        out = out * weight
+    if bias is not None:
+        out = out + bias
+    return out
+
+
+def group_norm(input: Tensor, num_groups: int, weight: Tensor | None = None, bias: Tensor | None = None,
+               eps: float = 1e-5) -> Tensor:
+    """Normalise each group of C/G channels of each sample (Wu & He, 2018), then scale per channel."""
+    if input.dim() < 2:
+        raise RuntimeError(f"Expected at least 2 dimensions for input tensor but received {input.dim()}")
+    n, c = input.shape[0], input.shape[1]
+    if c % num_groups != 0:
+        raise RuntimeError(f"Expected number of channels in input to be divisible by num_groups, but got input "
+                           f"of shape {list(input.shape)} and num_groups={num_groups}")
+    grouped = input.reshape(n, num_groups, -1)                       # (N, G, C/G * R)
+    mean = grouped.mean(2, keepdim=True)
+    centred = grouped - mean
+    var = (centred * centred).mean(2, keepdim=True)
+    out = (centred * rsqrt(var + eps)).reshape(input.shape)
+    view = _channel_view(tuple(input.shape), input.dim())
+    if weight is not None:
+        out = out * weight.reshape(view)
+    if bias is not None:
+        out = out + bias.reshape(view)
+    return out
+
+
+def instance_norm(input: Tensor, running_mean=None, running_var=None, weight=None, bias=None,
+                  use_input_stats: bool = True, momentum: float = 0.1, eps: float = 1e-5) -> Tensor:
+    """Normalise each channel of each sample over its spatial positions."""
+    if not use_input_stats:
+        return batch_norm(input, running_mean, running_var, weight, bias, False, momentum, eps)
+    dims = tuple(range(2, input.dim()))
+    mean = input.mean(dims, keepdim=True)
+    centred = input - mean
+    var = (centred * centred).mean(dims, keepdim=True)
+    out = centred * rsqrt(var + eps)
+    if running_mean is not None and running_var is not None:
+        count = int(np.prod(input.shape[2:]))
+        with no_grad():
+            batch_mean = mean._data.reshape(input.shape[0], input.shape[1]).mean(0)
+            batch_var = var._data.reshape(input.shape[0], input.shape[1]).mean(0) * (count / max(count - 1, 1))
+            _blend_into(running_mean, batch_mean, momentum)
+            _blend_into(running_var, batch_var, momentum)
+    view = _channel_view(tuple(input.shape), input.dim())
+    if weight is not None:
+        out = out * weight.reshape(view)
+    if bias is not None:
+        out = out + bias.reshape(view)
+    return out
+
+
+def normalize(input: Tensor, p: float = 2.0, dim: int = 1, eps: float = 1e-12) -> Tensor:
+    """x / max(||x||_p, eps) along ``dim``."""
+    norm = (input.abs() ** p).sum(dim, keepdim=True) ** (1.0 / p)
+    return input / norm.clamp(min=eps)
