@@ -1,0 +1,483 @@
+"""Pooling scans on raw arrays (NumPy or CuPy, through ``xp``), one code path for 1, 2 and 3 spatial dims.
+
+Legend: L the leading dims ((N, C) batched, (C,) unbatched), S = (S1, .., Sd) input spatial sizes,
+P = (P1, .., Pd) spatial sizes after padding (and ceil_mode overhang, or cropping of the unused tail),
+K = (K1, .., Kd) kernel sizes, O = (O1, .., Od) output sizes, d the number of spatial dims, k a kernel
+offset (k1, .., kd) and k# its row-major number in 0 .. prod(K)-1.
+
+Window o reads x[o*s - p + k*dil] along each dim. Every routine walks the prod(K) kernel offsets and
+treats each as one strided slice of shape (L, *O): one vectorised array operation per offset, whose
+cost is the size of the output, never a Python loop over windows.
+
+- max pooling keeps, per output, the row-major number k# of the winning kernel offset (``argmax``,
+  int8 when it fits): the backward scatters through it with one strided write per offset, and the
+  flat indices that torch returns ((h*W + w) into each unpadded plane) are computed from it only when
+  asked for.
+- average pooling is a box sum, which is separable: it sums along one dim at a time, so a 3x3 window
+  costs 2 + 2 additions instead of 8. Its transpose spreads the gradient back the same way.
+- adaptive pooling uses per-bin windows: bin i along a dim covers [floor(i*In/Out), ceil((i+1)*In/Out)).
+  When In is a multiple of Out the bins are a regular pooling (kernel = stride = In/Out) and reuse it.
+"""
+from __future__ import annotations
+
+import itertools
+import math
+
+from ..backend import xp
+from .windows import sliding_windows
+
+
+# ---- geometry ---------------------------------------------------------------------------------
+
+def pooling_output_size(size: int, kernel: int, stride: int, padding: int, dilation: int, ceil_mode: bool) -> int:
+    """Outputs along one dim, PyTorch's ``pooling_output_shape`` (aten/src/ATen/native/Pool.h):
+    floor_or_ceil((S + 2p - dil*(K-1) - 1) / s) + 1, and in ceil_mode the last window must start inside
+    the input or the left padding (a window starting in the right padding is dropped)."""
+    numerator = size + 2 * padding - dilation * (kernel - 1) - 1 + (stride - 1 if ceil_mode else 0)
+    out = numerator // stride + 1   # div_rtn: rounds towards minus infinity, as Python's //
+    if ceil_mode and (out - 1) * stride >= size + padding:
+        out -= 1
+    return out
+
+
+class PoolGeometry:
+    """Kernel, stride, padding, dilation of a pooling over spatial sizes S, with its output sizes O."""
+
+    __slots__ = ("kernel", "stride", "padding", "dilation", "input_size", "output_size", "padded_size")
+
+    def __init__(self, input_size, kernel, stride, padding, dilation, ceil_mode=False, output_size=None):
+        self.input_size = tuple(input_size)
+        self.kernel, self.stride = tuple(kernel), tuple(stride)
+        self.padding, self.dilation = tuple(padding), tuple(dilation)
+        if output_size is None:
+            output_size = tuple(pooling_output_size(*a, ceil_mode) for a in zip(
+                self.input_size, self.kernel, self.stride, self.padding, self.dilation))
+        self.output_size = tuple(output_size)
+        # P: exactly what the windows read, (O-1)*s + dil*(K-1) + 1, counted from the left padding.
+        self.padded_size = tuple((o - 1) * s + dl * (k - 1) + 1 for o, s, dl, k in zip(
+            self.output_size, self.stride, self.dilation, self.kernel))
+
+    def __repr__(self):
+        return (f"PoolGeometry(S={self.input_size}, K={self.kernel}, s={self.stride}, p={self.padding}, "
+                f"dil={self.dilation}, O={self.output_size})")
+
+    @property
+    def ndim(self) -> int:
+        return len(self.kernel)
+
+    @property
+    def kernel_numel(self) -> int:
+        return math.prod(self.kernel)
+
+    def overlapping(self) -> bool:
+        """Do two windows share an input position (stride shorter than the dilated kernel)?"""
+        return any(s < dl * (k - 1) + 1 for s, dl, k in zip(self.stride, self.dilation, self.kernel))
+
+    def needs_padding(self) -> bool:
+        """Do the windows read outside the input (padding, or ceil_mode's overhang on the right)?"""
+        return any(p > 0 for p in self.padding) or any(
+            ps > p + s for ps, p, s in zip(self.padded_size, self.padding, self.input_size))
+
+    def offsets(self):
+        """Kernel offsets k in row-major order (its position in this list is k#)."""
+        return itertools.product(*(range(k) for k in self.kernel))
+
+    def offset_slices(self, offset) -> tuple:
+        """Basic slices that pick, for kernel offset k, entry k of every window of a padded (L, *P) array."""
+        return (Ellipsis,) + tuple(slice(k * dl, k * dl + s * (o - 1) + 1, s) for k, dl, s, o in zip(
+            offset, self.dilation, self.stride, self.output_size))
+
+
+def _fill_value(dtype, module, lowest: bool):
+    if not lowest:
+        return 0
+    if dtype.kind == "f":
+        return -module.inf
+    if dtype.kind == "b":
+        return False
+    return module.iinfo(dtype).min
+
+
+def pad_for_windows(x, geometry: PoolGeometry, value):
+    """(L, *S) -> (L, *P): ``value`` on the left padding and past the right edge, the unused tail cut."""
+    module = xp(x)
+    d = geometry.ndim
+    if not geometry.needs_padding():
+        crop = (Ellipsis,) + tuple(slice(0, ps) for ps in geometry.padded_size)
+        return x[crop]
+    lead = x.shape[:-d]
+    out = module.full(lead + geometry.padded_size, value, dtype=x.dtype)
+    kept = tuple(min(s, ps - p) for s, ps, p in zip(geometry.input_size, geometry.padded_size, geometry.padding))
+    out[(Ellipsis,) + tuple(slice(p, p + k) for p, k in zip(geometry.padding, kept))] = \
+        x[(Ellipsis,) + tuple(slice(0, k) for k in kept)]
+    return out
+
+
+def unpad_from_windows(padded, geometry: PoolGeometry):
+    """(L, *P) -> (L, *S): the transpose of ``pad_for_windows`` (drop the padding, zeros for a cut tail)."""
+    module = xp(padded)
+    d = geometry.ndim
+    kept = tuple(min(s, ps - p) for s, ps, p in zip(geometry.input_size, geometry.padded_size, geometry.padding))
+    inner = padded[(Ellipsis,) + tuple(slice(p, p + k) for p, k in zip(geometry.padding, kept))]
+    if kept == geometry.input_size:
+        return inner
+    out = module.zeros(padded.shape[:-d] + geometry.input_size, dtype=padded.dtype)
+    out[(Ellipsis,) + tuple(slice(0, k) for k in kept)] = inner
+    return out
+
+
+def _offset_dtype(module, count: int):
+    return module.int8 if count <= 127 else module.int32
+
+
+# ---- max pooling ------------------------------------------------------------------------------
+
+def max_pool_forward(x, geometry: PoolGeometry):
+    """Max over each window of x (L, *S): returns (values (L, *O), argmax (L, *O)), argmax being the
+    row-major number k# of the winning kernel offset. Ties pick the first maximum, a NaN wins (the last
+    NaN, as PyTorch's ``val > maxval || isnan(val)`` scan), padding never wins."""
+    module = xp(x)
+    fill = _fill_value(x.dtype, module, lowest=True)
+    padded = pad_for_windows(x, geometry, fill)                       # (L, *P)
+    windows = sliding_windows(padded, geometry.kernel, geometry.stride, geometry.dilation)  # (L, *O, *K)
+    views = [windows[(Ellipsis,) + k] for k in geometry.offsets()]    # prod(K) x (L, *O)
+    values = module.array(views[0], copy=True)
+    for view in views[1:]:
+        module.maximum(values, view, out=values)
+    count = len(views)
+    argmax = module.full(values.shape, count - 1, dtype=_offset_dtype(module, count))
+    _first_equal(module, views, values, argmax, valid=None)
+    if geometry.needs_padding() and bool((values == fill).any()):
+        # every real entry of such a window equals the fill (-inf): pick the first one inside the input
+        valid = pad_for_windows(module.ones(geometry.input_size, dtype=bool), geometry, False)
+        valid_windows = sliding_windows(valid, geometry.kernel, geometry.stride, geometry.dilation)
+        argmax.fill(count - 1)
+        _first_equal(module, views, values, argmax, [valid_windows[(Ellipsis,) + k] for k in geometry.offsets()])
+    if values.dtype.kind == "f" and bool(module.isnan(values).any()):
+        for number, view in enumerate(views):
+            module.copyto(argmax, number, where=module.isnan(view))
+    return values, argmax
+
+
+def _first_equal(module, views, values, argmax, valid):
+    """argmax <- the first k# whose view equals ``values`` (argmax holds prod(K)-1 on entry).
+
+    Scanning from the last offset to the first, ``argmax -= (argmax - k#) * equal`` moves argmax to k#
+    wherever the entry equals the maximum; the last move is the first offset. Integer arithmetic on
+    int8 is several times faster than ``where``.
+    """
+    for number in range(len(views) - 2, -1, -1):
+        equal = views[number] == values
+        if valid is not None:
+            equal &= valid[number]
+        step = argmax - argmax.dtype.type(number)
+        step *= equal
+        argmax -= step
+
+
+def max_pool_indices(argmax, geometry: PoolGeometry):
+    """Flat indices into each unpadded plane, PyTorch's convention: d*H*W + h*W + w (int64, (L, *O))."""
+    module = xp(argmax)
+    d = geometry.ndim
+    flat = module.zeros(argmax.shape, dtype=module.int64)
+    offset_number = argmax.astype(module.int64)
+    plane_stride = 1
+    for i in reversed(range(d)):
+        k_i = offset_number % geometry.kernel[i]
+        offset_number //= geometry.kernel[i]
+        # position along dim i: o*s - p + k*dil, the window start broadcast along the other dims
+        start = module.arange(geometry.output_size[i], dtype=module.int64) * geometry.stride[i] - geometry.padding[i]
+        start = start.reshape((-1,) + (1,) * (d - 1 - i))
+        flat += (k_i * geometry.dilation[i] + start) * plane_stride
+        plane_stride *= geometry.input_size[i]
+    return flat
+
+
+def max_pool_scatter(grad, argmax, geometry: PoolGeometry):
+    """The gradient of max pooling: grad (L, *O) sent to each window's winner -> (L, *S), summed where
+    windows overlap. One strided write (or add) per kernel offset; no ``add.at``."""
+    module = xp(grad)
+    d = geometry.ndim
+    lead = grad.shape[:-d]
+    finite = bool(module.isfinite(grad).all()) if grad.dtype.kind == "f" else True
+    out = module.zeros(lead + geometry.padded_size, dtype=grad.dtype)                   # (L, *P)
+    overlapping = geometry.overlapping()
+    for number, offset in enumerate(geometry.offsets()):
+        target = out[geometry.offset_slices(offset)]                  # (L, *O), a strided view
+        chosen = argmax == argmax.dtype.type(number)
+        if not finite:  # inf * 0 would be NaN where this offset did not win
+            contribution = module.where(chosen, grad, 0)
+            if overlapping:
+                target += contribution
+            else:
+                target[...] = contribution
+        elif overlapping:
+            target += grad * chosen
+        else:
+            module.multiply(grad, chosen, out=target)
+    return unpad_from_windows(out, geometry)                           # (L, *S)
+
+
+def max_pool_gather(x, argmax, geometry: PoolGeometry):
+    """The transpose of ``max_pool_scatter``: x (L, *S) read at each window's winner -> (L, *O)."""
+    module = xp(x)
+    padded = pad_for_windows(x, geometry, 0)
+    windows = sliding_windows(padded, geometry.kernel, geometry.stride, geometry.dilation)
+    out = module.zeros(argmax.shape, dtype=x.dtype)
+    for number, offset in enumerate(geometry.offsets()):
+        module.copyto(out, windows[(Ellipsis,) + offset], where=argmax == argmax.dtype.type(number))
+    return out
+
+
+# ---- average pooling --------------------------------------------------------------------------
+
+def _window_counts(geometry: PoolGeometry, count_include_pad: bool):
+    """Per dim, the divisor factor of each window (PyTorch's avg_pool kernels): with count_include_pad
+    the window clipped to the padded input [-p, S+p) (ceil_mode's overhang past the padding is never
+    counted), else clipped to the input [0, S). The divisor of a window is the product over dims."""
+    counts = []
+    for o_count, k, s, p, size in zip(geometry.output_size, geometry.kernel, geometry.stride,
+                                      geometry.padding, geometry.input_size):
+        per_window = []
+        for o in range(o_count):
+            start = o * s - p
+            end = min(start + k, size + p)
+            if not count_include_pad:
+                start, end = max(start, 0), min(end, size)
+            per_window.append(end - start)
+        counts.append(per_window)
+    return counts
+
+
+def avg_pool_divisor(geometry: PoolGeometry, count_include_pad: bool, divisor_override, module, dtype):
+    """The divisor of each window: a Python number when it is the same for all, else an (*O) array."""
+    if divisor_override is not None:
+        return divisor_override
+    counts = _window_counts(geometry, count_include_pad)
+    if all(len(set(c)) == 1 for c in counts):
+        return math.prod(c[0] for c in counts)
+    d = geometry.ndim
+    divisor = module.ones(geometry.output_size, dtype=dtype)
+    for i, c in enumerate(counts):
+        divisor = divisor * module.asarray(c, dtype=dtype).reshape((-1,) + (1,) * (d - 1 - i))
+    return divisor
+
+
+def _sum_windows_along(x, axis: int, kernel: int, stride: int, dilation: int, out_size: int):
+    """Sum of the ``kernel`` window entries along one axis: (.., P, ..) -> (.., O, ..)."""
+    module = xp(x)
+    def pick(k):
+        return x[(slice(None),) * axis + (slice(k * dilation, k * dilation + stride * (out_size - 1) + 1, stride),)]
+    if kernel == stride and dilation == 1 and kernel > 8 and axis < x.ndim - 1:
+        # non-overlapping long windows: a reshape and one reduction over a middle axis
+        shape = x.shape[:axis] + (out_size, kernel) + x.shape[axis + 1:]
+        return x[(slice(None),) * axis + (slice(0, out_size * kernel),)].reshape(shape).sum(axis=axis + 1)
+    total = module.array(pick(0), copy=True)
+    for k in range(1, kernel):
+        total += pick(k)
+    return total
+
+
+def avg_pool_forward(x, geometry: PoolGeometry, count_include_pad: bool = True, divisor_override=None):
+    """Mean over each window of x (L, *S) -> (L, *O), with PyTorch's divisor rules. The box sum is
+    separable: summed along one spatial dim at a time."""
+    module = xp(x)
+    d = geometry.ndim
+    total = pad_for_windows(x, geometry, 0)                          # (L, *P)
+    lead = total.ndim - d
+    for i in range(d):                                               # (L, O1.., Oi, P(i+1)..)
+        total = _sum_windows_along(total, lead + i, geometry.kernel[i], geometry.stride[i],
+                                   geometry.dilation[i], geometry.output_size[i])
+    divisor = avg_pool_divisor(geometry, count_include_pad, divisor_override, module, total.dtype)
+    if isinstance(divisor, (int, float)):
+        total /= total.dtype.type(divisor)
+    else:
+        total /= divisor
+    return total
+
+
+def _spread_windows_along(grad, axis: int, kernel: int, stride: int, dilation: int, padded_size: int):
+    """Transpose of ``_sum_windows_along``: (.., O, ..) -> (.., P, ..), each output copied to its window."""
+    module = xp(grad)
+    out_size = grad.shape[axis]
+    shape = grad.shape[:axis] + (padded_size,) + grad.shape[axis + 1:]
+    if kernel == stride and dilation == 1:  # windows tile the axis: one broadcast copy
+        tiled = module.broadcast_to(grad[(slice(None),) * (axis + 1) + (None,)],
+                                    grad.shape[:axis + 1] + (kernel,) + grad.shape[axis + 1:])
+        return tiled.reshape(shape)
+    out = module.zeros(shape, dtype=grad.dtype)
+    overlapping = stride < dilation * (kernel - 1) + 1
+    for k in range(kernel):
+        target = out[(slice(None),) * axis + (slice(k * dilation, k * dilation + stride * (out_size - 1) + 1, stride),)]
+        if overlapping:
+            target += grad
+        else:
+            target[...] = grad
+    return out
+
+
+def avg_pool_transpose(grad, geometry: PoolGeometry, count_include_pad: bool = True, divisor_override=None):
+    """The gradient of average pooling (its transpose): grad (L, *O) -> (L, *S)."""
+    module = xp(grad)
+    d = geometry.ndim
+    divisor = avg_pool_divisor(geometry, count_include_pad, divisor_override, module, grad.dtype)
+    spread = grad / (grad.dtype.type(divisor) if isinstance(divisor, (int, float)) else divisor)
+    lead = grad.ndim - d
+    for i in reversed(range(d)):
+        spread = _spread_windows_along(spread, lead + i, geometry.kernel[i], geometry.stride[i],
+                                       geometry.dilation[i], geometry.padded_size[i])
+    return unpad_from_windows(spread, geometry)
+
+
+# ---- adaptive pooling -------------------------------------------------------------------------
+
+def adaptive_bins(in_size: int, out_size: int):
+    """Bin i covers [floor(i*In/Out), ceil((i+1)*In/Out)) (PyTorch's start_index / end_index)."""
+    starts = [(i * in_size) // out_size for i in range(out_size)]
+    ends = [-((-(i + 1) * in_size) // out_size) for i in range(out_size)]
+    return starts, ends
+
+
+def adaptive_as_regular(input_size, output_size):
+    """The regular pooling geometry equal to these bins when every In is a multiple of its Out, else None."""
+    if all(o > 0 and s % o == 0 for s, o in zip(input_size, output_size)):
+        kernel = tuple(s // o for s, o in zip(input_size, output_size))
+        return PoolGeometry(input_size, kernel, kernel, (0,) * len(kernel), (1,) * len(kernel),
+                            output_size=output_size)
+    return None
+
+
+def _bin_matrix(module, in_size: int, out_size: int, dtype):
+    """(Out, In): row i is 1/len on bin i, so ``matrix @ v`` averages v over each bin."""
+    starts, ends = adaptive_bins(in_size, out_size)
+    matrix = [[0.0] * in_size for _ in range(out_size)]
+    for i, (a, b) in enumerate(zip(starts, ends)):
+        for j in range(a, b):
+            matrix[i][j] = 1.0 / (b - a)
+    return module.asarray(matrix, dtype=dtype)
+
+
+def _apply_along(x, axis: int, matrix):
+    """Contract axis ``axis`` of x with matrix (A, B): (.., B, ..) -> (.., A, ..), one GEMM."""
+    module = xp(x)
+    moved = module.moveaxis(x, axis, -1)                             # (.., B)
+    out = moved.reshape(-1, moved.shape[-1]) @ matrix.T              # (M, A) = (M, B) @ (B, A)
+    return module.moveaxis(out.reshape(moved.shape[:-1] + (matrix.shape[0],)), -1, axis)
+
+
+def adaptive_avg_pool_forward(x, output_size):
+    """Mean over each adaptive bin of x (L, *S) -> (L, *O)."""
+    module = xp(x)
+    d = len(output_size)
+    input_size = x.shape[-d:]
+    regular = adaptive_as_regular(input_size, output_size)
+    if regular is not None:
+        return avg_pool_forward(x, regular)
+    out = x
+    for i in range(d):  # separable: average along one dim at a time
+        axis = x.ndim - d + i
+        out = _apply_along(out, axis, _bin_matrix(module, input_size[i], output_size[i], x.dtype))
+    return module.ascontiguousarray(out)
+
+
+def adaptive_avg_pool_transpose(grad, input_size):
+    """The gradient of adaptive average pooling: grad (L, *O) -> (L, *S)."""
+    module = xp(grad)
+    d = len(input_size)
+    output_size = grad.shape[-d:]
+    regular = adaptive_as_regular(input_size, output_size)
+    if regular is not None:
+        return avg_pool_transpose(grad, regular)
+    out = grad
+    for i in range(d):
+        axis = grad.ndim - d + i
+        out = _apply_along(out, axis, _bin_matrix(module, input_size[i], output_size[i], grad.dtype).T)
+    return module.ascontiguousarray(out)
+
+
+def _bin_gather(module, size_in: int, size_out: int):
+    """Per k < Kmax, the input position read by bin i (the bin's last position when k runs past it)."""
+    starts, ends = adaptive_bins(size_in, size_out)
+    longest = max(b - a for a, b in zip(starts, ends))
+    return [module.asarray([min(a + k, b - 1) for a, b in zip(starts, ends)], dtype=module.int64)
+            for k in range(longest)]
+
+
+def adaptive_max_pool_forward(x, output_size):
+    """Max over each adaptive bin of x (L, *S): returns (values (L, *O), flat indices (L, *O) int64).
+
+    Max is separable: reduce the last dim first, then the one before it, carrying along each reduced
+    dim the position of its winner. A bin's positions past its end repeat its last one, which neither
+    changes the maximum nor (ties keep the first, NaN keeps the last) the chosen position."""
+    module = xp(x)
+    d = len(output_size)
+    input_size = tuple(x.shape[-d:])
+    regular = adaptive_as_regular(input_size, output_size)
+    if regular is not None:
+        values, argmax = max_pool_forward(x, regular)
+        return values, max_pool_indices(argmax, regular)
+    lead = x.ndim - d
+    values, flat = x, None
+    plane_stride = 1
+    for i in reversed(range(d)):
+        axis = lead + i
+        picks = _bin_gather(module, input_size[i], output_size[i])
+        candidates = [module.take(values, p, axis=axis) for p in picks]          # Kmax x (.., Oi, ..)
+        best = module.array(candidates[0], copy=True)
+        for c in candidates[1:]:
+            module.maximum(best, c, out=best)
+        winner = module.full(best.shape, len(candidates) - 1, dtype=module.int64)
+        _first_equal(module, candidates, best, winner, valid=None)
+        if best.dtype.kind == "f" and bool(module.isnan(best).any()):
+            for number, c in enumerate(candidates):
+                module.copyto(winner, number, where=module.isnan(c))
+        # the input position along dim i of each winner: picks[winner][o]
+        table = module.stack(picks)                                             # (Kmax, Oi)
+        o_index = module.arange(output_size[i]).reshape((-1,) + (1,) * (x.ndim - 1 - axis))
+        position = table[winner, o_index]                                        # (.., Oi, ..)
+        if flat is None:
+            flat = position * plane_stride
+        else:
+            # the earlier dims' positions come from the winning row along this dim
+            flat = module.take_along_axis(flat, position, axis=axis) + position * plane_stride
+        plane_stride *= input_size[i]
+        values = best
+    return values, flat
+
+
+# ---- scatter / gather through flat indices ----------------------------------------------------
+
+def flat_scatter_add(values, indices, spatial_size):
+    """out (L, *S) with out.flat-per-plane[indices] += values (L, *O); repeated indices accumulate.
+    One ``bincount`` over plane-offset indices (no ``add.at``)."""
+    module = xp(values)
+    d = len(spatial_size)
+    lead = values.shape[:values.ndim - d]
+    plane = math.prod(spatial_size)
+    planes = math.prod(lead)
+    per_plane = indices.reshape(planes, -1)
+    global_index = per_plane + (module.arange(planes, dtype=module.int64) * plane)[:, None]
+    summed = module.bincount(global_index.ravel(), weights=values.reshape(-1), minlength=planes * plane)
+    return summed.astype(values.dtype, copy=False).reshape(lead + tuple(spatial_size))
+
+
+def flat_gather(x, indices, spatial_ndim: int):
+    """x (L, *S) read per plane at flat ``indices`` (L, *O) -> (L, *O)."""
+    module = xp(x)
+    d = spatial_ndim
+    lead = x.shape[:x.ndim - d]
+    planes = math.prod(lead)
+    out = module.take_along_axis(x.reshape(planes, -1), indices.reshape(planes, -1), axis=1)
+    return out.reshape(indices.shape)
+
+
+def flat_scatter(values, indices, spatial_size):
+    """Max-unpooling: zeros (L, *S) with out.flat-per-plane[indices] = values; a repeated index keeps one."""
+    module = xp(values)
+    d = len(spatial_size)
+    lead = values.shape[:values.ndim - d]
+    plane = math.prod(spatial_size)
+    planes = math.prod(lead)
+    out = module.zeros((planes, plane), dtype=values.dtype)
+    module.put_along_axis(out, indices.reshape(planes, -1), values.reshape(planes, -1), axis=1)
+    return out.reshape(lead + tuple(spatial_size))
