@@ -1,2 +1,352 @@
-"""(being written)"""
-__all__ = []
+"""Loss functions with torch.nn.functional's names, signatures and reductions.
+
+Letters: N = batch, C = classes, d1 ... = extra dims of an N-d input (N, C, d1, ...).
+
+Every loss is numerically stable for large logits: ``cross_entropy`` works on ``log_softmax`` (the
+max-shifted log-sum-exp) and picks the target's log-probability with a gather instead of a one-hot
+product; ``binary_cross_entropy_with_logits`` uses (1 - t) x + softplus(-x), never log(sigmoid(x)).
+
+Reductions: ``'none'`` keeps one loss per element (per sample for classification), ``'sum'`` adds
+them, ``'mean'`` averages them (for weighted classification losses, divides by the sum of the
+weights of the targets, as torch).
+"""
+from __future__ import annotations
+
+import warnings
+
+from ... import backend
+from ...autograd.function import Primitive
+from ...autograd.tensor import Tensor
+from ...ops.elementwise import abs as _abs
+from ...ops.elementwise import clamp, exp, log, softplus, where
+from ...ops.reduction import Gather, log_softmax
+
+__all__ = ["cross_entropy", "nll_loss", "mse_loss", "l1_loss", "smooth_l1_loss", "huber_loss",
+           "binary_cross_entropy", "binary_cross_entropy_with_logits", "kl_div"]
+
+_REDUCTIONS = ("none", "mean", "sum")
+
+
+def _legacy_reduction(size_average, reduce) -> str:
+    """torch's mapping of the deprecated ``size_average`` / ``reduce`` flags to ``reduction``."""
+    size_average = True if size_average is None else size_average
+    reduce = True if reduce is None else reduce
+    result = "mean" if size_average and reduce else "sum" if reduce else "none"
+    warnings.warn(f"size_average and reduce args will be deprecated, please use reduction='{result}' instead.")
+    return result
+
+
+def _resolve_reduction(reduction: str, size_average=None, reduce=None) -> str:
+    if size_average is not None or reduce is not None:
+        reduction = _legacy_reduction(size_average, reduce)
+    if reduction not in _REDUCTIONS:
+        raise ValueError(f"{reduction} is not a valid value for reduction")
+    return reduction
+
+
+def _reduce(losses: Tensor, reduction: str) -> Tensor:
+    if reduction == "none":
+        return losses
+    if reduction == "sum":
+        return losses.sum()
+    return losses.mean()
+
+
+def _constant(array, like: Tensor) -> Tensor:
+    """A constant tensor with ``like``'s dtype (no gradient)."""
+    return Tensor._make(backend.xp(like._data).asarray(array, dtype=like._data.dtype))
+
+
+# ---- classification ---------------------------------------------------------------------------
+
+def _check_targets(target_array, n_classes: int, ignore_index: int) -> None:
+    valid = target_array[target_array != ignore_index]
+    if valid.size and (int(valid.min()) < 0 or int(valid.max()) >= n_classes):
+        bad = int(valid.max()) if int(valid.max()) >= n_classes else int(valid.min())
+        raise IndexError(f"Target {bad} is out of bounds.")
+
+
+def _check_batch(input: Tensor, target: Tensor) -> None:
+    if input.dim() >= 2 and (target.dim() == 0 or input.shape[0] != target.shape[0]):
+        got = target.shape[0] if target.dim() else 0
+        raise ValueError(f"Expected input batch_size ({input.shape[0]}) to match target batch_size ({got}).")
+    expected = tuple(input.shape[:1]) + tuple(input.shape[2:]) if input.dim() >= 2 else ()
+    if tuple(target.shape) != expected:
+        raise RuntimeError(f"Expected target size {list(expected)}, got {list(target.shape)}")
+
+
+def _pick(log_probs: Tensor, target: Tensor, weight: Tensor | None, ignore_index: int):
+    """Per-element -w[t] * log_probs[t] along the class dim, and the per-element weights (array).
+
+    The gather costs O(N) instead of a one-hot product's O(N C).
+    """
+    class_dim = 1 if log_probs.dim() >= 2 else 0
+    t = target._data
+    xp = backend.xp(t)
+    keep = t != ignore_index                                          # (N, d1, ...)
+    all_kept = bool(keep.all())
+    safe_t = t if all_kept else xp.where(keep, t, 0)
+    index = xp.expand_dims(safe_t, class_dim)                         # (N, 1, d1, ...)
+    picked = Gather.apply(log_probs, class_dim, index)                # (N, 1, d1, ...)
+    picked = picked.reshape(t.shape)                                  # (N, d1, ...)
+    dtype = log_probs._data.dtype
+    if weight is None:
+        weights = None if all_kept else keep.astype(dtype)
+    else:
+        weights = weight._data.astype(dtype, copy=False)[safe_t] * keep
+    losses = -picked if weights is None else -picked * Tensor._make(weights)
+    return losses, weights, keep
+
+
+def nll_loss(input: Tensor, target: Tensor, weight: Tensor | None = None, size_average=None,
+             ignore_index: int = -100, reduce=None, reduction: str = "mean") -> Tensor:
+    """Negative log-likelihood of class indices: loss_i = -w[t_i] * input[i, t_i].
+
+    ``input`` holds log-probabilities, (N, C), (C,) or (N, C, d1, ...); ``target`` class indices.
+    ``'mean'`` divides by the sum of the weights of the non-ignored targets.
+    """
+    reduction = _resolve_reduction(reduction, size_average, reduce)
+    if target.is_floating_point():
+        raise RuntimeError(f"expected scalar type Long but found {target.dtype.name.capitalize()}")
+    _check_batch(input, target)
+    n_classes = input.shape[1] if input.dim() >= 2 else input.shape[0]
+    if weight is not None and weight.numel() != n_classes:
+        raise RuntimeError(f"weight tensor should be defined either for all {n_classes} classes or no classes "
+                           f"but got weight tensor of shape: {list(weight.shape)}")
+    _check_targets(target._data, n_classes, ignore_index)
+    losses, weights, _ = _pick(input, target, weight, ignore_index)
+    if reduction == "none":
+        return losses
+    total = losses.sum()
+    if reduction == "sum":
+        return total
+    if weights is None:
+        return total / losses.numel() if losses.numel() else total * float("nan")
+    return total / _constant(weights.sum(), total)
+
+
+def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None, size_average=None,
+                  ignore_index: int = -100, reduce=None, reduction: str = "mean",
+                  label_smoothing: float = 0.0) -> Tensor:
+    """Cross entropy of logits ``input`` against class indices or class probabilities ``target``.
+
+    Class indices: loss_i = -w[t_i] log softmax(x_i)[t_i]  (= nll_loss(log_softmax(x), t)).
+    Probabilities: loss_i = -sum_c w_c p_ic log softmax(x_i)_c.
+    ``label_smoothing`` = eps mixes the target with the uniform distribution: (1 - eps) t + eps / C.
+
+    >>> cross_entropy(minigrad.tensor([[1e4, 0.0]]), minigrad.tensor([1]))   # finite: tensor(10000.)
+    """
+    reduction = _resolve_reduction(reduction, size_average, reduce)
+    if not 0.0 <= label_smoothing <= 1.0:
+        raise RuntimeError(f"label_smoothing must be between 0.0 and 1.0. Got: {label_smoothing}")
+    class_dim = 1 if input.dim() >= 2 else 0
+    n_classes = input.shape[class_dim]
+    log_probs = log_softmax(input, class_dim)
+    weight_view = None
+    if weight is not None:
+        if weight.numel() != n_classes:
+            raise RuntimeError(f"weight tensor should be defined either for all {n_classes} classes or no "
+                               f"classes but got weight tensor of shape: {list(weight.shape)}")
+        shape = [1] * input.dim()
+        shape[class_dim] = n_classes
+        weight_view = weight.detach().reshape(shape)                   # (1, C, 1, ...)
+
+    if target.is_floating_point():                                    # class probabilities
+        if tuple(target.shape) != tuple(input.shape):
+            raise RuntimeError(f"Expected target size {list(input.shape)}, got {list(target.shape)}")
+        if label_smoothing > 0:
+            target = target * (1 - label_smoothing) + label_smoothing / n_classes
+        products = log_probs * target if weight_view is None else log_probs * target * weight_view
+        if reduction == "none":
+            return -products.sum(class_dim)
+        total = -products.sum()
+        if reduction == "sum":
+            return total
+        count = input.numel() // n_classes if n_classes else 0
+        return total / count if count else total * float("nan")
+
+    nll = nll_loss(log_probs, target, weight, None, ignore_index, None, reduction)
+    if label_smoothing == 0.0:
+        return nll
+    # torch's label smoothing for class indices (aten/src/ATen/native/LossNLL.cpp)
+    keep = _constant(target._data != ignore_index, log_probs)
+    smooth = -(log_probs if weight_view is None else log_probs * weight_view).sum(class_dim) * keep
+    if reduction == "none":
+        smooth_reduced = smooth
+    elif reduction == "sum":
+        smooth_reduced = smooth.sum()
+    elif weight is None:
+        smooth_reduced = smooth.sum() / _constant(keep._data.sum(), log_probs)
+    else:
+        t = target._data
+        kept_targets = t[t != ignore_index]
+        smooth_reduced = smooth.sum() / _constant(weight._data[kept_targets].sum(), log_probs)
+    return (1 - label_smoothing) * nll + smooth_reduced * (label_smoothing / n_classes)
+
+
+# ---- regression -------------------------------------------------------------------------------
+
+def _check_same_size(input: Tensor, target: Tensor, name: str) -> None:
+    if tuple(target.shape) != tuple(input.shape):
+        warnings.warn(f"Using a target size ({target.shape}) that is different to the input size ({input.shape}). "
+                      "This will likely lead to incorrect results due to broadcasting. Please ensure they have "
+                      "the same size.", stacklevel=3)
+
+
+def mse_loss(input: Tensor, target: Tensor, size_average=None, reduce=None, reduction: str = "mean",
+             weight=None) -> Tensor:
+    """(x - y)^2, reduced."""
+    reduction = _resolve_reduction(reduction, size_average, reduce)
+    _check_same_size(input, target, "mse_loss")
+    diff = input - target
+    losses = diff * diff
+    if weight is not None:
+        losses = losses * weight
+    return _reduce(losses, reduction)
+
+
+def l1_loss(input: Tensor, target: Tensor, size_average=None, reduce=None, reduction: str = "mean",
+            weight=None) -> Tensor:
+    """|x - y|, reduced."""
+    reduction = _resolve_reduction(reduction, size_average, reduce)
+    _check_same_size(input, target, "l1_loss")
+    losses = _abs(input - target)
+    if weight is not None:
+        losses = losses * weight
+    return _reduce(losses, reduction)
+
+
+def smooth_l1_loss(input: Tensor, target: Tensor, size_average=None, reduce=None, reduction: str = "mean",
+                   beta: float = 1.0) -> Tensor:
+    """0.5 d^2 / beta where |d| < beta, |d| - 0.5 beta elsewhere (d = x - y); beta = 0 is L1."""
+    reduction = _resolve_reduction(reduction, size_average, reduce)
+    if beta < 0:
+        raise RuntimeError("smooth_l1_loss does not support negative values for beta.")
+    _check_same_size(input, target, "smooth_l1_loss")
+    d = _abs(input - target)
+    if beta == 0.0:
+        return _reduce(d, reduction)
+    losses = where(d < beta, d * d * (0.5 / beta), d - 0.5 * beta)
+    return _reduce(losses, reduction)
+
+
+def huber_loss(input: Tensor, target: Tensor, reduction: str = "mean", delta: float = 1.0,
+               weight=None) -> Tensor:
+    """0.5 d^2 where |d| < delta, delta (|d| - 0.5 delta) elsewhere (d = x - y)."""
+    reduction = _resolve_reduction(reduction)
+    if delta <= 0:
+        raise RuntimeError("huber_loss does not support non-positive values for delta.")
+    _check_same_size(input, target, "huber_loss")
+    d = _abs(input - target)
+    losses = where(d < delta, d * d * 0.5, (d - 0.5 * delta) * delta)
+    if weight is not None:
+        losses = losses * weight
+    return _reduce(losses, reduction)
+
+
+# ---- binary classification ----------------------------------------------------------------------
+
+class BinaryCrossEntropy(Primitive):
+    """-(t log x + (1 - t) log(1 - x)) elementwise, each log clamped at -100 (torch's rule, so that
+    x = 0 or 1 gives a finite loss). Gradient (torch's): (x - t) / max(x (1 - x), 1e-12) for x, and
+    log(1 - x) - log(x) (clamped) for t."""
+
+    @staticmethod
+    def forward(ctx, x, t):
+        xp = backend.xp(x)
+        ctx.save_for_backward(x, t)
+        with _IgnoreLogOfZero(xp):
+            log_x = xp.maximum(xp.log(x), -100)
+            log_1mx = xp.maximum(xp.log1p(-x), -100)
+        return (-(t * log_x + (1 - t) * log_1mx)).astype(x.dtype, copy=False)
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, t = ctx.saved_tensors
+        grad_x = grad * (x - t) / clamp(x * (1 - x), min=1e-12) if ctx.needs_input_grad[0] else None
+        grad_t = None
+        if ctx.needs_input_grad[1]:
+            grad_t = grad * (clamp(log(1 - x), min=-100) - clamp(log(x), min=-100))
+        return grad_x, grad_t
+
+
+class _IgnoreLogOfZero:
+    """``numpy.errstate(divide='ignore')`` for NumPy arrays (log(0) = -inf is expected); no-op for CuPy."""
+
+    def __init__(self, xp):
+        import numpy
+        self._state = numpy.errstate(divide="ignore") if xp is numpy else None
+
+    def __enter__(self):
+        if self._state is not None:
+            self._state.__enter__()
+
+    def __exit__(self, *exc):
+        if self._state is not None:
+            self._state.__exit__(*exc)
+
+
+def binary_cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None, size_average=None,
+                         reduce=None, reduction: str = "mean") -> Tensor:
+    """-w (t log x + (1 - t) log(1 - x)) for probabilities x in [0, 1]; logs clamped at -100."""
+    reduction = _resolve_reduction(reduction, size_average, reduce)
+    if tuple(target.shape) != tuple(input.shape):
+        raise ValueError(f"Using a target size ({target.shape}) that is different to the input size "
+                         f"({input.shape}) is deprecated. Please ensure they have the same size.")
+    x = input._data
+    if x.size and (bool((x < 0).any()) or bool((x > 1).any())):
+        raise RuntimeError("all elements of input should be between 0 and 1")
+    target = target.to(input.dtype) if target.dtype != input.dtype else target
+    losses = BinaryCrossEntropy.apply(input, target)
+    if weight is not None:
+        losses = losses * weight
+    return _reduce(losses, reduction)
+
+
+def binary_cross_entropy_with_logits(input: Tensor, target: Tensor, weight: Tensor | None = None,
+                                     size_average=None, reduce=None, reduction: str = "mean",
+                                     pos_weight: Tensor | None = None) -> Tensor:
+    """BCE on logits, stably: (1 - t) x + (1 + (p - 1) t) softplus(-x), p = pos_weight (default 1).
+
+    softplus(-x) = -log sigmoid(x) never overflows, so a logit of +-1e4 gives a finite loss and gradient.
+    """
+    reduction = _resolve_reduction(reduction, size_average, reduce)
+    if tuple(target.shape) != tuple(input.shape):
+        raise ValueError(f"Target size ({target.shape}) must be the same as input size ({input.shape})")
+    neg_log_sigmoid = softplus(-input, 1.0, 20.0)                     # -log sigmoid(x)
+    if pos_weight is not None:
+        log_weight = (pos_weight - 1) * target + 1
+        losses = (1 - target) * input + log_weight * neg_log_sigmoid
+    else:
+        losses = (1 - target) * input + neg_log_sigmoid
+    if weight is not None:
+        losses = losses * weight
+    return _reduce(losses, reduction)
+
+
+# ---- distributions ------------------------------------------------------------------------------
+
+def kl_div(input: Tensor, target: Tensor, size_average=None, reduce=None, reduction: str = "mean",
+           log_target: bool = False) -> Tensor:
+    """KL(target || exp(input)) pointwise: t (log t - x), or exp(t) (t - x) with ``log_target``.
+
+    ``input`` holds log-probabilities. ``'batchmean'`` divides the sum by the batch size (the
+    mathematically correct KL); ``'mean'`` divides by the number of elements, as torch.
+    """
+    if size_average is not None or reduce is not None:
+        reduction = _legacy_reduction(size_average, reduce)
+    elif reduction == "mean":
+        warnings.warn("reduction: 'mean' divides the total loss by both the batch size and the support size."
+                      "'batchmean' divides only by the batch size, and aligns with the KL div math definition."
+                      "'mean' will be changed to behave the same as 'batchmean' in the next major release.")
+    if reduction not in _REDUCTIONS + ("batchmean",):
+        raise ValueError(f"{reduction} is not a valid value for reduction")
+    if log_target:
+        losses = exp(target) * (target - input)
+    else:
+        positive = Tensor._make(target._data > 0)
+        safe = where(positive, target, 1.0)                          # log(1) = 0 where t <= 0: no -inf
+        losses = where(positive, target * log(safe), 0.0) - target * input
+    if reduction == "batchmean":
+        return losses.sum() / input.shape[0] if input.dim() != 0 else losses.sum()
+    return _reduce(losses, reduction)

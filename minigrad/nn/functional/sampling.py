@@ -1,2 +1,197 @@
-"""(being written)"""
-__all__ = []
+"""Resampling: ``interpolate`` (nearest, nearest-exact, linear / bilinear / trilinear), ``upsample``,
+``pixel_shuffle`` and ``pixel_unshuffle``.
+
+Letters: N = batch, C = channels, I = an input spatial size, O = the matching output size.
+
+Interpolation is separable: one spatial axis at a time.
+
+- nearest: out[o] = in[min(floor(o * s), I - 1)], s = 1 / scale_factor when given, else I / O (torch's
+  ``nearest_idx``; ``nearest-exact`` uses floor((o + 0.5) * s)). A pick along the axis (IndexSelect),
+  whose gradient sums back into the picked positions.
+- linear: source coordinate src = s (o + 0.5) - 0.5 clamped at 0 (``align_corners=False``) or
+  src = o (I - 1) / (O - 1) (``align_corners=True``); out[o] = (1 - l) in[i0] + l in[i1] with
+  i0 = floor(src), i1 = min(i0 + 1, I - 1), l = src - i0 (torch's ``area_pixel_compute_source_index``).
+  Written as a product with an (O, I) interpolation matrix, so forward and backward are one matmul each.
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from ... import backend
+from ...autograd.tensor import Tensor
+from ...ops.shape import IndexSelect
+
+__all__ = ["interpolate", "upsample", "upsample_nearest", "upsample_bilinear", "pixel_shuffle", "pixel_unshuffle"]
+
+_LINEAR_MODES = {"linear": 1, "bilinear": 2, "trilinear": 3}
+
+
+def _scale_for_index(input_size: int, output_size: int, scale) -> float:
+    """torch's compute_scales_value: 1 / scale_factor when one was given, else in / out."""
+    return 1.0 / scale if scale is not None and scale > 0 else input_size / output_size
+
+
+def _nearest_indices(input_size: int, output_size: int, scale, exact: bool, xp):
+    scale_value = np.float32(_scale_for_index(input_size, output_size, scale))
+    positions = xp.arange(output_size, dtype=np.float32)
+    if exact:
+        positions = positions + np.float32(0.5)
+    index = xp.floor(positions * scale_value).astype(np.int64)      # float32 arithmetic, as torch's kernel
+    return xp.minimum(index, input_size - 1)
+
+
+def _linear_matrix(input_size: int, output_size: int, scale, align_corners: bool, dtype, xp):
+    """(O, I) matrix whose row o holds the two linear-interpolation weights of output position o."""
+    out_positions = np.arange(output_size, dtype=np.float64)
+    if align_corners:
+        step = (input_size - 1) / (output_size - 1) if output_size > 1 else 0.0
+        source = out_positions * step
+    else:
+        step = _scale_for_index(input_size, output_size, scale)
+        source = np.maximum(step * (out_positions + 0.5) - 0.5, 0.0)
+    lower = np.floor(source).astype(np.int64)
+    lower = np.minimum(lower, input_size - 1)
+    upper = np.where(lower < input_size - 1, lower + 1, lower)
+    upper_weight = source - lower
+    matrix = np.zeros((output_size, input_size), dtype=np.float64)
+    rows = np.arange(output_size)
+    np.add.at(matrix, (rows, lower), 1.0 - upper_weight)
+    np.add.at(matrix, (rows, upper), upper_weight)
+    return Tensor._make(xp.asarray(matrix.astype(dtype)))
+
+
+def _apply_along(x: Tensor, axis: int, matrix: Tensor) -> Tensor:
+    """Contract ``x``'s ``axis`` (size I) with an (O, I) matrix: the axis becomes size O."""
+    if axis == x.dim() - 1:
+        return x @ matrix.t()                                        # (..., O) = (..., I) @ (I, O)
+    moved = x.transpose(axis, -1)
+    return (moved @ matrix.t()).transpose(axis, -1)
+
+
+def _output_size(input: Tensor, size, scale_factor, spatial: int):
+    if size is not None and scale_factor is not None:
+        raise ValueError("only one of size or scale_factor should be defined")
+    if size is not None:
+        sizes = list(size) if isinstance(size, (list, tuple)) else [size] * spatial
+        if len(sizes) != spatial:
+            raise ValueError("Input and output must have the same number of spatial dimensions, but got input with "
+                             f"spatial dimensions of {list(input.shape[2:])} and output size of {size}. Please provide "
+                             "input tensor in (N, C, d1, d2, ...,dK) format and output size in (o1, o2, ...,oK) format.")
+        return [int(s) for s in sizes], [None] * spatial
+    if scale_factor is not None:
+        scales = list(scale_factor) if isinstance(scale_factor, (list, tuple)) else [scale_factor] * spatial
+        if len(scales) != spatial:
+            raise ValueError("Input and scale_factor must have the same number of spatial dimensions, but got input "
+                             f"with spatial dimensions of {list(input.shape[2:])} and scale_factor of shape "
+                             f"{scale_factor}. Please provide input tensor in (N, C, d1, d2, ...,dK) format and "
+                             "scale_factor in (s1, s2, ...,sK) format.")
+        scales = [float(s) for s in scales]
+        sizes = [int(math.floor(float(input.shape[i + 2]) * scales[i])) for i in range(spatial)]
+        return sizes, scales
+    raise ValueError("either size or scale_factor should be defined")
+
+
+def interpolate(input: Tensor, size=None, scale_factor=None, mode: str = "nearest", align_corners=None,
+                recompute_scale_factor=None, antialias: bool = False) -> Tensor:
+    """Resize the spatial dims of (N, C, d1, ...) ``input`` to ``size`` or by ``scale_factor``.
+
+    >>> interpolate(minigrad.arange(4.).reshape(1, 1, 2, 2), scale_factor=2, mode="bilinear").shape
+    minigrad.Size([1, 1, 4, 4])
+    """
+    if mode in ("nearest", "area", "nearest-exact"):
+        if align_corners is not None:
+            raise ValueError("align_corners option can only be set with the interpolating modes: "
+                             "linear | bilinear | bicubic | trilinear")
+    elif mode in _LINEAR_MODES:
+        align_corners = bool(align_corners) if align_corners is not None else False
+    else:
+        raise NotImplementedError(f"Input Error: Only 3D, 4D and 5D input Tensors supported (got {input.dim()}D) "
+                                  "for the modes: nearest | linear | bilinear | bicubic | trilinear | area | "
+                                  f"nearest-exact (got {mode})")
+    if antialias:
+        raise NotImplementedError("interpolate: antialias=True is not supported")
+    spatial = input.dim() - 2
+    if spatial not in (1, 2, 3):
+        raise NotImplementedError(f"Input Error: Only 3D, 4D and 5D input Tensors supported (got {input.dim()}D) "
+                                  "for the modes: nearest | linear | bilinear | bicubic | trilinear | area | "
+                                  f"nearest-exact (got {mode})")
+    if mode in _LINEAR_MODES and _LINEAR_MODES[mode] != spatial:
+        needed = _LINEAR_MODES[mode] + 2
+        raise NotImplementedError(f"Got {input.dim()}D input, but {mode} mode needs {needed}D input")
+    sizes, scales = _output_size(input, size, scale_factor, spatial)
+    if recompute_scale_factor:
+        scales = [None] * spatial
+    xp = backend.xp(input._data)
+    out = input
+    for i in range(spatial):
+        axis, in_size, out_size = i + 2, input.shape[i + 2], sizes[i]
+        if mode == "area":
+            matrix = _area_matrix(in_size, out_size, input._data.dtype, xp)
+            out = _apply_along(out, axis, matrix)
+        elif mode in _LINEAR_MODES:
+            matrix = _linear_matrix(in_size, out_size, scales[i], align_corners, input._data.dtype, xp)
+            out = _apply_along(out, axis, matrix)
+        elif in_size != out_size:
+            index = _nearest_indices(in_size, out_size, scales[i], mode == "nearest-exact", xp)
+            out = IndexSelect.apply(out, axis, index)
+    return out
+
+
+def _area_matrix(input_size: int, output_size: int, dtype, xp):
+    """(O, I) averaging matrix of adaptive average pooling: bin o covers [floor(o I / O), ceil((o+1) I / O))."""
+    matrix = np.zeros((output_size, input_size), dtype=np.float64)
+    for o in range(output_size):
+        start = (o * input_size) // output_size
+        end = -((-(o + 1) * input_size) // output_size)
+        matrix[o, start:end] = 1.0 / (end - start)
+    return Tensor._make(xp.asarray(matrix.astype(dtype)))
+
+
+def upsample(input, size=None, scale_factor=None, mode: str = "nearest", align_corners=None):
+    return interpolate(input, size, scale_factor, mode, align_corners)
+
+
+def upsample_nearest(input, size=None, scale_factor=None):
+    return interpolate(input, size, scale_factor, mode="nearest")
+
+
+def upsample_bilinear(input, size=None, scale_factor=None):
+    return interpolate(input, size, scale_factor, mode="bilinear", align_corners=True)
+
+
+def pixel_shuffle(input: Tensor, upscale_factor: int) -> Tensor:
+    """(*, C r^2, H, W) -> (*, C, H r, W r) (Shi et al., 2016, sub-pixel convolution)."""
+    if input.dim() < 3:
+        raise RuntimeError(f"pixel_shuffle expects input to have at least 3 dimensions, but got input with "
+                           f"{input.dim()} dimension(s)")
+    r = upscale_factor
+    *lead, channels, height, width = input.shape
+    if channels % (r * r) != 0:
+        raise RuntimeError("pixel_shuffle expects its input's 'channel' dimension to be divisible by the square of "
+                           f"upscale_factor, but input.size(-3)={channels} is not divisible by {r * r}")
+    out_channels = channels // (r * r)
+    k = len(lead)
+    x = input.reshape(*lead, out_channels, r, r, height, width)       # (*, C, r, r, H, W)
+    x = x.permute(*range(k), k, k + 3, k + 1, k + 4, k + 2)           # (*, C, H, r, W, r)
+    return x.reshape(*lead, out_channels, height * r, width * r)
+
+
+def pixel_unshuffle(input: Tensor, downscale_factor: int) -> Tensor:
+    """(*, C, H r, W r) -> (*, C r^2, H, W), the inverse of ``pixel_shuffle``."""
+    if input.dim() < 3:
+        raise RuntimeError(f"pixel_unshuffle expects input to have at least 3 dimensions, but got input with "
+                           f"{input.dim()} dimension(s)")
+    r = downscale_factor
+    *lead, channels, height, width = input.shape
+    if height % r != 0:
+        raise RuntimeError("pixel_unshuffle expects height to be divisible by downscale_factor, but input.size(-2)="
+                           f"{height} is not divisible by {r}")
+    if width % r != 0:
+        raise RuntimeError("pixel_unshuffle expects width to be divisible by downscale_factor, but input.size(-1)="
+                           f"{width} is not divisible by {r}")
+    k = len(lead)
+    x = input.reshape(*lead, channels, height // r, r, width // r, r)  # (*, C, H, r, W, r)
+    x = x.permute(*range(k), k, k + 2, k + 4, k + 1, k + 3)           # (*, C, r, r, H, W)
+    return x.reshape(*lead, channels * r * r, height // r, width // r)
