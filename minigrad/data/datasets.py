@@ -87,6 +87,13 @@ def _reconstruct(subtype, shape, dtype):
     return np.ndarray.__new__(np.ndarray, shape, _allowed_dtype(dtype))
 
 
+def _encode(text, encoding="utf-8"):
+    """``_codecs.encode``: how Python 3 writes ``bytes`` in protocol-2 pickles (text only, no other codecs)."""
+    if not isinstance(text, str) or encoding not in ("latin1", "latin-1"):
+        raise pickle.UnpicklingError("refusing _codecs.encode call other than str -> latin1 bytes")
+    return text.encode("latin1")
+
+
 class _RestrictedUnpickler(pickle.Unpickler):
     """Resolves only the globals a pickled NumPy array needs; anything else is refused."""
 
@@ -95,6 +102,7 @@ class _RestrictedUnpickler(pickle.Unpickler):
         ("numpy._core.multiarray", "_reconstruct"): _reconstruct,
         ("numpy", "ndarray"): np.ndarray,
         ("numpy", "dtype"): _allowed_dtype,
+        ("_codecs", "encode"): _encode,
     }
 
     def find_class(self, module, name):

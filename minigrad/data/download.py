@@ -14,6 +14,7 @@ data set's mirror list, e.g. to use a local copy or, in tests, a server on 127.0
 from __future__ import annotations
 
 import hashlib
+import http.client
 import os
 import tarfile
 import tempfile
@@ -108,7 +109,7 @@ def download_url(mirrors, root, filename: str, md5: str | None = None, timeout: 
         try:
             _fetch_to(url, destination, md5, timeout)
             return destination
-        except (urllib.error.URLError, OSError, ValueError, EOFError) as exc:
+        except (urllib.error.URLError, http.client.HTTPException, OSError, ValueError, EOFError) as exc:
             reason = exc.reason if isinstance(exc, urllib.error.URLError) and not isinstance(exc, urllib.error.HTTPError) else exc
             errors.append(f"  {url}: {reason}")
             print(f"Failed to download (trying next mirror):\n{reason}", flush=True)
