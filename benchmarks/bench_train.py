@@ -1,0 +1,143 @@
+"""Training throughput (images per second), minigrad against torch, in one process.
+
+    python benchmarks/bench_train.py                  # LeNet (MNIST) and the CIFAR CNN
+    python benchmarks/bench_train.py --model lenet --steps 20 --repeat 5
+    python benchmarks/bench_train.py --profile lenet  # cProfile of minigrad's training step
+
+Both libraries train the same network (built by examples/models.py from either ``nn`` namespace),
+starting from the same weights, on the same random batches, with the same optimiser. One "step" is
+forward, cross-entropy, backward and an optimiser update. Timings alternate between the libraries and
+the ratio minigrad/torch throughput is reported per repeat; the median is the figure to quote.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "examples"))
+
+import minigrad  # noqa: E402
+import minigrad.nn as mnn  # noqa: E402
+import minigrad.nn.functional as MF  # noqa: E402
+
+from models import cifar_cnn, lenet  # noqa: E402
+
+MODELS = {
+    "lenet": dict(build=lenet, shape=(1, 28, 28), batch=64, optimizer="adam"),
+    "cifar": dict(build=cifar_cnn, shape=(3, 32, 32), batch=128, optimizer="sgd"),
+}
+
+
+def _optimizer(library, params, kind):
+    if kind == "adam":
+        return library.optim.Adam(params, lr=1e-3)
+    return library.optim.SGD(params, lr=0.05, momentum=0.9, weight_decay=5e-4, nesterov=True)
+
+
+def make_minigrad(name, device):
+    spec = MODELS[name]
+    model = spec["build"](mnn).to(device)
+    opt = _optimizer(minigrad, model.parameters(), spec["optimizer"])
+
+    def step(images, labels):
+        x, y = minigrad.from_numpy(images).to(device), minigrad.from_numpy(labels).to(device)
+        loss = MF.cross_entropy(model(x), y)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        return loss.item()
+    return model, step
+
+
+def make_torch(name, device, weights):
+    import torch
+    spec = MODELS[name]
+    model = spec["build"](torch.nn)
+    model.load_state_dict({k: torch.from_numpy(np.asarray(v)) for k, v in weights.items()})
+    model = model.to(device)
+    opt = _optimizer(torch, model.parameters(), spec["optimizer"])
+
+    def step(images, labels):
+        x, y = torch.from_numpy(images).to(device), torch.from_numpy(labels).to(device)
+        loss = torch.nn.functional.cross_entropy(model(x), y)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        if device != "cpu":
+            torch.cuda.synchronize()
+        return loss.item()
+    return step
+
+
+def batches(name, count, batch, seed=0):
+    rng = np.random.default_rng(seed)
+    shape = (batch,) + MODELS[name]["shape"]
+    return [(rng.standard_normal(shape).astype(np.float32), rng.integers(0, 10, batch).astype(np.int64))
+            for _ in range(count)]
+
+
+def time_steps(step, data) -> float:
+    start = time.perf_counter()
+    for images, labels in data:
+        step(images, labels)
+    return time.perf_counter() - start
+
+
+def main(argv=None):
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--model", choices=[*MODELS, "all"], default="all")
+    p.add_argument("--steps", type=int, default=10, help="training steps per timing")
+    p.add_argument("--repeat", type=int, default=5)
+    p.add_argument("--batch-size", type=int, default=None)
+    p.add_argument("--device", default="cpu")
+    p.add_argument("--threads", type=int, default=None, help="torch threads (default: the CPU count, as numpy's BLAS)")
+    p.add_argument("--profile", choices=list(MODELS), default=None, help="cProfile minigrad's step and exit")
+    args = p.parse_args(argv)
+
+    if args.profile:
+        import cProfile
+        import pstats
+        _, step = make_minigrad(args.profile, args.device)
+        data = batches(args.profile, args.steps, args.batch_size or MODELS[args.profile]["batch"])
+        step(*data[0])
+        profiler = cProfile.Profile()
+        profiler.enable()
+        time_steps(step, data)
+        profiler.disable()
+        pstats.Stats(profiler).sort_stats("tottime").print_stats(25)
+        return
+
+    import torch
+    threads = args.threads or os.cpu_count()
+    torch.set_num_threads(threads)
+    print(f"torch {torch.__version__} threads={torch.get_num_threads()}  numpy {np.__version__}  "
+          f"OPENBLAS_CORETYPE={os.environ.get('OPENBLAS_CORETYPE', '(unset)')}  device={args.device}")
+    names = list(MODELS) if args.model == "all" else [args.model]
+    for name in names:
+        batch = args.batch_size or MODELS[name]["batch"]
+        minigrad.manual_seed(0)
+        model, mg_step = make_minigrad(name, args.device)
+        th_step = make_torch(name, args.device, {k: v.detach().cpu() for k, v in model.state_dict().items()})
+        data = batches(name, args.steps, batch)
+        mg_step(*data[0]), th_step(*data[0])  # warm up both
+        ratios, mg_rates, th_rates = [], [], []
+        for _ in range(args.repeat):
+            th_time = time_steps(th_step, data)
+            mg_time = time_steps(mg_step, data)
+            images = batch * len(data)
+            mg_rates.append(images / mg_time)
+            th_rates.append(images / th_time)
+            ratios.append(th_time / mg_time)
+        print(f"{name:6s} batch {batch:4d}: minigrad {statistics.median(mg_rates):8.0f} img/s   "
+              f"torch {statistics.median(th_rates):8.0f} img/s   ratio {statistics.median(ratios):.2f}x "
+              f"(per repeat: {', '.join(f'{r:.2f}' for r in ratios)})", flush=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,60 @@
+"""Train a LeNet-style CNN on MNIST with minigrad.
+
+    python examples/mnist_cnn.py                      # 4 epochs, ~99.1% test accuracy
+    python examples/mnist_cnn.py --data-root ../shared/data --epochs 1
+    python examples/mnist_cnn.py --resume             # continue from runs/mnist/checkpoint.safetensors
+
+MNIST is read from DATA_ROOT/MNIST/raw (torchvision's layout) and downloaded there when missing.
+Writes runs/mnist/checkpoint.safetensors, history.json, curves.png and filters.png.
+"""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import minigrad
+import minigrad.nn as nn
+from minigrad.data import DataLoader, Subset
+from minigrad.data import transforms as T
+from minigrad.data.datasets import MNIST
+from minigrad.optim import Adam
+from minigrad.optim.lr_scheduler import OneCycleLR
+
+from models import lenet
+from training import Run, parser, plot_filters
+
+MEAN, STD = (0.1307,), (0.3081,)  # MNIST's pixel statistics
+
+
+def main(argv=None):
+    args = parser(__doc__.splitlines()[0], epochs=4, batch_size=64, lr=3e-3, out="runs/mnist").parse_args(argv)
+    minigrad.manual_seed(args.seed)
+    transform = T.Compose([T.ToTensor(), T.Normalize(MEAN, STD)])
+    download = not args.no_download
+    train_set = MNIST(args.data_root, train=True, transform=transform, download=download)
+    test_set = MNIST(args.data_root, train=False, transform=transform, download=download)
+    if args.limit:
+        train_set = Subset(train_set, range(args.limit))
+
+    train_loader = DataLoader(train_set, batch_size=args.batch_size, shuffle=True, num_workers=args.num_workers)
+    test_loader = DataLoader(test_set, batch_size=1000, num_workers=args.num_workers)
+
+    model: nn.Module = lenet(nn).to(args.device)
+    optimizer = Adam(model.parameters(), lr=args.lr)
+    scheduler = OneCycleLR(optimizer, max_lr=args.lr, epochs=args.epochs, steps_per_epoch=len(train_loader))
+    print(model)
+    print(f"{sum(p.numel() for p in model.parameters()):,} parameters; {len(train_set):,} training images")
+
+    run = Run(args, model, optimizer, train_loader, test_loader, scheduler, scheduler_per_step=True)
+    history = run.fit()
+    print(f"test accuracy {history['test_acc'][-1]:.4f} after {len(history['epoch'])} epochs "
+          f"({sum(history['seconds']):.0f} s)")
+    if not args.no_plots:
+        plot_filters(model[0].weight, run.out / "filters.png", "conv1 filters")
+    return history
+
+
+if __name__ == "__main__":
+    main()
