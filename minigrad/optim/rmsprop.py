@@ -73,8 +73,7 @@ class RMSprop(Optimizer):
                 square_avg += (1 - alpha) * grad * grad
                 if centered:
                     grad_avg = _lerp_(state["grad_avg"]._data, grad, 1 - alpha)
-                    avg = square_avg - grad_avg * grad_avg
-                    xp(avg).sqrt(avg, out=avg)
+                    avg = xp(square_avg).sqrt(square_avg - grad_avg * grad_avg)
                 else:
                     avg = xp(square_avg).sqrt(square_avg)
                 avg += eps

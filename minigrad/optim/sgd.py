@@ -11,6 +11,7 @@ The update for one parameter ``p`` with gradient ``g`` (torch's ``_single_tensor
 from __future__ import annotations
 
 from ..autograd.tensor import Tensor
+from ..backend import xp
 from .optimizer import Optimizer, _check_flags, _params_with_grad
 
 
@@ -58,7 +59,8 @@ class SGD(Optimizer):
                     state = self.state[p]
                     buffer = state.get("momentum_buffer")
                     if buffer is None:
-                        state["momentum_buffer"] = buffer = Tensor._make(grad.copy())
+                        # (a copy that is an array even for 0-d parameters, where NumPy math gives scalars)
+                        state["momentum_buffer"] = buffer = Tensor._make(xp(param).array(grad, dtype=param.dtype))
                     else:
                         buf = buffer._data
                         buf *= momentum

@@ -1,0 +1,333 @@
+"""Optimisers against torch.optim step for step, state_dict round trips (within minigrad and across to
+torch and back), zero_grad, parameter groups and argument errors."""
+import copy
+
+import numpy as np
+import pytest
+from hypothesis import given, settings, strategies as st
+
+import minigrad
+import minigrad.nn  # noqa: F401  (minigrad.nn is a subpackage)
+import minigrad.optim as optim
+
+SHAPES = [(3, 4), (5,), ()]
+TOL = {np.float32: dict(rtol=2e-5, atol=2e-6), np.float64: dict(rtol=1e-10, atol=1e-12)}
+
+unit = st.floats(0.0, 1.0)
+
+
+def sgd_kwargs():
+    @st.composite
+    def build(draw):
+        momentum = draw(st.sampled_from([0.0, 0.5, 0.9]) | st.floats(0.0, 0.99))
+        dampening = draw(st.sampled_from([0.0, 0.0, 0.3]))
+        nesterov = momentum > 0 and dampening == 0 and draw(st.booleans())
+        return dict(lr=draw(st.floats(1e-3, 0.3)), momentum=momentum, dampening=dampening, nesterov=nesterov,
+                    weight_decay=draw(st.sampled_from([0.0, 1e-2]) | st.floats(0.0, 0.1)),
+                    maximize=draw(st.booleans()))
+    return build()
+
+
+def adam_kwargs():
+    return st.fixed_dictionaries(dict(
+        lr=st.floats(1e-4, 0.1), betas=st.tuples(st.floats(0.0, 0.99), st.floats(0.5, 0.9999)),
+        eps=st.sampled_from([1e-8, 1e-6, 1e-3]), weight_decay=st.sampled_from([0.0, 1e-2]) | st.floats(0.0, 0.1),
+        amsgrad=st.booleans(), maximize=st.booleans()))
+
+
+def rmsprop_kwargs():
+    return st.fixed_dictionaries(dict(
+        lr=st.floats(1e-4, 0.05), alpha=st.floats(0.5, 0.999), eps=st.sampled_from([1e-8, 1e-4]),
+        weight_decay=st.sampled_from([0.0, 1e-2]), momentum=st.sampled_from([0.0, 0.9]) | st.floats(0.0, 0.99),
+        centered=st.booleans(), maximize=st.booleans()))
+
+
+def adagrad_kwargs():
+    return st.fixed_dictionaries(dict(
+        lr=st.floats(1e-3, 0.3), lr_decay=st.sampled_from([0.0, 0.1]) | st.floats(0.0, 0.5),
+        weight_decay=st.sampled_from([0.0, 1e-2]), initial_accumulator_value=st.sampled_from([0.0, 0.1]) | unit,
+        eps=st.sampled_from([1e-10, 1e-6]), maximize=st.booleans()))
+
+
+STRATEGIES = {"SGD": sgd_kwargs(), "Adam": adam_kwargs(), "AdamW": adam_kwargs(), "RMSprop": rmsprop_kwargs(),
+              "Adagrad": adagrad_kwargs()}
+DEFAULT_KWARGS = {"SGD": dict(lr=0.1, momentum=0.9, weight_decay=0.01, nesterov=True),
+                  "Adam": dict(lr=0.05, amsgrad=True, weight_decay=0.01), "AdamW": dict(lr=0.05),
+                  "RMSprop": dict(lr=0.01, momentum=0.5, centered=True), "Adagrad": dict(lr=0.1, lr_decay=0.05)}
+
+
+class Twin:
+    """The same parameters in minigrad and torch, and gradients ``g = a * p + b`` computed from each
+    framework's own current parameters (so any drift between the two would compound)."""
+
+    def __init__(self, torch, dtype, seed, shapes=SHAPES):
+        rng = np.random.default_rng(seed)
+        self.torch, self.dtype, self.rng = torch, dtype, rng
+        initial = [rng.standard_normal(s).astype(dtype) for s in shapes]
+        self.mg = [minigrad.tensor(a, requires_grad=True) for a in initial]
+        self.th = [torch.tensor(a, requires_grad=True) for a in initial]
+
+    def groups(self, params, split: bool, overrides: dict):
+        if not split:
+            return list(params)
+        return [{"params": params[:2]}, {"params": params[2:], **overrides}]
+
+    def set_grads(self, skip=()):
+        for i, (m, t) in enumerate(zip(self.mg, self.th)):
+            a = self.rng.standard_normal(m.shape)
+            b = self.rng.standard_normal(m.shape)
+            if i in skip:
+                m.grad, t.grad = None, None
+                continue
+            m.grad = minigrad.tensor(np.asarray(a * m.detach().numpy() + b, dtype=self.dtype))
+            t.grad = self.torch.from_numpy(np.asarray(a * t.detach().numpy() + b, dtype=self.dtype))
+
+    def assert_close(self, step):
+        for i, (m, t) in enumerate(zip(self.mg, self.th)):
+            assert m.dtype.name == str(t.dtype).replace("torch.", "")
+            np.testing.assert_allclose(m.detach().numpy(), t.detach().numpy(), **TOL[self.dtype],
+                                       err_msg=f"parameter {i} after step {step}")
+
+
+def to_numpy(value):
+    return value.detach().numpy() if hasattr(value, "detach") else np.asarray(value)
+
+
+def assert_state_matches(mg_opt, th_opt, dtype):
+    mg_sd, th_sd = mg_opt.state_dict(), th_opt.state_dict()
+    assert [sorted(g) for g in mg_sd["param_groups"]] == [sorted(g) for g in th_sd["param_groups"]]
+    for mg_group, th_group in zip(mg_sd["param_groups"], th_sd["param_groups"]):
+        assert mg_group == th_group
+    assert sorted(mg_sd["state"]) == sorted(th_sd["state"])
+    for index, th_state in th_sd["state"].items():
+        mg_state = mg_sd["state"][index]
+        assert sorted(mg_state) == sorted(th_state)
+        for key, value in th_state.items():
+            assert tuple(mg_state[key].shape) == tuple(value.shape), key
+            np.testing.assert_allclose(to_numpy(mg_state[key]), to_numpy(value), **TOL[dtype],
+                                       err_msg=f"state[{index}][{key!r}]")
+
+
+@pytest.mark.parametrize("name", list(STRATEGIES))
+def test_trajectory_matches_torch_step_for_step(torch, name):
+    @settings(max_examples=25, deadline=None)
+    @given(kwargs=STRATEGIES[name], dtype=st.sampled_from([np.float32, np.float64]), split=st.booleans(),
+           group_lr=st.floats(1e-3, 0.1), seed=st.integers(0, 2**16))
+    def check(kwargs, dtype, split, group_lr, seed):
+        twin = Twin(torch, dtype, seed)
+        overrides = {"lr": group_lr, "weight_decay": 0.05}
+        mg_opt = getattr(optim, name)(twin.groups(twin.mg, split, overrides), **kwargs)
+        th_opt = getattr(torch.optim, name)(twin.groups(twin.th, split, overrides), **kwargs)
+        for step in range(6):
+            twin.set_grads(skip=(1,) if step == 2 else ())  # a parameter without a gradient is left alone
+            mg_opt.step()
+            th_opt.step()
+            twin.assert_close(step)
+        assert_state_matches(mg_opt, th_opt, dtype)
+
+    check()
+
+
+@pytest.mark.parametrize("name", list(STRATEGIES))
+def test_parameter_never_given_a_gradient_gets_no_state_and_no_change(torch, name):
+    twin = Twin(torch, np.float64, 0)
+    mg_opt = getattr(optim, name)(twin.mg, **DEFAULT_KWARGS[name])
+    th_opt = getattr(torch.optim, name)(twin.th, **DEFAULT_KWARGS[name])
+    before = twin.mg[1].detach().numpy().copy()
+    for step in range(3):
+        twin.set_grads(skip=(1,))
+        mg_opt.step()
+        th_opt.step()
+    np.testing.assert_array_equal(twin.mg[1].detach().numpy(), before)
+    assert sorted(mg_opt.state_dict()["state"]) == sorted(th_opt.state_dict()["state"])
+
+
+@pytest.mark.parametrize("name", list(STRATEGIES))
+def test_state_dict_round_trip_resumes_exactly_like_uninterrupted(torch, name):
+    twin = Twin(torch, np.float32, 1)
+    opt = getattr(optim, name)(twin.groups(twin.mg, True, {"lr": 0.02}), **DEFAULT_KWARGS[name])
+    rng = np.random.default_rng(5)
+    grads = [[rng.standard_normal(s).astype(np.float32) for s in SHAPES] for _ in range(7)]
+
+    def run(params, optimizer, steps):
+        for gs in steps:
+            for p, g in zip(params, gs):
+                p.grad = minigrad.tensor(g)
+            optimizer.step()
+
+    run(twin.mg, opt, grads[:4])
+    saved = copy.deepcopy(opt.state_dict())
+    resumed_params = [minigrad.tensor(p.detach().numpy(), requires_grad=True) for p in twin.mg]
+    resumed = getattr(optim, name)(twin.groups(resumed_params, True, {"lr": 0.02}), lr=123.0)  # overwritten by load
+    resumed.load_state_dict(saved)
+    run(twin.mg, opt, grads[4:])
+    run(resumed_params, resumed, grads[4:])
+    for a, b in zip(twin.mg, resumed_params):
+        np.testing.assert_array_equal(a.detach().numpy(), b.detach().numpy())
+    assert resumed.param_groups[0]["lr"] == opt.param_groups[0]["lr"]
+
+
+@pytest.mark.parametrize("name", list(STRATEGIES))
+def test_state_dict_crosses_to_torch_and_back(torch, name):
+    """torch's state_dict loads into minigrad and minigrad's into torch; both continue identically."""
+    twin = Twin(torch, np.float64, 2)
+    kwargs = DEFAULT_KWARGS[name]
+    mg_opt = getattr(optim, name)(twin.mg, **kwargs)
+    th_opt = getattr(torch.optim, name)(twin.th, **kwargs)
+    for _ in range(3):
+        twin.set_grads()
+        mg_opt.step()
+        th_opt.step()
+
+    def to_mg(value):
+        return minigrad.tensor(value.numpy()) if isinstance(value, torch.Tensor) else value
+
+    def to_th(value):
+        return torch.from_numpy(value.numpy().copy()) if isinstance(value, minigrad.Tensor) else value
+
+    th_sd = th_opt.state_dict()
+    mg_sd = mg_opt.state_dict()
+    from_torch = {"state": {i: {k: to_mg(v) for k, v in s.items()} for i, s in th_sd["state"].items()},
+                  "param_groups": th_sd["param_groups"]}
+    from_minigrad = {"state": {i: {k: to_th(v) for k, v in s.items()} for i, s in mg_sd["state"].items()},
+                     "param_groups": mg_sd["param_groups"]}
+    mg_twin = Twin(torch, np.float64, 2)
+    for m, t in zip(mg_twin.mg, twin.th):  # minigrad continues from torch's parameters and state
+        m.data = minigrad.tensor(t.detach().numpy())
+    mg_resumed = getattr(optim, name)(mg_twin.mg, **kwargs)
+    mg_resumed.load_state_dict(from_torch)
+    th_twin = Twin(torch, np.float64, 2)
+    for t, m in zip(th_twin.th, twin.mg):  # torch continues from minigrad's parameters and state
+        t.data = torch.from_numpy(m.detach().numpy().copy())
+    th_resumed = getattr(torch.optim, name)(th_twin.th, **kwargs)
+    th_resumed.load_state_dict(from_minigrad)
+    for step in range(3):
+        grads = np.random.default_rng(step)
+        for m, t in zip(mg_twin.mg, th_twin.th):
+            g = grads.standard_normal(m.shape)
+            m.grad, t.grad = minigrad.tensor(g), torch.from_numpy(g)
+        mg_resumed.step()
+        th_resumed.step()
+    for m, t in zip(mg_twin.mg, th_twin.th):
+        np.testing.assert_allclose(m.detach().numpy(), t.detach().numpy(), **TOL[np.float64])
+
+
+def test_model_trained_with_autograd_matches_torch(torch):
+    """A two-layer minigrad model and its torch twin: same losses, gradients and SGD/Adam steps."""
+    rng = np.random.default_rng(0)
+    x, y = rng.standard_normal((16, 4)).astype(np.float32), rng.standard_normal((16, 2)).astype(np.float32)
+    mg_model = minigrad.nn.Sequential(minigrad.nn.Linear(4, 8), minigrad.nn.Linear(8, 2))
+    th_model = torch.nn.Sequential(torch.nn.Linear(4, 8), torch.nn.Linear(8, 2))
+    th_model.load_state_dict({k: torch.from_numpy(v.detach().numpy().copy()) for k, v in mg_model.state_dict().items()})
+    mg_opts = [optim.SGD(mg_model[0].parameters(), lr=0.05, momentum=0.9), optim.Adam(mg_model[1].parameters(), lr=0.01)]
+    th_opts = [torch.optim.SGD(th_model[0].parameters(), lr=0.05, momentum=0.9),
+               torch.optim.Adam(th_model[1].parameters(), lr=0.01)]
+    for step in range(5):
+        mg_loss = ((mg_model(minigrad.tensor(x)) - minigrad.tensor(y)) ** 2).mean()
+        th_loss = ((th_model(torch.from_numpy(x)) - torch.from_numpy(y)) ** 2).mean()
+        np.testing.assert_allclose(mg_loss.item(), th_loss.item(), rtol=1e-5)
+        for o in mg_opts + th_opts:
+            o.zero_grad()
+        mg_loss.backward()
+        th_loss.backward()
+        for o in mg_opts + th_opts:
+            o.step()
+    for (key, m), (_, t) in zip(mg_model.state_dict().items(), th_model.state_dict().items()):
+        np.testing.assert_allclose(m.numpy(), t.numpy(), rtol=1e-5, atol=1e-6, err_msg=key)
+
+
+def test_step_updates_in_place_and_bumps_the_version_counter():
+    w = minigrad.tensor([1.0, 2.0], requires_grad=True)
+    view = w.detach()  # shares memory and the version counter
+    opt = optim.Adam([w], lr=0.1)
+    version = w._version
+    w.grad = minigrad.tensor([1.0, -1.0])
+    opt.step()
+    assert w._version > version
+    np.testing.assert_array_equal(view.numpy(), w.detach().numpy())
+    np.testing.assert_allclose(w.detach().numpy(), [0.9, 2.1], rtol=1e-6)
+
+
+def test_step_returns_the_closure_loss_computed_with_grad_enabled():
+    w = minigrad.tensor([3.0], requires_grad=True)
+    opt = optim.SGD([w], lr=0.1)
+
+    def closure():
+        opt.zero_grad()
+        loss = (w * w).sum()
+        loss.backward()
+        return loss
+
+    with minigrad.no_grad():
+        loss = opt.step(closure)
+    assert loss.item() == 9.0
+    np.testing.assert_allclose(w.detach().numpy(), [3.0 - 0.1 * 6.0])
+
+
+def test_zero_grad_sets_none_by_default_and_zeros_in_place_otherwise():
+    w = minigrad.tensor([1.0, 2.0], requires_grad=True)
+    opt = optim.SGD([w], lr=0.1)
+    w.grad = minigrad.tensor([3.0, 4.0])
+    grad = w.grad
+    opt.zero_grad(set_to_none=False)
+    assert w.grad is grad and not np.any(grad.numpy())
+    opt.zero_grad()
+    assert w.grad is None
+
+
+def test_optimizer_state_lives_on_the_parameter_dtype():
+    w = minigrad.tensor([1.0, 2.0], dtype=minigrad.float64, requires_grad=True)
+    opt = optim.RMSprop([w], momentum=0.9, centered=True)
+    w.grad = minigrad.tensor([1.0, 1.0], dtype=minigrad.float64)
+    opt.step()
+    for key, value in opt.state[w].items():
+        assert value.dtype == (minigrad.float32 if key == "step" else minigrad.float64), key
+
+
+def test_add_param_group_fills_defaults_and_later_groups_are_stepped():
+    a, b = minigrad.tensor([1.0], requires_grad=True), minigrad.tensor([1.0], requires_grad=True)
+    opt = optim.Adagrad([a], lr=0.5)
+    opt.add_param_group({"params": b, "lr": 0.25})
+    assert opt.param_groups[1]["eps"] == 1e-10 and opt.param_groups[1]["lr"] == 0.25
+    a.grad, b.grad = minigrad.tensor([2.0]), minigrad.tensor([2.0])
+    opt.step()
+    np.testing.assert_allclose([a.item(), b.item()], [0.5, 0.75], rtol=1e-6)
+
+
+def _message(callable_):
+    try:
+        callable_()
+    except (ValueError, TypeError, KeyError) as exc:
+        return type(exc).__name__, str(exc)
+    return None
+
+
+@pytest.mark.parametrize("case", [
+    "empty", "non_leaf", "shared", "set", "bad_lr", "nesterov", "bad_beta", "groups", "group_size"])
+def test_argument_errors_match_torch(torch, case):
+    def make(lib):
+        w = lib.ones(2, requires_grad=True)
+        v = lib.ones(2, requires_grad=True)
+        o = lib.optim
+        return {
+            "empty": lambda: o.SGD([], lr=0.1),
+            "non_leaf": lambda: o.SGD([w * 2], lr=0.1),
+            "shared": lambda: o.SGD([{"params": [w]}, {"params": [w]}], lr=0.1),
+            "set": lambda: o.SGD([{"params": {w}}], lr=0.1),
+            "bad_lr": lambda: o.Adam([w], lr=-1.0),
+            "nesterov": lambda: o.SGD([w], lr=0.1, nesterov=True),
+            "bad_beta": lambda: o.Adam([w], betas=(1.0, 0.9)),
+            "groups": lambda: o.SGD([w], lr=0.1).load_state_dict(
+                o.SGD([{"params": [w]}, {"params": [v]}], lr=0.1).state_dict()),
+            "group_size": lambda: o.SGD([w], lr=0.1).load_state_dict(o.SGD([w, v], lr=0.1).state_dict()),
+        }[case]
+    expected = _message(make(torch))
+    assert expected is not None
+    assert _message(make(minigrad)) == expected
+
+
+def test_unsupported_torch_flags_are_refused_not_ignored():
+    w = minigrad.ones(2, requires_grad=True)
+    with pytest.raises(ValueError, match="fused"):
+        optim.Adam([w], fused=True)
+    optim.Adam([w], foreach=True)  # accepted: one implementation serves both
