@@ -19,7 +19,8 @@ from ...autograd.function import Primitive
 from ...autograd.tensor import Tensor
 from ...ops.elementwise import abs as _abs
 from ...ops.elementwise import clamp, exp, log, softplus, where
-from ...ops.reduction import Gather, log_softmax
+from ...autograd.grad_mode import is_grad_enabled
+from ...ops.reduction import Gather, log_softmax, softmax
 
 __all__ = ["cross_entropy", "nll_loss", "mse_loss", "l1_loss", "smooth_l1_loss", "huber_loss",
            "binary_cross_entropy", "binary_cross_entropy_with_logits", "kl_div"]
@@ -141,7 +142,6 @@ def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None, s
         raise RuntimeError(f"label_smoothing must be between 0.0 and 1.0. Got: {label_smoothing}")
     class_dim = 1 if input.dim() >= 2 else 0
     n_classes = input.shape[class_dim]
-    log_probs = log_softmax(input, class_dim)
     weight_view = None
     if weight is not None:
         if weight.numel() != n_classes:
@@ -154,6 +154,7 @@ def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None, s
     if target.is_floating_point():                                    # class probabilities
         if tuple(target.shape) != tuple(input.shape):
             raise RuntimeError(f"Expected target size {list(input.shape)}, got {list(target.shape)}")
+        log_probs = log_softmax(input, class_dim)
         if label_smoothing > 0:
             target = target * (1 - label_smoothing) + label_smoothing / n_classes
         products = log_probs * target if weight_view is None else log_probs * target * weight_view
@@ -165,9 +166,10 @@ def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None, s
         count = input.numel() // n_classes if n_classes else 0
         return total / count if count else total * float("nan")
 
-    nll = nll_loss(log_probs, target, weight, None, ignore_index, None, reduction)
     if label_smoothing == 0.0:
-        return nll
+        return _cross_entropy_indices(input, target, weight, ignore_index, reduction, class_dim, n_classes)
+    log_probs = log_softmax(input, class_dim)
+    nll = nll_loss(log_probs, target, weight, None, ignore_index, None, reduction)
     # torch's label smoothing for class indices (aten/src/ATen/native/LossNLL.cpp)
     keep = _constant(target._data != ignore_index, log_probs)
     smooth = -(log_probs if weight_view is None else log_probs * weight_view).sum(class_dim) * keep
@@ -182,6 +184,85 @@ def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None, s
         kept_targets = t[t != ignore_index]
         smooth_reduced = smooth.sum() / _constant(weight._data[kept_targets].sum(), log_probs)
     return (1 - label_smoothing) * nll + smooth_reduced * (label_smoothing / n_classes)
+
+
+class CrossEntropyIndices(Primitive):
+    """Cross entropy of logits against class indices in one node: forward and backward fused.
+
+    forward: loss_i = -w_i log softmax(x_i)[t_i], reduced (``'mean'`` divides by ``denominator``).
+    backward: d loss / d x_i = g_i w_i (softmax(x_i) - onehot(t_i)) / denominator; written with
+    operations on ``x`` when a graph of the backward is requested, so double backward is exact.
+    ``index`` is the target with a size-1 class dim; ``weights`` the per-element weights (w[t_i],
+    zero where ignored) or None for all ones.
+    """
+
+    def name(self) -> str:
+        return "NllLossBackward0"
+
+    @staticmethod
+    def forward(ctx, x, index, weights, class_dim, reduction, denominator):
+        xp = backend.xp(x)
+        shifted = x - x.max(axis=class_dim, keepdims=True)                     # (N, C, d1, ...)
+        log_probs = shifted - xp.log(xp.exp(shifted).sum(axis=class_dim, keepdims=True))
+        losses = -xp.take_along_axis(log_probs, index, axis=class_dim)          # (N, 1, d1, ...)
+        if weights is not None:
+            losses = losses * weights
+        ctx.log_probs, ctx.index, ctx.weights = log_probs, index, weights
+        ctx.class_dim, ctx.reduction, ctx.denominator = class_dim, reduction, denominator
+        ctx.save_for_backward(x)
+        if reduction == "none":
+            return xp.squeeze(losses, axis=class_dim)
+        total = losses.sum(dtype=x.dtype)
+        return xp.asarray(total / denominator if reduction == "mean" else total, dtype=x.dtype)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved_tensors
+        xp = backend.xp(grad._data)
+        shape = [1] * x.ndim
+        shape[ctx.class_dim] = x.shape[ctx.class_dim]
+        one_hot = xp.arange(x.shape[ctx.class_dim]).reshape(shape) == ctx.index   # (N, C, d1, ...)
+        # per-element coefficient g_i w_i / denominator, shaped (N, 1, d1, ...) or a scalar
+        coefficient = grad._data if ctx.reduction != "none" else xp.expand_dims(grad._data, ctx.class_dim)
+        if ctx.reduction == "mean":
+            coefficient = coefficient / x._data.dtype.type(ctx.denominator)
+        if ctx.weights is not None:
+            coefficient = coefficient * ctx.weights
+        if is_grad_enabled():
+            g = grad if ctx.reduction != "none" else grad.unsqueeze(ctx.class_dim)
+            if ctx.reduction == "mean":
+                g = g / ctx.denominator
+            if ctx.weights is not None:
+                g = g * Tensor._make(ctx.weights)
+            return (softmax(x, ctx.class_dim) - Tensor._make(one_hot.astype(x._data.dtype))) * g
+        probs = xp.exp(ctx.log_probs)
+        probs -= one_hot
+        probs *= coefficient
+        return Tensor._make(probs.astype(x._data.dtype, copy=False))
+
+
+def _cross_entropy_indices(input, target, weight, ignore_index, reduction, class_dim, n_classes):
+    if target.is_floating_point():
+        raise RuntimeError(f"expected scalar type Long but found {target.dtype.name.capitalize()}")
+    _check_batch(input, target)
+    t = target._data
+    _check_targets(t, n_classes, ignore_index)
+    xp = backend.xp(t)
+    dtype = input._data.dtype
+    keep = t != ignore_index
+    all_kept = bool(keep.all())
+    safe_t = t if all_kept else xp.where(keep, t, 0)
+    if weight is None:
+        weights = None if all_kept else keep.astype(dtype)
+    else:
+        weights = weight._data.astype(dtype, copy=False)[safe_t] * keep
+    denominator = float(weights.sum()) if weights is not None else float(t.size)
+    if reduction == "mean" and denominator == 0:
+        denominator = float("nan")
+    index = xp.expand_dims(safe_t, class_dim)                             # (N, 1, d1, ...)
+    if weights is not None:
+        weights = xp.expand_dims(weights, class_dim)
+    return CrossEntropyIndices.apply(input, index, weights, class_dim, reduction, denominator)
 
 
 # ---- regression -------------------------------------------------------------------------------
