@@ -17,8 +17,9 @@ PIL image                   uint8 ``Tensor`` of shape (N, H, W[, C]) (minigrad's
                             so torchvision datasets without a transform load too)
 ==========================  =========================================================
 
-    >>> default_collate([(np.zeros((2, 2), np.uint8), 3), (np.ones((2, 2), np.uint8), 7)])
-    [tensor(... shape (2, 2, 2), dtype=minigrad.uint8), tensor([3, 7])]
+    >>> images, labels = default_collate([(np.zeros((2, 2), np.uint8), 3), (np.ones((2, 2), np.uint8), 7)])
+    >>> images.shape, images.dtype, labels.tolist()
+    (minigrad.Size([2, 2, 2]), minigrad.uint8, [3, 7])
 """
 from __future__ import annotations
 

@@ -25,6 +25,11 @@ Resuming an epoch half-way:
     loader.load_state_dict(state) # in the resumed run, before the epoch's `for batch in loader`
     # the next iter(loader) replays the same epoch order and per-batch seeds, skips the first k batches
     # without loading them, and draws nothing from the global generator
+    # (a loader built with an explicit ``generator=`` needs that generator's state restored too:
+    #  ``g.bit_generator.state``; custom samplers are replayed through their own state_dict() if they have one)
+
+A checkpoint taken after the last batch of an epoch resumes into an empty remainder of that epoch, and
+the following ``iter(loader)`` starts the next epoch exactly as the uninterrupted run did.
 
 Compatibility: any object with ``__getitem__``/``__len__`` (or ``__iter__``) works as a dataset,
 torchvision's datasets included; their PIL images are handled by ``transforms.ToTensor`` and by
@@ -52,6 +57,13 @@ __all__ = ["DataLoader"]
 _POLL_SECONDS = 0.1  # how often a waiting consumer or producer checks for shutdown
 
 
+class _KeyErrorMessage(str):
+    """KeyError shows the repr of its message; this keeps the traceback text readable (torch does the same)."""
+
+    def __repr__(self):
+        return self
+
+
 class _ExceptionWrapper:
     """An exception raised in a worker thread, carried to the main thread with its traceback."""
 
@@ -62,8 +74,9 @@ class _ExceptionWrapper:
             traceback.format_exception(self.exc_type, exc, exc.__traceback__))
 
     def reraise(self):
+        msg = _KeyErrorMessage(self.msg) if self.exc_type is KeyError else self.msg
         try:
-            exception = self.exc_type(self.msg)
+            exception = self.exc_type(msg)
         except Exception:
             raise RuntimeError(self.msg) from self.exception
         raise exception from self.exception

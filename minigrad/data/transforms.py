@@ -446,8 +446,9 @@ def normalize_batch(images, mean, std):
 def random_crop_batch(images, size, padding=0, fill=0, padding_mode: str = "constant", generator=None):
     """``RandomCrop(size, padding)`` applied independently to each image of an ``(N, C, H, W)`` batch.
 
-    Pads once, draws every image's corner ``(i_n, j_n)`` at once, and gathers all windows with one
-    advanced index. Returns the same kind (tensor or array) on the same device.
+    Pads once, draws every image's corner ``(i_n, j_n)`` at once (all ``i`` then all ``j``), and gathers
+    all windows with one advanced index into a sliding-window view. Returns the same kind (tensor or
+    array) on the same device.
     """
     array, is_tensor = _batch_array(images)
     if padding_mode not in _PADDING_MODES:
@@ -465,12 +466,10 @@ def random_crop_batch(images, size, padding=0, fill=0, padding_mode: str = "cons
     if h < th or w < tw:
         raise ValueError(f"Required crop size {(th, tw)} is larger than input image size {(h, w)}")
     rng = generator if generator is not None else _data_generator()
-    rows = rng.integers(0, h - th + 1, size=n)[:, None] + np.arange(th)          # (N, h)
-    cols = rng.integers(0, w - tw + 1, size=n)[:, None] + np.arange(tw)          # (N, w)
-    rows, cols = xp.asarray(rows), xp.asarray(cols)
-    batch_index = xp.arange(n)[:, None, None, None]                                # (N, 1, 1, 1)
-    channel_index = xp.arange(c)[None, :, None, None]                              # (1, C, 1, 1)
-    out = array[batch_index, channel_index, rows[:, None, :, None], cols[:, None, None, :]]  # (N, C, h, w)
+    tops = xp.asarray(rng.integers(0, h - th + 1, size=n))                        # (N,)
+    lefts = xp.asarray(rng.integers(0, w - tw + 1, size=n))                       # (N,)
+    windows = xp.lib.stride_tricks.sliding_window_view(array, (th, tw), axis=(2, 3))  # (N, C, H-h+1, W-w+1, h, w), a view
+    out = windows[xp.arange(n), :, tops, lefts]                                    # (N, C, h, w), one gather
     return Tensor._make(out) if is_tensor else out
 
 
@@ -479,6 +478,7 @@ def random_horizontal_flip_batch(images, p: float = 0.5, generator=None):
     array, is_tensor = _batch_array(images)
     xp = backend.xp(array)
     rng = generator if generator is not None else _data_generator()
-    flip = xp.asarray(rng.random(array.shape[0]) < p)[:, None, None, None]       # (N, 1, 1, 1)
-    out = xp.where(flip, array[..., ::-1], array)                                  # (N, C, H, W)
+    flip = xp.asarray(rng.random(array.shape[0]) < p)                              # (N,)
+    out = array.copy()
+    out[flip] = array[flip, ..., ::-1]                                             # (F, C, H, W) mirrored
     return Tensor._make(out) if is_tensor else out

@@ -205,3 +205,39 @@ def test_normalize_batch_normalises_the_channel_dim():
     x = np.ones((2, 3, 2, 2), np.float32)
     out = T.normalize_batch(minigrad.tensor(x), [0.0, 0.5, 1.0], [1.0, 0.5, 2.0]).numpy()
     assert out[:, :, 0, 0].tolist() == [[1.0, 1.0, 0.0]] * 2
+
+
+# ---- PIL images, as torchvision's datasets return them (when Pillow is installed) --------------------
+def test_pil_images_go_through_to_tensor_crop_and_flip_like_arrays():
+    Image = pytest.importorskip("PIL.Image")
+    rgb = np.random.default_rng(2).integers(0, 256, (6, 5, 3), dtype=np.uint8)
+    for array, mode in ((rgb, "RGB"), (rgb[..., 0], "L")):
+        pic = Image.fromarray(array, mode=mode)
+        np.testing.assert_array_equal(T.ToTensor()(pic).numpy(), T.ToTensor()(array).numpy())
+        minigrad.manual_seed(4)
+        cropped = T.RandomCrop(4, padding=1)(pic)
+        minigrad.manual_seed(4)
+        assert isinstance(cropped, Image.Image) and cropped.mode == mode
+        np.testing.assert_array_equal(np.asarray(cropped), T.RandomCrop(4, padding=1)(array))
+        np.testing.assert_array_equal(np.asarray(T.RandomHorizontalFlip(1.0)(pic)), array[:, ::-1])
+
+
+def test_torchvision_style_dataset_of_pil_images_loads_in_batches():
+    Image = pytest.importorskip("PIL.Image")
+    from minigrad.data import DataLoader, default_collate
+    arrays = np.random.default_rng(3).integers(0, 256, (5, 4, 4), dtype=np.uint8)
+    pil_dataset = [(Image.fromarray(a, mode="L"), k) for k, a in enumerate(arrays)]
+    images, labels = default_collate(pil_dataset[:3])
+    assert images.dtype == minigrad.uint8 and images.shape == (3, 4, 4)
+    np.testing.assert_array_equal(images.numpy(), arrays[:3])
+
+    class WithTransform:
+        def __len__(self):
+            return len(pil_dataset)
+
+        def __getitem__(self, i):
+            img, label = pil_dataset[i]
+            return T.ToTensor()(img), label
+
+    x, y = next(iter(DataLoader(WithTransform(), batch_size=5, num_workers=1)))
+    assert x.shape == (5, 1, 4, 4) and y.tolist() == [0, 1, 2, 3, 4]
