@@ -67,6 +67,19 @@ def _channel_axes(ndim: int) -> tuple:
     return (0,) + tuple(range(2, ndim))
 
 
+def _matmul_per_group(module, a, b, out=None):
+    """(G, I, J) = (G, I, K) @ (G, K, J) as one 2-d GEMM per group.
+
+    A stacked ``matmul`` falls back to a slow non-BLAS loop when an operand is a transposed view;
+    2-d products always reach BLAS (with its transpose flags, so no copy is made).
+    """
+    if out is None:
+        out = module.empty((a.shape[0], a.shape[1], b.shape[2]), dtype=a.dtype)
+    for g in range(a.shape[0]):
+        module.matmul(a[g], b[g], out=out[g])
+    return out
+
+
 def _is_pointwise(kernel: tuple, stride: tuple, padding: tuple) -> bool:
     """1x1 kernel, stride 1, no padding: the convolution is a plain matrix product per sample."""
     return all(k == 1 for k in kernel) and all(s == 1 for s in stride) and all(b == 0 and a == 0 for b, a in padding)
@@ -97,7 +110,7 @@ def conv_forward(x, weight, bias, stride, padding, dilation, groups):
             n = chunk.stop - chunk.start
             cols = im2col(x_padded[chunk], kernel, stride, dilation, groups)   # (G, Cxg*K, n*P)
             product = workspace(module, "product", (groups, channels_out // groups, n * positions), x.dtype)
-            module.matmul(weight_matrix, cols, out=product)                     # (G, Cyg, n*P) = (G, Cyg, Cxg*K) @ (G, Cxg*K, n*P)
+            _matmul_per_group(module, weight_matrix, cols, out=product)       # (G, Cyg, n*P) = (G, Cyg, Cxg*K) @ (G, Cxg*K, n*P)
             y_groups[chunk] = product.reshape(groups, -1, n, positions).transpose(2, 0, 1, 3)  # (n, G, Cyg, P)
     if bias is not None:
         y += bias.reshape((channels_out,) + (1,) * d)                         # (N, Cy, *O) + (Cy, 1..)
@@ -127,7 +140,7 @@ def conv_transpose_forward(y, weight, bias, stride, padding, dilation, groups):
             y_t = workspace(module, "product", (groups, channels_out // groups, n, positions), y.dtype)
             y_t[...] = y_groups[chunk].transpose(1, 2, 0, 3)                       # (G, Cyg, n, P)
             cols = workspace(module, "cols", (groups, weight_matrix_t.shape[1], n * positions), y.dtype)
-            module.matmul(weight_matrix_t, y_t.reshape(groups, -1, n * positions), out=cols)  # (G, Cxg*K, n*P) = (G, Cxg*K, Cyg) @ (G, Cyg, n*P)
+            _matmul_per_group(module, weight_matrix_t, y_t.reshape(groups, -1, n * positions), out=cols)  # (G, Cxg*K, n*P) = (G, Cxg*K, Cyg) @ (G, Cyg, n*P)
             col2im(cols, x_full[chunk], kernel, stride, dilation, groups)        # (n, Cx, *F) += cols
         x = pad_spatial(x_full, tuple((-b, -a) for b, a in padding))             # (N, Cx, *S): cut the padding
         if not x.flags.c_contiguous:
@@ -151,15 +164,18 @@ def conv_weight_grad_forward(x, y, kernel, stride, padding, dilation, groups):
         w = module.einsum("ngop,ngcp->goc", y_groups, x_groups, optimize=True)
     else:
         x_padded = pad_spatial(x, padding)                                         # (N, Cx, *Sp)
-        w = module.zeros((groups, channels_out // groups, channels_in // groups * math.prod(kernel)), dtype=x.dtype)
+        # accumulated transposed, w^T (G, Cxg*K, Cyg): BLAS is several times faster with the long
+        # n*P dimension as the inner one of a (Cxg*K, n*P) @ (n*P, Cyg) product than the other way round
+        w_t = module.zeros((groups, channels_in // groups * math.prod(kernel), channels_out // groups), dtype=x.dtype)
         for chunk in batch_chunks(batch, channels_in * math.prod(kernel) * positions * x.itemsize):
             n = chunk.stop - chunk.start
             cols = im2col(x_padded[chunk], kernel, stride, dilation, groups)       # (G, Cxg*K, n*P)
             y_t = workspace(module, "product", (groups, channels_out // groups, n, positions), x.dtype)
             y_t[...] = y_groups[chunk].transpose(1, 2, 0, 3)                        # (G, Cyg, n, P)
-            # (G, Cyg, Cxg*K) += (G, Cyg, n*P) @ (G, n*P, Cxg*K)
-            w += module.matmul(y_t.reshape(groups, -1, n * positions), cols.transpose(0, 2, 1))
-    return w.reshape((channels_out, channels_in // groups) + tuple(kernel))
+            # (G, Cxg*K, Cyg) += (G, Cxg*K, n*P) @ (G, n*P, Cyg)
+            w_t += _matmul_per_group(module, cols, y_t.reshape(groups, -1, n * positions).transpose(0, 2, 1))
+        w = w_t.transpose(0, 2, 1)                                                  # (G, Cyg, Cxg*K)
+    return module.ascontiguousarray(w).reshape((channels_out, channels_in // groups) + tuple(kernel))
 
 
 # ---- primitives -------------------------------------------------------------------------------
