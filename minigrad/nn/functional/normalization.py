@@ -142,7 +142,7 @@ def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor |
         if t is not None and t.numel() != channels:
             raise RuntimeError(f"{name} should contain {channels} elements not {t.numel()}")
     if training:
-        _verify_batch_size(tuple(input.shape))
+        _verify_batch_size(input.shape)
     if training or running_mean is None or running_var is None:
         out, stats = _batch_norm_train(input, weight, bias, eps)
         if training and running_mean is not None and running_var is not None:

@@ -1,0 +1,82 @@
+"""Tests of minigrad/nn/modules/activation.py and nn/functional/activation.py against torch.nn."""
+import numpy as np
+import pytest
+from hypothesis import given, settings, strategies as st
+
+import minigrad
+from minigrad import nn
+from minigrad.nn import functional as F
+from twins import compare_modules
+from utils import gradchecks
+
+CASES = [
+    ("ReLU", (), {}), ("ReLU6", (), {}), ("LeakyReLU", (0.2,), {}), ("ELU", (0.7,), {}), ("GELU", (), {}),
+    ("GELU", (), {"approximate": "tanh"}), ("SiLU", (), {}), ("Sigmoid", (), {}), ("Tanh", (), {}),
+    ("Softmax", (1,), {}), ("Softmax", (-1,), {}), ("LogSoftmax", (0,), {}), ("LogSoftmax", (1,), {}),
+    ("Softplus", (), {}), ("Softplus", (2.0, 5.0), {}), ("Hardtanh", (-0.5, 2.0), {}), ("LogSigmoid", (), {}),
+    ("Softmin", (1,), {}),
+]
+
+
+@settings(max_examples=60, deadline=None)
+@given(case=st.sampled_from(CASES), shape=st.lists(st.integers(1, 4), min_size=2, max_size=3),
+       scale=st.sampled_from([1.0, 8.0]), dtype=st.sampled_from([np.float32, np.float64]))
+def test_activation_matches_torch(torch, case, shape, scale, dtype):
+    name, args, kwargs = case
+    x = np.random.default_rng(len(shape)).standard_normal(shape) * scale
+    mg, th = getattr(nn, name)(*args, **kwargs), getattr(torch.nn, name)(*args, **kwargs)
+    assert repr(mg) == repr(th)
+    compare_modules(torch, mg, th, [x], dtype)
+
+
+@pytest.mark.parametrize("name,args", [("ReLU", ()), ("LeakyReLU", (0.1,)), ("ELU", ()), ("SiLU", ()), ("ReLU6", ()),
+                                       ("Hardtanh", ())])
+def test_inplace_activation_writes_into_input_and_matches_torch(torch, name, args):
+    x = np.random.default_rng(0).standard_normal((3, 4)) * 4
+    xm, xt = minigrad.tensor(x), torch.tensor(x)
+    out_m = getattr(nn, name)(*args, inplace=True)(xm)
+    out_t = getattr(torch.nn, name)(*args, inplace=True)(xt)
+    assert out_m is xm
+    np.testing.assert_allclose(np.asarray(xm), xt.numpy(), rtol=1e-12)
+    assert repr(getattr(nn, name)(*args, inplace=True)) == repr(getattr(torch.nn, name)(*args, inplace=True))
+
+
+def test_inplace_activation_after_an_op_backpropagates_like_torch(torch):
+    x = np.random.default_rng(1).standard_normal((4, 3))
+    xm, xt = minigrad.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
+    F.relu(xm * 2, inplace=True).sum().backward()
+    torch.nn.functional.relu(xt * 2, inplace=True).sum().backward()
+    np.testing.assert_allclose(np.asarray(xm.grad), xt.grad.numpy())
+
+
+def test_softmax_family_is_stable_for_huge_logits():
+    x = minigrad.tensor([[1e4, 0.0, -1e4]], requires_grad=True)
+    out = F.log_softmax(x, 1)
+    assert np.all(np.isfinite(np.asarray(out.detach())))
+    out[0, 1].backward()
+    assert np.all(np.isfinite(np.asarray(x.grad)))
+    assert np.all(np.isfinite(np.asarray(F.logsigmoid(minigrad.tensor([-1e4, 1e4])))))
+
+
+def test_softmax_implicit_dim_follows_torch_rule(torch):
+    for shape in [(3,), (2, 3), (2, 3, 4), (2, 3, 4, 5)]:
+        x = np.random.default_rng(0).standard_normal(shape)
+        with pytest.warns(UserWarning, match="Implicit dimension"):
+            mg = F.softmax(minigrad.tensor(x))
+        with pytest.warns(UserWarning):
+            th = torch.nn.functional.softmax(torch.tensor(x))
+        np.testing.assert_allclose(np.asarray(mg), th.numpy(), rtol=1e-10)
+
+
+@pytest.mark.parametrize("fn", [lambda x: F.gelu(x), lambda x: F.gelu(x, approximate="tanh"), lambda x: F.elu(x, 0.5),
+                                lambda x: F.silu(x), lambda x: F.softplus(x, 2.0), lambda x: F.log_softmax(x, 1),
+                                lambda x: F.logsigmoid(x), lambda x: F.leaky_relu(x, 0.3)])
+def test_activation_gradgradcheck(fn):
+    x = np.random.default_rng(3).standard_normal((3, 4))
+    x[np.abs(x) < 0.05] += 0.2  # keep away from kinks
+    gradchecks(fn, [x])
+
+
+def test_gelu_rejects_unknown_approximation():
+    with pytest.raises(RuntimeError, match="approximate"):
+        F.gelu(minigrad.zeros(2), approximate="fast")
