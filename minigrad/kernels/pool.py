@@ -370,6 +370,8 @@ def adaptive_avg_pool_forward(x, output_size):
     module = xp(x)
     d = len(output_size)
     input_size = x.shape[-d:]
+    if 0 in output_size or x.size == 0:
+        return module.zeros(x.shape[:-d] + tuple(output_size), dtype=x.dtype)
     regular = adaptive_as_regular(input_size, output_size)
     if regular is not None:
         return avg_pool_forward(x, regular)
@@ -385,6 +387,8 @@ def adaptive_avg_pool_transpose(grad, input_size):
     module = xp(grad)
     d = len(input_size)
     output_size = grad.shape[-d:]
+    if grad.size == 0:
+        return module.zeros(grad.shape[:-d] + tuple(input_size), dtype=grad.dtype)
     regular = adaptive_as_regular(input_size, output_size)
     if regular is not None:
         return avg_pool_transpose(grad, regular)
@@ -412,6 +416,9 @@ def adaptive_max_pool_forward(x, output_size):
     module = xp(x)
     d = len(output_size)
     input_size = tuple(x.shape[-d:])
+    if 0 in output_size or x.size == 0:
+        shape = x.shape[:-d] + tuple(output_size)
+        return module.zeros(shape, dtype=x.dtype), module.zeros(shape, dtype=module.int64)
     regular = adaptive_as_regular(input_size, output_size)
     if regular is not None:
         values, argmax = max_pool_forward(x, regular)
@@ -479,5 +486,7 @@ def flat_scatter(values, indices, spatial_size):
     plane = math.prod(spatial_size)
     planes = math.prod(lead)
     out = module.zeros((planes, plane), dtype=values.dtype)
+    if plane == 0 or planes == 0:
+        return out.reshape(lead + tuple(spatial_size))
     module.put_along_axis(out, indices.reshape(planes, -1), values.reshape(planes, -1), axis=1)
     return out.reshape(lead + tuple(spatial_size))

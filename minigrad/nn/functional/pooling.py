@@ -554,7 +554,7 @@ def _max_unpool(input, indices, kernel_size, stride, padding, output_size, d):
     for s in sizes:
         plane *= s
     flat = indices._data
-    if flat.size:
+    if flat.size and plane:
         bad = (flat < 0) | (flat >= plane)
         if bool(bad.any()):
             first = int(flat.reshape(-1)[int(bad.reshape(-1).argmax())])
