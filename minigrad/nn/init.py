@@ -16,10 +16,7 @@ where fan_in = size(1) * receptive field, fan_out = size(0) * receptive field.
 from __future__ import annotations
 
 import math
-import numbers
 import warnings
-
-import numpy as np
 
 from .. import backend
 from .. import random as _random
