@@ -372,6 +372,11 @@ def adaptive_avg_pool_forward(x, output_size):
     input_size = x.shape[-d:]
     if 0 in output_size or x.size == 0:
         return module.zeros(x.shape[:-d] + tuple(output_size), dtype=x.dtype)
+    if all(o == 1 for o in output_size):  # global average: one row sum per plane
+        planes = x.reshape(-1, math.prod(input_size))                             # (prod L, prod S)
+        total = module.einsum("ps->p", planes)                                    # (prod L,)
+        total /= total.dtype.type(planes.shape[1])
+        return total.reshape(x.shape[:-d] + (1,) * d)
     regular = adaptive_as_regular(input_size, output_size)
     if regular is not None:
         return avg_pool_forward(x, regular)
@@ -389,6 +394,9 @@ def adaptive_avg_pool_transpose(grad, input_size):
     output_size = grad.shape[-d:]
     if grad.size == 0:
         return module.zeros(grad.shape[:-d] + tuple(input_size), dtype=grad.dtype)
+    if all(o == 1 for o in output_size):  # global average: every input gets grad / |plane|
+        spread = grad * grad.dtype.type(1.0 / math.prod(input_size))
+        return module.broadcast_to(spread, grad.shape[:-d] + tuple(input_size)).copy()
     regular = adaptive_as_regular(input_size, output_size)
     if regular is not None:
         return avg_pool_transpose(grad, regular)
@@ -410,45 +418,58 @@ def _bin_gather(module, size_in: int, size_out: int):
 def adaptive_max_pool_forward(x, output_size):
     """Max over each adaptive bin of x (L, *S): returns (values (L, *O), flat indices (L, *O) int64).
 
-    Max is separable: reduce the last dim first, then the one before it, carrying along each reduced
-    dim the position of its winner. A bin's positions past its end repeat its last one, which neither
-    changes the maximum nor (ties keep the first, NaN keeps the last) the chosen position."""
+    Max is separable: reduce the last dim first, then the one before it, carrying along the flat
+    position of each partial winner. A bin's positions past its end repeat its last one, which neither
+    changes the maximum nor (ties keep the first, NaN keeps the last, clipped) the chosen position.
+    The spatial dims are moved in front of the (flattened) leading dims first, so that gathering the
+    k-th entry of every bin copies contiguous rows instead of single elements.
+    """
     module = xp(x)
     d = len(output_size)
     input_size = tuple(x.shape[-d:])
+    lead = x.shape[:-d]
     if 0 in output_size or x.size == 0:
-        shape = x.shape[:-d] + tuple(output_size)
+        shape = lead + tuple(output_size)
         return module.zeros(shape, dtype=x.dtype), module.zeros(shape, dtype=module.int64)
     regular = adaptive_as_regular(input_size, output_size)
     if regular is not None:
         values, argmax = max_pool_forward(x, regular)
         return values, max_pool_indices(argmax, regular)
-    lead = x.ndim - d
-    values, flat = x, None
+    planes = math.prod(lead)
+    values = module.ascontiguousarray(module.moveaxis(x.reshape((planes,) + input_size), 0, -1))  # (*S, L)
+    flat = None
     plane_stride = 1
     for i in reversed(range(d)):
-        axis = lead + i
+        starts, ends = adaptive_bins(input_size[i], output_size[i])
         picks = _bin_gather(module, input_size[i], output_size[i])
-        candidates = [module.take(values, p, axis=axis) for p in picks]          # Kmax x (.., Oi, ..)
+        candidates = [module.take(values, p, axis=i) for p in picks]          # Kmax x (.., Oi, .., L)
         best = module.array(candidates[0], copy=True)
         for c in candidates[1:]:
             module.maximum(best, c, out=best)
-        winner = module.full(best.shape, len(candidates) - 1, dtype=module.int64)
+        winner = module.full(best.shape, len(candidates) - 1, dtype=_offset_dtype(module, len(candidates)))
         _first_equal(module, candidates, best, winner, valid=None)
         if best.dtype.kind == "f" and bool(module.isnan(best).any()):
             for number, c in enumerate(candidates):
                 module.copyto(winner, number, where=module.isnan(c))
-        # the input position along dim i of each winner: picks[winner][o]
-        table = module.stack(picks)                                             # (Kmax, Oi)
-        o_index = module.arange(output_size[i]).reshape((-1,) + (1,) * (x.ndim - 1 - axis))
-        position = table[winner, o_index]                                        # (.., Oi, ..)
+        # the winner's position along dim i: start + k, clipped to the bin's last position
+        along = (-1,) + (1,) * (values.ndim - 1 - i)
+        start = module.asarray(starts, dtype=module.int64).reshape(along)
+        last = module.asarray(ends, dtype=module.int64).reshape(along) - 1
+        position = module.minimum(start + winner, last)                         # (.., Oi, .., L)
         if flat is None:
             flat = position * plane_stride
         else:
-            # the earlier dims' positions come from the winning row along this dim
-            flat = module.take_along_axis(flat, position, axis=axis) + position * plane_stride
+            # the later dims' positions come from the winning entry along this dim
+            carried = [module.take(flat, p, axis=i) for p in picks]
+            chosen = module.array(carried[0], copy=True)
+            for number, c in enumerate(carried[1:], start=1):
+                module.copyto(chosen, c, where=winner == winner.dtype.type(number))
+            flat = chosen + position * plane_stride
         plane_stride *= input_size[i]
         values = best
+    # (*O, L) -> (L, *O)
+    values = module.ascontiguousarray(module.moveaxis(values, -1, 0)).reshape(lead + tuple(output_size))
+    flat = module.ascontiguousarray(module.moveaxis(flat, -1, 0)).reshape(lead + tuple(output_size))
     return values, flat
 
 
