@@ -19,7 +19,7 @@ import numpy as np
 
 from .. import backend
 from .engine import grad as autograd_grad
-from .grad_mode import no_grad
+from .grad_mode import enable_grad, no_grad
 from .tensor import Tensor
 
 
@@ -146,9 +146,12 @@ def gradgradcheck(func, inputs, grad_outputs=None, *, eps: float = 1e-6, atol: f
     n_inputs = len(inputs)
 
     def first_derivatives(*args):
-        xs, gs = args[:n_inputs], args[n_inputs:]
-        outs = _differentiable_outputs(func, xs)
-        grads = autograd_grad(outs, [xs[k] for k in diff_positions], gs, create_graph=True, allow_unused=True)
+        # enable_grad: the numerical Jacobian calls this under no_grad, where func would record no graph
+        # and there would be no first derivatives to difference (the check then passed vacuously).
+        with enable_grad():
+            xs, gs = args[:n_inputs], args[n_inputs:]
+            outs = _differentiable_outputs(func, xs)
+            grads = autograd_grad(outs, [xs[k] for k in diff_positions], gs, create_graph=True, allow_unused=True)
         return tuple(g for g in grads if g is not None)
 
     return gradcheck(first_derivatives, inputs + tuple(grad_outputs), eps=eps, atol=atol, rtol=rtol,
