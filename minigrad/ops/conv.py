@@ -82,7 +82,10 @@ def _matmul_per_group(module, a, b, out=None):
     if rows * inner * cols // max(rows, inner, cols) <= _SMALL_GEMM:
         # Thin products (depthwise: (1, 9) @ (9, n*P)) measured 10-100x faster in einsum's own loops
         # than in a BLAS call, whose threads cost more than the few operations per output entry.
-        return module.einsum("gik,gkj->gij", a, b, out=out)
+        if module.__name__ == "numpy":
+            return module.einsum("gik,gkj->gij", a, b, out=out)
+        out[...] = module.einsum("gik,gkj->gij", a, b)  # CuPy's einsum has no ``out``
+        return out
     for g in range(a.shape[0]):
         module.matmul(a[g], b[g], out=out[g])
     return out
@@ -179,7 +182,8 @@ def conv_weight_grad_forward(x, y, kernel, stride, padding, dilation, groups):
     if _is_pointwise(kernel, stride, padding):
         x_groups = x.reshape(batch, groups, channels_in // groups, positions)      # (N, G, Cxg, P)
         # (G, Cyg, Cxg) = sum_n (N, G, Cyg, P) @ (N, G, P, Cxg)
-        w = module.einsum("ngop,ngcp->goc", y_groups, x_groups, optimize=True)
+        options = dict(optimize=True) if module.__name__ == "numpy" else {}  # numpy: BLAS via tensordot
+        w = module.einsum("ngop,ngcp->goc", y_groups, x_groups, **options)
     else:
         x_padded = pad_spatial(x, padding)                                         # (N, Cx, *Sp)
         # accumulated transposed, w^T (G, Cxg*K, Cyg): BLAS is several times faster with the long
