@@ -201,20 +201,33 @@ def max_pool_scatter(grad, argmax, geometry: PoolGeometry):
     lead = grad.shape[:-d]
     finite = bool(module.isfinite(grad).all()) if grad.dtype.kind == "f" else True
     out = module.zeros(lead + geometry.padded_size, dtype=grad.dtype)                   # (L, *P)
-    overlapping = geometry.overlapping()
-    for number, offset in enumerate(geometry.offsets()):
-        target = out[geometry.offset_slices(offset)]                  # (L, *O), a strided view
-        chosen = argmax == argmax.dtype.type(number)
-        if not finite:  # inf * 0 would be NaN where this offset did not win
-            contribution = module.where(chosen, grad, 0)
-            if overlapping:
+    # Offsets whose targets are disjoint are written directly into the zeros first: all of them when
+    # windows do not overlap, else (without dilation) those with k < s along every dim, which tile
+    # the input. The others, where windows overlap, are added afterwards.
+    offsets = list(enumerate(geometry.offsets()))
+    if not geometry.overlapping():
+        tiling, rest = offsets, []
+    elif all(dl == 1 for dl in geometry.dilation):
+        tiling = [(n, o) for n, o in offsets if all(k < s for k, s in zip(o, geometry.stride))]
+        rest = [(n, o) for n, o in offsets if not all(k < s for k, s in zip(o, geometry.stride))]
+    else:
+        tiling, rest = [], offsets
+    contribution = module.empty(grad.shape, dtype=grad.dtype) if rest else None
+    for add, group in ((False, tiling), (True, rest)):
+        for number, offset in group:
+            target = out[geometry.offset_slices(offset)]              # (L, *O), a strided view
+            chosen = argmax == argmax.dtype.type(number)
+            if not finite:  # inf * 0 would be NaN where this offset did not win
+                picked = module.where(chosen, grad, 0)
+                if add:
+                    target += picked
+                else:
+                    target[...] = picked
+            elif add:
+                module.multiply(grad, chosen, out=contribution)
                 target += contribution
             else:
-                target[...] = contribution
-        elif overlapping:
-            target += grad * chosen
-        else:
-            module.multiply(grad, chosen, out=target)
+                module.multiply(grad, chosen, out=target)
     return unpad_from_windows(out, geometry)                           # (L, *S)
 
 
