@@ -83,7 +83,7 @@ def random_array(seed, shape, dtype=np.float64, low=-2.0, high=2.0, away_from=No
     if away_from is not None:
         close = np.abs(values - away_from) < margin
         values = np.where(close, away_from + np.where(values >= away_from, margin, -margin), values)
-    return values.astype(dtype)
+    return np.asarray(values.astype(dtype))
 
 
 def broadcastable_shapes(num_shapes=2, max_dims=3, max_side=4, min_dims=0):

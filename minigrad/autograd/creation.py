@@ -39,8 +39,8 @@ def tensor(data, dtype=None, device=None, requires_grad: bool = False) -> Tensor
     """A new tensor holding a copy of ``data`` (a number, nested lists, an array or a tensor)."""
     if isinstance(data, Tensor):
         array = data._data.copy()
-    elif isinstance(data, np.ndarray) or backend.is_cupy_array(data):
-        array = data.copy()
+    elif isinstance(data, (np.ndarray, np.generic)) or backend.is_cupy_array(data):
+        array = data.copy() if not isinstance(data, np.generic) else np.asarray(data)  # keeps its dtype, as torch
         if array.dtype.kind not in "biuf":
             raise TypeError(f"can't convert np.ndarray of type {array.dtype}")
     else:

@@ -19,6 +19,7 @@ import numpy as np
 
 from .. import dtypes
 from ..autograd.function import Primitive
+from ..autograd.grad_mode import is_grad_enabled
 from ..autograd.tensor import Tensor, _wrap_dim
 from ..backend import xp
 from .elementwise import exp, log, sqrt, where
@@ -89,6 +90,8 @@ class Prod(Primitive):
         grad, out = reshape(grad, ctx.keep_shape), reshape(out, ctx.keep_shape)
         if not bool((x._data == 0).any()):
             return grad * out / x
+        if is_grad_enabled():  # create_graph: the product of the others, written differentiably
+            return grad * _product_of_others(x, ctx.dim)
         # With zeros, out / x is undefined: use the product of all the other entries, from
         # exclusive cumulative products from the left and from the right.
         module = xp(x._data)
@@ -103,13 +106,28 @@ class Prod(Primitive):
         return grad * others
 
 
+def _product_of_others(x: Tensor, dim) -> Tensor:
+    """For each entry, the product of the other entries along ``dim`` (all of them if None), as a
+    differentiable graph: row i of an (n, n) stack is the slice with entry i replaced by 1.
+    O(n^2) memory, so only used for double backward through a product that has zeros."""
+    from .shape import movedim
+    last = reshape(x, (-1,)) if dim is None else movedim(x, dim, -1)      # (..., n)
+    n = last.shape[-1]
+    diagonal = Tensor._make(xp(x._data).eye(n, dtype=bool))                  # (n, n)
+    rows = where(diagonal, 1.0, unsqueeze(last, -2))                          # (..., n, n)
+    others = prod(rows, -1)                                                   # (..., n)
+    return reshape(others, x.shape) if dim is None else movedim(others, -1, dim)
+
+
 class Gather(Primitive):
     """``out[i][j][k] = x[i][index[i][j][k]][k]`` along ``dim`` (torch.gather / take_along_axis)."""
 
     @staticmethod
     def forward(ctx, x, dim, index):
         ctx.dim, ctx.index, ctx.input_shape = dim, index, x.shape
-        return xp(x).take_along_axis(x, index, axis=dim)
+        # torch lets index be smaller than x on the other dims: only that corner of x is read
+        corner = tuple(slice(None) if d == dim else slice(0, n) for d, n in enumerate(index.shape))
+        return xp(x).take_along_axis(x[corner], index, axis=dim)
 
     @staticmethod
     def backward(ctx, grad):
@@ -229,8 +247,26 @@ def var(x: Tensor, dim=None, unbiased=None, keepdim: bool = False, *, correction
     return sum(centred * centred, dims, keepdim) / builtins.max(count - correction, 0)
 
 
+class SqrtOfSquares(Primitive):
+    """sqrt of a sum of squares (std from var, the 2-norm); where the result is 0 the gradient is 0,
+    not inf * 0 = nan: torch's rule for ``std`` and ``norm`` at a constant / zero input."""
+
+    @staticmethod
+    def forward(ctx, x):
+        out = xp(x).sqrt(x)
+        ctx.save_for_backward(out)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        (out,) = ctx.saved_tensors
+        is_zero = out == 0
+        # the safe denominator keeps 0/0 out of the masked branch, which double backward also visits
+        return where(is_zero, 0.0, grad / where(is_zero, 1.0, out * 2))
+
+
 def std(x: Tensor, dim=None, unbiased=None, keepdim: bool = False, *, correction=None) -> Tensor:
-    return sqrt(var(x, dim, unbiased, keepdim, correction=correction))
+    return SqrtOfSquares.apply(var(x, dim, unbiased, keepdim, correction=correction))
 
 
 def var_mean(x, dim=None, unbiased=None, keepdim=False, *, correction=None):
@@ -248,21 +284,29 @@ def prod(x: Tensor, dim=None, keepdim: bool = False, dtype=None) -> Tensor:
 
 
 def amax(x: Tensor, dim=(), keepdim: bool = False) -> Tensor:
-    dims = _dims(dim if dim != () else None, x.ndim)
-    _check_nonempty(x, dims, "amax")
+    whole = dim is None or dim == () or dim == []
+    dims = _dims(None if whole else dim, x.ndim)
+    _check_nonempty(x, None if whole else dims, "amax")
     return Amax.apply(x, dims, keepdim)
 
 
 def amin(x: Tensor, dim=(), keepdim: bool = False) -> Tensor:
-    dims = _dims(dim if dim != () else None, x.ndim)
-    _check_nonempty(x, dims, "amin")
+    whole = dim is None or dim == () or dim == []
+    dims = _dims(None if whole else dim, x.ndim)
+    _check_nonempty(x, None if whole else dims, "amin")
     return Amin.apply(x, dims, keepdim)
 
 
-def _check_nonempty(x, dims, op):
-    if any(x.shape[d] == 0 for d in dims) or (x.numel() == 0 and not dims):
-        raise IndexError(f"{op}(): Expected reduction dim to be specified for input.numel() == 0. "
-                         "Specify the reduction dim with the 'dim' argument.")
+def _check_nonempty(x, dims, op, error=RuntimeError):
+    """torch's errors for a max-like reduction of nothing: ``dims`` None means over everything."""
+    if dims is None:
+        if x.numel() == 0:
+            raise error(f"{op}(): Expected reduction dim to be specified for input.numel() == 0."
+                        + (" Specify the reduction dim with the 'dim' argument." if error is RuntimeError else ""))
+        return
+    for d in dims:
+        if x.shape[d] == 0 if x.ndim else False:
+            raise IndexError(f"{op}(): Expected reduction dim {d} to have non-zero size.")
 
 
 MinMax = namedtuple("MinMax", ["values", "indices"])
@@ -274,6 +318,7 @@ def _select_along(x: Tensor, dim, keepdim, pick, result_type):
     """values and indices of the first extreme along ``dim``: the gradient goes to that index."""
     dim = _wrap_dim(dim, x.ndim)
     module = xp(x._data)
+    _check_nonempty(x, (dim,), result_type.__name__)
     if x.ndim == 0:
         return result_type(x, Tensor._make(module.zeros((), dtype=np.int64)))
     index = module.expand_dims(pick(x._data, dim), dim)  # NumPy's argmax also picks the first NaN
@@ -290,7 +335,7 @@ def max(x: Tensor, dim=None, keepdim: bool = False):
         from .elementwise import maximum
         return maximum(x, dim)
     if dim is None:
-        _check_nonempty(x, (), "max")
+        _check_nonempty(x, None, "max")
         return Amax.apply(x, tuple(range(x.ndim)), False)
     return _select_along(x, dim, keepdim, lambda a, d: a.argmax(axis=d), _max_type)
 
@@ -300,23 +345,32 @@ def min(x: Tensor, dim=None, keepdim: bool = False):
         from .elementwise import minimum
         return minimum(x, dim)
     if dim is None:
-        _check_nonempty(x, (), "min")
+        _check_nonempty(x, None, "min")
         return Amin.apply(x, tuple(range(x.ndim)), False)
     return _select_along(x, dim, keepdim, lambda a, d: a.argmin(axis=d), _min_type)
 
 
-def argmax(x: Tensor, dim=None, keepdim: bool = False) -> Tensor:
+def _arg_extreme(x: Tensor, dim, keepdim: bool, op: str) -> Tensor:
+    """Index of the first max / min (NumPy's argmax also picks the first NaN, like torch)."""
     module = xp(x._data)
     if dim is None:
-        return Tensor._make(module.asarray(x._data.argmax(), dtype=np.int64))
-    return Tensor._make(x._data.argmax(axis=_wrap_dim(dim, x.ndim), keepdims=keepdim).astype(np.int64))
+        _check_nonempty(x, None, op, error=IndexError)
+        flat_index = getattr(x._data.reshape(-1), op)()
+        shape = (1,) * x.ndim if keepdim else ()
+        return Tensor._make(module.asarray(flat_index, dtype=np.int64).reshape(shape))
+    dim = _wrap_dim(dim, x.ndim)
+    if x.ndim == 0:
+        return Tensor._make(module.zeros((), dtype=np.int64))
+    _check_nonempty(x, (dim,), op)
+    return Tensor._make(getattr(x._data, op)(axis=dim, keepdims=keepdim).astype(np.int64))
+
+
+def argmax(x: Tensor, dim=None, keepdim: bool = False) -> Tensor:
+    return _arg_extreme(x, dim, keepdim, "argmax")
 
 
 def argmin(x: Tensor, dim=None, keepdim: bool = False) -> Tensor:
-    module = xp(x._data)
-    if dim is None:
-        return Tensor._make(module.asarray(x._data.argmin(), dtype=np.int64))
-    return Tensor._make(x._data.argmin(axis=_wrap_dim(dim, x.ndim), keepdims=keepdim).astype(np.int64))
+    return _arg_extreme(x, dim, keepdim, "argmin")
 
 
 def logsumexp(x: Tensor, dim, keepdim: bool = False) -> Tensor:
@@ -379,7 +433,7 @@ def count_nonzero(x: Tensor, dim=None) -> Tensor:
 def norm(x: Tensor, p=2, dim=None, keepdim: bool = False) -> Tensor:
     from .elementwise import abs as absolute
     if p == 2 or p == "fro":
-        return sqrt(sum(x * x, dim, keepdim))
+        return SqrtOfSquares.apply(sum(x * x, dim, keepdim))
     if p == 1:
         return sum(absolute(x), dim, keepdim)
     if p == float("inf"):

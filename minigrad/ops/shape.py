@@ -316,6 +316,24 @@ def transpose(x: Tensor, dim0: int, dim1: int) -> Tensor:
     return permute(x, dims)
 
 
+def movedim(x: Tensor, source, destination) -> Tensor:
+    """Move dims ``source`` to positions ``destination`` (ints or sequences), keeping the others' order."""
+    source = [source] if isinstance(source, int) else list(source)
+    destination = [destination] if isinstance(destination, int) else list(destination)
+    if len(source) != len(destination):
+        raise RuntimeError(f"movedim: Invalid source or destination dims: source ({source} dims) should "
+                           f"contain the same number of dims as destination ({destination} dims)")
+    source = [_wrap_dim(d, x.ndim) for d in source]
+    destination = [_wrap_dim(d, x.ndim) for d in destination]
+    order = [d for d in range(x.ndim) if d not in source]
+    for dst, src in sorted(zip(destination, source)):
+        order.insert(dst, src)
+    return permute(x, order)
+
+
+moveaxis = movedim
+
+
 def t(x: Tensor) -> Tensor:
     if x.ndim > 2:
         raise RuntimeError(f"t() expects a tensor with <= 2 dimensions, but self is {x.ndim}D")
