@@ -405,6 +405,7 @@ def cat(tensors, dim: int = 0) -> Tensor:
     if not tensors:
         raise RuntimeError("torch.cat(): expected a non-empty list of Tensors")
     from .elementwise import _common_dtype, _check_same_device
+    dtype = _common_dtype(*tensors)  # legacy empty (0,) tensors are skipped but still promote
     tensors = [t for t in tensors if not (t.ndim == 1 and t.shape[0] == 0)] or tensors[:1]
     ndim = tensors[0].ndim
     if ndim == 0:
@@ -418,7 +419,6 @@ def cat(tensors, dim: int = 0) -> Tensor:
                 raise RuntimeError(f"Sizes of tensors must match except in dimension {dim}. Expected size "
                                    f"{tensors[0].shape[d]} but got size {t.shape[d]} for tensor number {k} in the list.")
     _check_same_device(*tensors)
-    dtype = _common_dtype(*tensors)
     tensors = [t if t._data.dtype == dtype else t.to(dtype) for t in tensors]
     return Cat.apply(dim, *tensors)
 
