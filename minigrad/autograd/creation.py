@@ -44,7 +44,8 @@ def tensor(data, dtype=None, device=None, requires_grad: bool = False) -> Tensor
         if array.dtype.kind not in "biuf":
             raise TypeError(f"can't convert np.ndarray of type {array.dtype}")
     else:
-        array = _from_python(data)
+        # with a dtype, Python numbers convert straight to it (0.7 as float64 is 0.7, not float32's 0.69999999)
+        array = _from_python(data) if dtype is None else np.array(_plain(data), dtype=dtypes.as_dtype(dtype).numpy)
     if device is None and isinstance(data, Tensor):
         device = data.device
     return _finish(array, dtype, device, requires_grad)

@@ -158,7 +158,8 @@ class Primitive(Function):
 def _as_output(raw, args, array_forward):
     from .tensor import Tensor
     if array_forward:
-        return Tensor._make(raw)
+        # NumPy turns 0-d results into scalars (np.float64); a tensor always holds an array
+        return Tensor._make(raw if not isinstance(raw, np.generic) else np.asarray(raw))
     if isinstance(raw, Tensor):
         # A custom forward that returns an input unchanged still gives a distinct output tensor.
         return Tensor._make(raw._data) if any(raw is a for a in args) or raw.grad_fn is not None else raw
