@@ -73,7 +73,7 @@ class Run:
             "optimizer": self.optimizer.state_dict(),
             "scheduler": self.scheduler.state_dict() if self.scheduler is not None else None,
             "loader": self.train_loader.state_dict() if mid_epoch else None,
-            "epoch": self.epoch, "step": self.step,
+            "epoch": self.epoch, "step": self.step, "epochs": self.args.epochs,
             "rng": json.dumps(minigrad.get_rng_state()),
             "history": json.dumps(self.history),
         }, self.checkpoint_path)
@@ -82,6 +82,9 @@ class Run:
         if not self.checkpoint_path.exists():
             raise SystemExit(f"--resume: no checkpoint at {self.checkpoint_path}")
         state = minigrad.load(self.checkpoint_path)
+        if state["epochs"] != self.args.epochs:
+            raise SystemExit(f"--resume: {self.checkpoint_path} belongs to a run of --epochs {state['epochs']}; "
+                             "resume with the same --epochs (the learning-rate schedule depends on it)")
         self.model.load_state_dict(state["model"])
         self.optimizer.load_state_dict(state["optimizer"])
         if self.scheduler is not None and state["scheduler"] is not None:
