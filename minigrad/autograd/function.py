@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .. import backend
 from .grad_mode import is_grad_enabled, no_grad
 
 _quiet_floating_point = lambda: np.errstate(all="ignore")  # noqa: E731
@@ -45,6 +46,7 @@ class Function:
     """Base class of graph nodes. Subclass it and define static ``forward`` and ``backward``."""
 
     _array_forward = False  # True for Primitive: forward sees arrays instead of Tensors
+    _view = False           # True for primitives whose output may be a view of their first input
 
     def __init__(self):
         self.next_edges = ()          # per forward argument: None, (node, output_nr) or a leaf Tensor
@@ -121,6 +123,8 @@ class Function:
         multiple = isinstance(raw, tuple)
         raw_outputs = raw if multiple else (raw,)
         outputs = tuple(_as_output(r, args, cls._array_forward) for r in raw_outputs)
+        if cls._view:
+            _mark_view(outputs[0], cls, args)
         if record:
             ctx._connect(args, raw_outputs, outputs)
         else:
@@ -153,6 +157,19 @@ class Primitive(Function):
     """
 
     _array_forward = True
+
+
+def _mark_view(out, cls, args):
+    """When ``out`` shares memory with ``args[0]``, make it a view as torch has them: it shares the
+    base's version counter (an in-place change through either is seen by both) and remembers how
+    to be rebuilt from its root base, so an in-place op on it can rewrite the base's history."""
+    base = args[0]
+    module = backend.xp(base._data)
+    if not module.may_share_memory(out._data, base._data):
+        return
+    out._vc = base._vc
+    root, chain = base._view_of if base._view_of is not None else (base, ())
+    out._view_of = (root, chain + ((cls, args[1:]),))
 
 
 def _as_output(raw, args, array_forward):
@@ -206,17 +223,27 @@ class _SavedValue:
         if self.counter is None:
             return self.tensor
         if self.counter.value != self.version:
-            what = f"output {self.output_nr} of {node.name()}" if self.tensor is None else "an input of " + node.name()
+            array = self.array if self.tensor is None else self.tensor._data
+            what = f"[minigrad.{_TYPE_NAMES.get(array.dtype.name, 'Tensor')}Tensor {list(array.shape)}]"
+            if self.tensor is None:
+                what += f", which is output {self.output_nr} of {node.name()},"
+            elif self.tensor.grad_fn is not None:  # its node now: the in-place op that changed it
+                what += f", which is output {self.tensor._output_nr} of {self.tensor.grad_fn.name()},"
             raise RuntimeError(
                 "one of the variables needed for gradient computation has been modified by an "
-                f"inplace operation: [{what}] is at version {self.counter.value}; expected version "
-                f"{self.version} instead.")
+                f"inplace operation: {what} is at version {self.counter.value}; expected version "
+                f"{self.version} instead. Hint: the backtrace further above shows the operation that "
+                "failed to compute its gradient. The variable in question was changed in there or anywhere later. Good luck!")
         if self.tensor is not None:
             return self.tensor
         out = Tensor._make(self.array, counter=self.counter)
         if node.next_edges and any(e is not None for e in node.next_edges):
             out._set_grad_fn(node, self.output_nr)
         return out
+
+
+_TYPE_NAMES = {"float32": "Float", "float64": "Double", "float16": "Half", "int64": "Long", "int32": "Int",
+               "int16": "Short", "int8": "Char", "uint8": "Byte", "bool": "Bool"}
 
 
 class _AccumulateGrad:

@@ -28,7 +28,7 @@ class _VersionCounter:
 
 class Tensor:
     __slots__ = ("_data", "_requires_grad", "_grad", "grad_fn", "_output_nr", "_retains_grad",
-                 "_hooks", "_vc", "__weakref__")
+                 "_hooks", "_vc", "_view_of", "__weakref__")
     __array_ufunc__ = None  # NumPy defers to our reflected operators: ndarray * Tensor -> Tensor
 
     def __init__(self, data, requires_grad: bool = False):
@@ -50,6 +50,7 @@ class Tensor:
         self._retains_grad = False
         self._hooks = None
         self._vc = counter if counter is not None else _VersionCounter()
+        self._view_of = None  # (root base, ((primitive, params), ...)) when this tensor is a view
 
     @classmethod
     def _make(cls, array, requires_grad: bool = False, counter=None) -> "Tensor":
@@ -166,8 +167,10 @@ class Tensor:
 
     @property
     def data(self) -> "Tensor":
-        """The values as a tensor outside the graph (``torch``'s ``.data``); assigning replaces them."""
-        return Tensor._make(self._data, counter=self._vc)
+        """The values as a tensor outside the graph (``torch``'s ``.data``); assigning replaces them.
+
+        Unlike ``detach()``, changes made through it are not tracked (its own version counter)."""
+        return Tensor._make(self._data)
 
     @data.setter
     def data(self, value) -> None:

@@ -7,6 +7,8 @@ in-place variants (``x.add_(y)``, ``x += y``, ``x[idx] = v``) on top of the out-
 """
 from __future__ import annotations
 
+import builtins
+
 from .. import backend, dtypes
 from .. import random as _random
 from ..autograd.creation import (arange, as_tensor, empty, empty_like, eye, from_numpy, full, full_like,
@@ -67,6 +69,9 @@ def _inplace(self: Tensor, result: Tensor) -> Tensor:
     recording = is_grad_enabled()
     if recording and self._requires_grad and self.grad_fn is None:
         raise RuntimeError("a leaf Variable that requires grad is being used in an in-place operation.")
+    root = self._view_of[0] if self._view_of is not None else None
+    if recording and root is not None and root._requires_grad and root.grad_fn is None:
+        raise RuntimeError("a view of a leaf Variable that requires grad is being used in an in-place operation.")
     if dtypes._category(result._data.dtype) > dtypes._category(self._data.dtype):
         raise RuntimeError(f"result type {_TORCH_NAMES[result._data.dtype.name]} can't be cast to the desired "
                            f"output type {_TORCH_NAMES[self._data.dtype.name]}")
@@ -75,14 +80,56 @@ def _inplace(self: Tensor, result: Tensor) -> Tensor:
             raise RuntimeError(f"output with shape {list(self.shape)} doesn't match the broadcast shape "
                                f"{list(backend.xp(self._data).broadcast_shapes(result.shape, self.shape))}")
         result = result.expand(self.shape)
+    if root is not None and recording and (root._requires_grad or result._requires_grad):
+        if result._data is not self._data:
+            self._data[...] = result._data
+        self._bump_version()
+        _rebase_view_history(self, root, result)
+        return self
     if recording and self._requires_grad and not result._requires_grad:
-        result = self * 0 + result  # keep self in the graph, with a zero gradient to its past
+        # keep self in the graph, with a zero gradient to its past (where, not self * 0 + result:
+        # inf * 0 would be nan)
+        result = where(xp(self._data).ones((), dtype=bool), result, self)
     if result._data is not self._data:
         self._data[...] = result._data
     self._bump_version()
     if recording and result.grad_fn is not None:
         self.grad_fn, self._output_nr, self._requires_grad = result.grad_fn, result._output_nr, True
     return self
+
+
+def _snapshot(self: Tensor) -> Tensor:
+    """``self``'s current values in memory of their own, at ``self``'s place in the graph: what an
+    in-place op computes from, so that what its backward saved is not overwritten by the op itself
+    (torch saves the original ``self`` for in-place ops that need it)."""
+    if self._requires_grad and self.grad_fn is None:
+        return self  # a leaf that requires grad: _inplace raises torch's error
+    copy = Tensor._make(self._data.copy())
+    copy.grad_fn, copy._output_nr, copy._requires_grad = self.grad_fn, self._output_nr, self._requires_grad
+    return copy
+
+
+def _rebase_view_history(view: Tensor, root: Tensor, result: Tensor) -> None:
+    """After writing ``result`` into ``view`` (a view of ``root``), rewrite the graph as torch's
+    CopySlices does: root's new value is its old value with the view's entries replaced by
+    ``result``, and the view is that new root seen through the same view ops again.
+
+    Which entries of root the view covers is found by sending the flat positions
+    ``arange(root.numel())`` through the view's chain of view primitives."""
+    chain = view._view_of[1]
+    with no_grad():
+        positions = arange(root.numel(), device=root.device).reshape(root.shape)
+        for primitive, params in chain:
+            positions = primitive.apply(positions, *params)
+    old_root = Tensor._make(root._data)  # root's history as it was; its values are no longer read
+    old_root.grad_fn, old_root._output_nr, old_root._requires_grad = root.grad_fn, root._output_nr, root._requires_grad
+    flat = IndexPut.apply(old_root.reshape(-1), result.to(root.dtype), (positions._data,))  # (numel,)
+    new_root = flat.reshape(root.shape)
+    root.grad_fn, root._output_nr, root._requires_grad = new_root.grad_fn, new_root._output_nr, True
+    seen = root
+    for primitive, params in chain:
+        seen = primitive.apply(seen, *params)
+    view.grad_fn, view._output_nr, view._requires_grad = seen.grad_fn, seen._output_nr, True
 
 
 def _setitem(self: Tensor, index, value) -> None:
@@ -203,7 +250,11 @@ def _install_tensor_methods():
     # in-place: x.op_(...) computes op out of place, then writes the result into x
     def make_inplace(function):
         def method(self, *args, **kwargs):
-            return _inplace(self, function(self, *args, **kwargs))
+            source = self
+            if is_grad_enabled() and (self._requires_grad or builtins.any(
+                    isinstance(a, Tensor) and a._requires_grad for a in args)):
+                source = _snapshot(self)
+            return _inplace(self, function(source, *args, **kwargs))
         method.__name__ = function.__name__ + "_"
         return method
 

@@ -64,6 +64,8 @@ def _infer_shape(shape: tuple, numel: int) -> tuple:
 # ---- primitives -------------------------------------------------------------------------------
 
 class Reshape(Primitive):
+    _view = True
+
     @staticmethod
     def forward(ctx, x, shape):
         ctx.input_shape = x.shape
@@ -75,6 +77,8 @@ class Reshape(Primitive):
 
 
 class Permute(Primitive):
+    _view = True
+
     @staticmethod
     def forward(ctx, x, dims):
         ctx.dims = dims
@@ -89,6 +93,7 @@ class Permute(Primitive):
 
 
 class Expand(Primitive):
+    _view = True
     """Broadcast to ``shape`` (a view); the gradient sums back over the broadcast dims."""
 
     @staticmethod
@@ -143,6 +148,8 @@ def _is_basic(index) -> bool:
 
 
 class GetItem(Primitive):
+    _view = True  # NumPy returns a view (GetItem: for basic indices)
+
     @staticmethod
     def forward(ctx, x, index):
         ctx.input_shape, ctx.index, ctx.dtype = x.shape, index, x.dtype
