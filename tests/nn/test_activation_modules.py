@@ -80,3 +80,14 @@ def test_activation_gradgradcheck(fn):
 def test_gelu_rejects_unknown_approximation():
     with pytest.raises(RuntimeError, match="approximate"):
         F.gelu(minigrad.zeros(2), approximate="fast")
+
+
+def test_hardtanh_and_relu6_pass_no_gradient_at_their_limits_as_torch(torch):
+    import minigrad.nn.functional as F
+    values = np.array([-2.0, -1.0, 0.0, 0.5, 1.0, 3.0, 6.0, 7.0])
+    for ours, theirs in ((F.hardtanh, torch.nn.functional.hardtanh), (F.relu6, torch.nn.functional.relu6)):
+        x = minigrad.tensor(values, requires_grad=True)
+        ours(x).sum().backward()
+        t = torch.tensor(values, requires_grad=True)
+        theirs(t).sum().backward()
+        np.testing.assert_array_equal(np.asarray(x.grad), t.grad.numpy())

@@ -37,7 +37,10 @@ def hardtanh(input: Tensor, min_val: float = -1.0, max_val: float = 1.0, inplace
     """min(max(x, min_val), max_val)."""
     if min_val > max_val:
         raise ValueError("min_val cannot be greater than max_val")
-    return _maybe_inplace(input, E.clamp(input, min_val, max_val), inplace)
+    # torch's gradient passes only strictly inside (min_val, max_val), unlike clamp's, which
+    # includes the ends: so the value comes from a constant clamp wherever x is not strictly inside.
+    inside = (input > min_val) & (input < max_val)
+    return _maybe_inplace(input, E.where(inside, input, E.clamp(input.detach(), min_val, max_val)), inplace)
 
 
 def hardtanh_(input: Tensor, min_val: float = -1.0, max_val: float = 1.0) -> Tensor:
