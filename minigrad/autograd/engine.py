@@ -83,10 +83,11 @@ def _validate(node, index, grad):
         raise TypeError(f"{node.name()}.backward returned a {type(grad).__name__} at index {index}, "
                         "expected a Tensor or None")
     shape, dtype = node._input_meta[index]
-    if grad.shape != shape:
+    array = grad._data
+    if array.shape != shape:
         raise RuntimeError(f"Function {node.name()} returned an invalid gradient at index {index} - "
-                           f"got {list(grad.shape)} but expected shape compatible with {list(shape)}")
-    if grad.dtype is not dtype:
+                           f"got {list(array.shape)} but expected shape compatible with {list(shape)}")
+    if array.dtype != dtype:
         grad = grad.to(dtype)
     return grad
 
@@ -186,7 +187,7 @@ def run_backward(outputs, grad_outputs, retain_graph, create_graph, inputs=None,
     if results is not None:
         for k, (t, g) in enumerate(zip(inputs, results)):
             if g is None and not allow_unused:
-                raise RuntimeError("One of the differentiated Tensors appears to not have been used "
+                raise RuntimeError(f"The differentiated Tensor at index {k} appears to not have been used "
                                    "in the graph. Set allow_unused=True if this is the desired behavior.")
             if g is not None and not create_graph:
                 results[k] = g.detach()

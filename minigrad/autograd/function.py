@@ -31,9 +31,8 @@ from __future__ import annotations
 import numpy as np
 
 from .. import backend
-from .grad_mode import is_grad_enabled, no_grad
-
-_quiet_floating_point = lambda: np.errstate(all="ignore")  # noqa: E731
+from .grad_mode import _state as _grad_state
+from .tensor import Tensor
 
 _FREED = ("Trying to backward through the graph a second time (or directly access saved tensors "
           "after they have already been freed). Saved intermediate values of the graph are freed "
@@ -48,17 +47,19 @@ class Function:
     _array_forward = False  # True for Primitive: forward sees arrays instead of Tensors
     _view = False           # True for primitives whose output may be a view of their first input
 
-    def __init__(self):
-        self.next_edges = ()          # per forward argument: None, (node, output_nr) or a leaf Tensor
-        self.needs_input_grad = ()    # per forward argument: does it need a gradient?
-        self._input_meta = ()         # per forward argument: (shape, dtype) of Tensors, else None
-        self._to_save = ()
-        self._saved = None
-        self._saved_freed = False
-        self._non_differentiable = ()
-        self._materialize_grads = True
-        self._pre_hooks = None        # {output_nr: [hook, ...]}: tensor hooks of this node's outputs
-        self._num_outputs = 1
+    # Per-node state, as class-level defaults so that making a node costs nothing until it is
+    # used; each is replaced (never mutated) on the instance.
+    next_edges = ()          # per forward argument: None, (node, output_nr) or a leaf Tensor
+    needs_input_grad = ()    # per forward argument: does it need a gradient?
+    _input_meta = ()         # per forward argument needing a gradient: (shape, numpy dtype)
+    _output_meta = ()        # per output, when there are several: (shape, numpy dtype)
+    _to_save = ()
+    _saved = None
+    _saved_freed = False
+    _non_differentiable = ()
+    _materialize_grads = True
+    _pre_hooks = None        # {output_nr: [hook, ...]}: tensor hooks of this node's outputs
+    _num_outputs = 1
 
     # ---- what forward may call on ctx -------------------------------------------------------
     def save_for_backward(self, *tensors):
@@ -89,7 +90,6 @@ class Function:
     @property
     def next_functions(self):
         """``((node, output_nr), ...)`` as torch prints it; leaves show as ``AccumulateGrad``."""
-        from .tensor import Tensor
         return tuple(
             (None, 0) if edge is None else ((_AccumulateGrad(edge), 0) if isinstance(edge, Tensor) else edge)
             for edge in self.next_edges)
@@ -114,38 +114,53 @@ class Function:
 
     @classmethod
     def apply(cls, *args, **kwargs):
-        from .tensor import Tensor
+        """Run ``forward`` without recording and, when grad mode is on and an input requires grad,
+        make the call a node of the graph. This is the hot path of every operation: keep it lean."""
         ctx = cls()
-        record = is_grad_enabled() and any(isinstance(a, Tensor) and a.requires_grad for a in args)
+        recording = _grad_state.enabled
+        if recording:
+            needs = tuple([isinstance(a, Tensor) and a._requires_grad for a in args])
+            recording = True in needs
+        ctx.needs_input_grad = needs if recording else (False,) * len(args)
         forward_args = [a._data if isinstance(a, Tensor) else a for a in args] if cls._array_forward else args
-        with no_grad(), _quiet_floating_point():  # torch gives inf/nan silently; so does NumPy here
-            raw = cls.forward(ctx, *forward_args, **kwargs)
-        multiple = isinstance(raw, tuple)
+        previous, _grad_state.enabled = _grad_state.enabled, False
+        try:
+            with np.errstate(all="ignore"):  # torch gives inf / nan silently; so does NumPy here
+                raw = cls.forward(ctx, *forward_args, **kwargs)
+        finally:
+            _grad_state.enabled = previous
+        multiple = type(raw) is tuple
         raw_outputs = raw if multiple else (raw,)
-        outputs = tuple(_as_output(r, args, cls._array_forward) for r in raw_outputs)
+        if cls._array_forward:
+            # NumPy turns 0-d results into scalars (np.float64); a tensor always holds an array
+            outputs = tuple([Tensor._make(r if not isinstance(r, np.generic) else np.asarray(r)) for r in raw_outputs])
+        else:
+            outputs = tuple([_as_output(r, args) for r in raw_outputs])
         if cls._view:
             _mark_view(outputs[0], cls, args)
-        if record:
-            ctx._connect(args, raw_outputs, outputs)
-        else:
+        if recording:
+            ctx._connect(args, needs, raw_outputs, outputs)
+        elif ctx._to_save:
             ctx._to_save = ()
         return outputs if multiple else outputs[0]
 
-    def _connect(self, args, raw_outputs, outputs):
+    def _connect(self, args, needs, raw_outputs, outputs):
         """Make this call a node: edges to the inputs, grad_fn on the outputs, saved values packed."""
-        from .tensor import Tensor
-        self.needs_input_grad = tuple(isinstance(a, Tensor) and a.requires_grad for a in args)
-        self.next_edges = tuple(a._edge() if needs else None for a, needs in zip(args, self.needs_input_grad))
-        self._input_meta = tuple((a.shape, a.dtype) if isinstance(a, Tensor) else None for a in args)
-        self._num_outputs = len(outputs)
+        self.next_edges = tuple([(a if a.grad_fn is None else (a.grad_fn, a._output_nr)) if need else None
+                                 for a, need in zip(args, needs)])
+        self._input_meta = tuple([(a._data.shape, a._data.dtype) if need else None for a, need in zip(args, needs)])
         if len(outputs) > 1:
-            self._output_meta = tuple((o.shape, o.dtype) if isinstance(o, Tensor) else ((), None) for o in outputs)
-        non_diff = {id(t) for t in self._non_differentiable}
+            self._num_outputs = len(outputs)
+            self._output_meta = tuple([(o._data.shape, o._data.dtype) if isinstance(o, Tensor) else ((), None)
+                                       for o in outputs])
+        non_differentiable = self._non_differentiable
         for index, (raw, out) in enumerate(zip(raw_outputs, outputs)):
-            if isinstance(out, Tensor) and id(raw) not in non_diff and out.dtype.is_floating_point:
-                out._set_grad_fn(self, index)
-        self._saved = [_SavedValue.pack(v, args, raw_outputs, outputs) for v in self._to_save]
-        self._to_save = ()
+            if (isinstance(out, Tensor) and out._data.dtype.kind == "f"
+                    and not (non_differentiable and any(raw is t for t in non_differentiable))):
+                out.grad_fn, out._output_nr, out._requires_grad = self, index, True
+        if self._to_save:
+            self._saved = [_SavedValue.pack(v, args, raw_outputs, outputs) for v in self._to_save]
+            self._to_save = ()
 
 
 class Primitive(Function):
@@ -172,11 +187,8 @@ def _mark_view(out, cls, args):
     out._view_of = (root, chain + ((cls, args[1:]),))
 
 
-def _as_output(raw, args, array_forward):
-    from .tensor import Tensor
-    if array_forward:
-        # NumPy turns 0-d results into scalars (np.float64); a tensor always holds an array
-        return Tensor._make(raw if not isinstance(raw, np.generic) else np.asarray(raw))
+def _as_output(raw, args):
+    """An output of a user Function's forward (which works on Tensors)."""
     if isinstance(raw, Tensor):
         # A custom forward that returns an input unchanged still gives a distinct output tensor.
         return Tensor._make(raw._data) if any(raw is a for a in args) or raw.grad_fn is not None else raw
@@ -195,7 +207,6 @@ class _SavedValue:
 
     @staticmethod
     def pack(value, args, raw_outputs, outputs):
-        from .tensor import Tensor
         if value is None:
             return None
         entry = _SavedValue()
@@ -219,7 +230,6 @@ class _SavedValue:
         return entry
 
     def unpack(self, node):
-        from .tensor import Tensor
         if self.counter is None:
             return self.tensor
         if self.counter.value != self.version:

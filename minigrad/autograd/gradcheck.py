@@ -120,7 +120,7 @@ def gradcheck(func, inputs, *, eps: float = 1e-6, atol: float = 1e-5, rtol: floa
                 return _fail(
                     f"Jacobian mismatch for output {j} with respect to input {i},\n"
                     f"first mismatch at output element {tuple(int(v) for v in out_index)}, input element "
-                    f"{tuple(int(v) for v in in_index)}: analytical {a[r, c]!r} vs numerical {n[r, c]!r} "
+                    f"{tuple(int(v) for v in in_index)}: analytical {float(a[r, c])!r} vs numerical {float(n[r, c])!r} "
                     f"(atol={atol}, rtol={rtol}; {int(bad.sum())} of {bad.size} entries differ)\n"
                     f"numerical:{n}\nanalytical:{a}\n", raise_exception)
     return True
