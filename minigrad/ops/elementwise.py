@@ -25,6 +25,14 @@ def _shape(v):
 
 def _promote(*values, floating: bool = False):
     """Arrays cast to torch's result dtype; Python scalars stay (NumPy treats them as weak)."""
+    first = values[0]
+    if type(first) is np.ndarray and first.dtype.kind == "f":  # the common cases, decided cheaply
+        if len(values) == 1:
+            return values
+        second = values[1]
+        if len(values) == 2 and ((type(second) is np.ndarray and second.dtype == first.dtype)
+                                 or type(second) is float or type(second) is int):
+            return values
     dtype = dtypes.result_type(*values)
     if floating and dtype.kind != "f":
         dtype = dtypes.get_default_dtype().numpy
