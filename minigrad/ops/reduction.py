@@ -203,6 +203,8 @@ class Cumsum(Primitive):
     @staticmethod
     def forward(ctx, x, dim):
         ctx.dim = dim
+        if x.ndim == 0:
+            return x.astype(np.int64 if x.dtype.kind in "bui" else x.dtype)
         return xp(x).cumsum(x, axis=dim, dtype=np.int64 if x.dtype.kind in "bui" else None)
 
     @staticmethod
@@ -219,8 +221,13 @@ def _floating(x: Tensor, op: str):
                            f"point or complex dtype. Got: {x.dtype.name.capitalize()}")
 
 
+def _reduce_dims(dim, ndim: int) -> tuple:
+    """The dims a reduction reduces: ``dim=None`` and (deprecated in torch) ``dim=()`` mean all."""
+    return _dims(None if dim is None or (isinstance(dim, (tuple, list)) and len(dim) == 0) else dim, ndim)
+
+
 def sum(x: Tensor, dim=None, keepdim: bool = False, dtype=None) -> Tensor:
-    dims = _dims(dim, x.ndim)
+    dims = _reduce_dims(dim, x.ndim)
     return Sum.apply(x, dims, keepdim, dtypes.as_dtype(dtype).numpy if dtype is not None else None)
 
 
@@ -228,7 +235,7 @@ def mean(x: Tensor, dim=None, keepdim: bool = False, dtype=None) -> Tensor:
     if dtype is not None:
         x = x.to(dtype)
     _floating(x, "mean")
-    dims = _dims(dim, x.ndim)
+    dims = _reduce_dims(dim, x.ndim)
     count = 1
     for d in dims:
         count *= x.shape[d]
@@ -239,7 +246,7 @@ def var(x: Tensor, dim=None, unbiased=None, keepdim: bool = False, *, correction
     """Variance with Bessel's correction by default (``correction=1``), as torch."""
     if correction is None:
         correction = 1 if unbiased is None or unbiased else 0
-    dims = _dims(dim, x.ndim)
+    dims = _reduce_dims(dim, x.ndim)
     count = 1
     for d in dims:
         count *= x.shape[d]

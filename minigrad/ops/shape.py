@@ -39,9 +39,9 @@ def _dims(dim, ndim: int) -> tuple:
     """Normalise ``dim`` (None, an int, or a sequence) to a sorted tuple of non-negative dims."""
     if dim is None:
         return tuple(range(ndim))
-    if isinstance(dim, (tuple, list)):
-        return tuple(sorted({_wrap_dim(d, ndim) for d in dim}))
-    return (_wrap_dim(dim, ndim),)
+    dims = dim if isinstance(dim, (tuple, list)) else (dim,)
+    wrapped = tuple(sorted({_wrap_dim(d, ndim) for d in dims}))
+    return wrapped if ndim else ()  # a 0-d tensor accepts dim 0 / -1, which name no array axis
 
 
 def _infer_shape(shape: tuple, numel: int) -> tuple:

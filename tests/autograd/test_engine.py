@@ -156,6 +156,17 @@ def test_hooks_on_leaves_and_non_leaves_see_and_replace_gradients(torch):
         assert x.grad.tolist() == [3.0, 3.0]
 
 
+def test_a_hook_on_a_leaf_can_replace_the_gradient_it_accumulates(torch):
+    for module in (minigrad, torch):
+        x = module.tensor([1.0, 2.0], requires_grad=True)
+        handle = x.register_hook(lambda g: g * -1)
+        (x * 2).sum().backward()
+        assert x.grad.tolist() == [-2.0, -2.0]
+        handle.remove()
+        (x * 2).sum().backward()
+        assert x.grad.tolist() == [0.0, 0.0]
+
+
 def test_a_hook_on_a_tensor_that_does_not_require_grad_raises(torch):
     for module in (minigrad, torch):
         with pytest.raises(RuntimeError, match="cannot register a hook on a tensor that doesn't require gradient"):

@@ -259,3 +259,18 @@ def test_all_any_and_count_nonzero_match_torch(torch):
             np.testing.assert_array_equal(out.numpy(), expected.numpy())
     np.testing.assert_array_equal(minigrad.tensor(x).count_nonzero(1).numpy(),
                                   torch.from_numpy(x).count_nonzero(1).numpy())
+
+
+@pytest.mark.parametrize("call", [
+    lambda t: t.sum(0), lambda t: t.sum(-1, keepdim=True), lambda t: t.mean(0), lambda t: t.amax(0),
+    lambda t: t.logsumexp(0), lambda t: t.cumsum(0), lambda t: t.softmax(0), lambda t: t.log_softmax(-1),
+    lambda t: t.max(0)[0], lambda t: t.prod(0), lambda t: t.var(0, correction=0),
+])
+def test_zero_dim_tensors_accept_dim_0_and_minus_1_as_torch(torch, call):
+    check_against_torch(torch, call, call, [np.array(1.5)])
+
+
+@pytest.mark.parametrize("name", ["sum", "mean"])
+def test_an_empty_dim_tuple_reduces_every_dim_as_torch(torch, name):
+    x = random_array(0, (2, 3), np.float32)
+    check_against_torch(torch, lambda t: getattr(t, name)(dim=()), lambda t: getattr(t, name)(dim=()), [x])
