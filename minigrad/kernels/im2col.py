@@ -27,6 +27,7 @@ import math
 import threading
 
 from ..backend import xp
+from . import cuda
 from .windows import output_size, sliding_windows
 
 COLUMN_BUDGET_BYTES = 256 * 2**20  # largest column buffer built at once; larger batches are chunked
@@ -83,6 +84,8 @@ def windows_output_size(spatial: tuple, kernel: tuple, stride: tuple, dilation: 
 
 def im2col(x_padded, kernel: tuple, stride: tuple, dilation: tuple, groups: int, slot: str = "cols"):
     """Columns (G, Cxg*K, n*P) of a padded chunk ``x_padded`` (n, Cx, *Sp); a workspace array."""
+    if cuda.handles(x_padded):  # CuPy float arrays: one CUDA thread per column entry
+        return cuda.im2col.im2col(x_padded, kernel, stride, dilation, groups)
     module = xp(x_padded)
     d = len(kernel)
     n, channels = x_padded.shape[:2]
@@ -100,6 +103,8 @@ def col2im(cols, out, kernel: tuple, stride: tuple, dilation: tuple, groups: int
 
     One strided add per kernel offset k: out[:, :, k*dilation + o*stride] += cols[:, k, :, o].
     """
+    if cuda.handles(cols):  # CuPy float arrays: gather form, one CUDA thread per entry of out
+        return cuda.im2col.col2im(cols, out, kernel, stride, dilation, groups)
     module = xp(cols)
     d = len(kernel)
     n, channels = out.shape[:2]

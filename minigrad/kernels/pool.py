@@ -24,6 +24,7 @@ import itertools
 import math
 
 from ..backend import xp
+from . import cuda
 from .windows import sliding_windows
 
 
@@ -136,6 +137,8 @@ def max_pool_forward(x, geometry: PoolGeometry):
     """Max over each window of x (L, *S): returns (values (L, *O), argmax (L, *O)), argmax being the
     row-major number k# of the winning kernel offset. Ties pick the first maximum, a NaN wins (the last
     NaN, as PyTorch's ``val > maxval || isnan(val)`` scan), padding never wins."""
+    if cuda.handles(x):  # CuPy float arrays: a CUDA kernel
+        return cuda.pool.max_pool_forward(x, geometry)
     module = xp(x)
     fill = _fill_value(x.dtype, module, lowest=True)
     padded = pad_for_windows(x, geometry, fill)                       # (L, *P)
@@ -196,6 +199,8 @@ def max_pool_indices(argmax, geometry: PoolGeometry):
 def max_pool_scatter(grad, argmax, geometry: PoolGeometry):
     """The gradient of max pooling: grad (L, *O) sent to each window's winner -> (L, *S), summed where
     windows overlap. One strided write (or add) per kernel offset; no ``add.at``."""
+    if cuda.handles(grad):  # CuPy float arrays: a CUDA kernel
+        return cuda.pool.max_pool_scatter(grad, argmax, geometry)
     module = xp(grad)
     d = geometry.ndim
     lead = grad.shape[:-d]
@@ -233,6 +238,8 @@ def max_pool_scatter(grad, argmax, geometry: PoolGeometry):
 
 def max_pool_gather(x, argmax, geometry: PoolGeometry):
     """The transpose of ``max_pool_scatter``: x (L, *S) read at each window's winner -> (L, *O)."""
+    if cuda.handles(x):  # CuPy float arrays: a CUDA kernel
+        return cuda.pool.max_pool_gather(x, argmax, geometry)
     module = xp(x)
     padded = pad_for_windows(x, geometry, 0)
     windows = sliding_windows(padded, geometry.kernel, geometry.stride, geometry.dilation)
@@ -294,6 +301,8 @@ def _sum_windows_along(x, axis: int, kernel: int, stride: int, dilation: int, ou
 def avg_pool_forward(x, geometry: PoolGeometry, count_include_pad: bool = True, divisor_override=None):
     """Mean over each window of x (L, *S) -> (L, *O), with PyTorch's divisor rules. The box sum is
     separable: summed along one spatial dim at a time."""
+    if cuda.handles(x):  # CuPy float arrays: a CUDA kernel
+        return cuda.pool.avg_pool_forward(x, geometry, count_include_pad, divisor_override)
     module = xp(x)
     d = geometry.ndim
     total = pad_for_windows(x, geometry, 0)                          # (L, *P)
@@ -331,6 +340,8 @@ def _spread_windows_along(grad, axis: int, kernel: int, stride: int, dilation: i
 
 def avg_pool_transpose(grad, geometry: PoolGeometry, count_include_pad: bool = True, divisor_override=None):
     """The gradient of average pooling (its transpose): grad (L, *O) -> (L, *S)."""
+    if cuda.handles(grad):  # CuPy float arrays: a CUDA kernel
+        return cuda.pool.avg_pool_transpose(grad, geometry, count_include_pad, divisor_override)
     module = xp(grad)
     d = geometry.ndim
     divisor = avg_pool_divisor(geometry, count_include_pad, divisor_override, module, grad.dtype)

@@ -285,3 +285,65 @@ def test_kernels_with_nothing_to_write_launch_nothing():
 
 def test_numpy_arrays_never_take_the_cuda_kernels():
     assert not handles(np.zeros(3, dtype=np.float32))
+
+
+# ---- the whole op stack through the kernels ---------------------------------------------------
+
+@pytest.fixture
+def numpy_through_cuda_kernels(monkeypatch):
+    """Route NumPy float arrays to the CUDA kernels (run on the host), as CuPy arrays are on a GPU."""
+    from minigrad.kernels import cuda
+    launched = []
+
+    def runner(kernel, types, total, args):
+        launched.append(kernel.name)
+        RUN(kernel, types, total, args)
+    monkeypatch.setattr(cuda, "handles", lambda array: launch.supported_dtype(array.dtype))
+    monkeypatch.setattr(launch, "gpu_runner", runner)
+    return launched
+
+
+@settings(max_examples=25)
+@given(d=st.integers(1, 3), stride=st.integers(1, 2), padding=st.integers(0, 1), dilation=st.integers(1, 2),
+       groups=st.sampled_from([1, 2]), dtype=DTYPES)
+def test_conv_primitives_through_the_kernels_match_torch_values_and_gradients(
+        torch, numpy_through_cuda_kernels, d, stride, padding, dilation, groups, dtype):
+    import utils
+    import minigrad.nn.functional as F
+    numpy_through_cuda_kernels.clear()   # one list for all examples
+    rng = np.random.default_rng(11)
+    spatial = (6, 5, 4)[:d]
+    x = rng.standard_normal((2, 2 * groups) + spatial).astype(dtype)
+    w = rng.standard_normal((2 * groups, 2) + (3, 2, 2)[:d]).astype(dtype)
+    y = rng.standard_normal((2, 2 * groups) + (3, 4, 2)[:d]).astype(dtype)
+    conv, conv_t = f"conv{d}d", f"conv_transpose{d}d"
+    utils.check_against_torch(
+        torch, lambda a, b: getattr(F, conv)(a, b, None, stride, padding, dilation, groups),
+        lambda a, b: getattr(torch.nn.functional, conv)(a, b, None, stride, padding, dilation, groups), [x, w])
+    utils.check_against_torch(   # stride > 1 takes col2im; its gradients take im2col
+        torch, lambda a, b: getattr(F, conv_t)(a, b, None, stride, padding, 0, groups, dilation),
+        lambda a, b: getattr(torch.nn.functional, conv_t)(a, b, None, stride, padding, 0, groups, dilation), [y, w])
+    assert "im2col" in numpy_through_cuda_kernels
+    assert ("col2im" in numpy_through_cuda_kernels) == (stride > 1)
+
+
+@settings(max_examples=20)
+@given(d=st.integers(1, 3), kernel=st.integers(2, 3), stride=st.integers(1, 2), ceil_mode=st.booleans(),
+       dtype=DTYPES)
+def test_pool_primitives_through_the_kernels_match_torch_values_gradients_and_double_backward(
+        torch, numpy_through_cuda_kernels, d, kernel, stride, ceil_mode, dtype):
+    import utils
+    import minigrad.nn.functional as F
+    numpy_through_cuda_kernels.clear()
+    x = np.random.default_rng(12).standard_normal((2, 3) + (7, 6, 5)[:d]).astype(dtype)
+    for kind, options in (("max", dict(padding=1, ceil_mode=ceil_mode)),
+                          ("avg", dict(padding=1, ceil_mode=ceil_mode, count_include_pad=False))):
+        name = f"{kind}_pool{d}d"
+        utils.check_against_torch(torch, lambda a: getattr(F, name)(a, kernel, stride, **options),
+                                  lambda a: getattr(torch.nn.functional, name)(a, kernel, stride, **options), [x])
+    assert {"max_pool_forward", "max_pool_scatter", "avg_pool_forward",
+            "avg_pool_transpose"} <= set(numpy_through_cuda_kernels)
+    if dtype == np.float64:  # double backward goes through max_pool_gather
+        utils.gradchecks(lambda a: F.max_pool2d(a, 2, 1, ceil_mode=ceil_mode) if d == 2 else
+                         getattr(F, f"max_pool{d}d")(a, 2, 1), [x[:1, :1]])
+        assert "max_pool_gather" in numpy_through_cuda_kernels

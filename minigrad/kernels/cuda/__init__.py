@@ -20,6 +20,7 @@ do, on a machine with a GPU.
 from __future__ import annotations
 
 from ...backend import is_cupy_array
+from . import im2col, pool  # noqa: F401  (minigrad.kernels.im2col / .pool call cuda.im2col.*, cuda.pool.*)
 from .launch import supported_dtype
 
 
