@@ -46,6 +46,7 @@ class Function:
 
     _array_forward = False  # True for Primitive: forward sees arrays instead of Tensors
     _view = False           # True for primitives whose output may be a view of their first input
+    _quiet = True           # run forward with NumPy's floating-point warnings off (False: no arithmetic)
 
     # Per-node state, as class-level defaults so that making a node costs nothing until it is
     # used; each is replaced (never mutated) on the instance.
@@ -125,7 +126,10 @@ class Function:
         forward_args = [a._data if isinstance(a, Tensor) else a for a in args] if cls._array_forward else args
         previous, _grad_state.enabled = _grad_state.enabled, False
         try:
-            with np.errstate(all="ignore"):  # torch gives inf / nan silently; so does NumPy here
+            if cls._quiet:
+                with np.errstate(all="ignore"):  # torch gives inf / nan silently; so does NumPy here
+                    raw = cls.forward(ctx, *forward_args, **kwargs)
+            else:
                 raw = cls.forward(ctx, *forward_args, **kwargs)
         finally:
             _grad_state.enabled = previous

@@ -30,11 +30,13 @@ class Matmul(Primitive):
 
 def matmul(a: Tensor, b: Tensor) -> Tensor:
     """torch.matmul: 1-d operands are treated as a row (left) or column (right) vector."""
-    if a.ndim == 0 or b.ndim == 0:
+    shape_a, shape_b = a._data.shape, b._data.shape
+    if not shape_a or not shape_b:
         raise RuntimeError(f"both arguments to matmul need to be at least 1D, but they are {a.ndim}D and {b.ndim}D")
-    _check_same_device(a, b)
-    k_a = a.shape[-1]
-    k_b = b.shape[-2] if b.ndim > 1 else b.shape[0]
+    if type(a._data) is not type(b._data):
+        _check_same_device(a, b)
+    k_a = shape_a[-1]
+    k_b = shape_b[-2] if len(shape_b) > 1 else shape_b[0]
     if k_a != k_b:
         rows = a.shape[-2] if a.ndim > 1 else 1
         cols = b.shape[-1] if b.ndim > 1 else 1

@@ -64,6 +64,7 @@ def _infer_shape(shape: tuple, numel: int) -> tuple:
 # ---- primitives -------------------------------------------------------------------------------
 
 class Reshape(Primitive):
+    _quiet = False  # moves values, no arithmetic: no floating-point warnings to silence
     _view = True
 
     @staticmethod
@@ -77,6 +78,7 @@ class Reshape(Primitive):
 
 
 class Permute(Primitive):
+    _quiet = False  # moves values, no arithmetic: no floating-point warnings to silence
     _view = True
 
     @staticmethod
@@ -93,8 +95,10 @@ class Permute(Primitive):
 
 
 class Expand(Primitive):
-    _view = True
     """Broadcast to ``shape`` (a view); the gradient sums back over the broadcast dims."""
+
+    _quiet = False  # moves values, no arithmetic: no floating-point warnings to silence
+    _view = True
 
     @staticmethod
     def forward(ctx, x, shape):
@@ -148,7 +152,8 @@ def _is_basic(index) -> bool:
 
 
 class GetItem(Primitive):
-    _view = True  # NumPy returns a view (GetItem: for basic indices)
+    _quiet = False  # moves values, no arithmetic: no floating-point warnings to silence
+    _view = True  # NumPy returns a view for basic indices
 
     @staticmethod
     def forward(ctx, x, index):
@@ -180,6 +185,7 @@ class IndexAdd(Primitive):
 
 
 class Cat(Primitive):
+    _quiet = False  # moves values, no arithmetic: no floating-point warnings to silence
     @staticmethod
     def forward(ctx, dim, *arrays):
         ctx.dim, ctx.sizes = dim, [a.shape[dim] for a in arrays]
@@ -200,6 +206,7 @@ class Cat(Primitive):
 
 
 class Flip(Primitive):
+    _quiet = False  # moves values, no arithmetic: no floating-point warnings to silence
     @staticmethod
     def forward(ctx, x, dims):
         ctx.dims = dims
@@ -212,6 +219,8 @@ class Flip(Primitive):
 
 class IndexSelect(Primitive):
     """Pick entries ``index`` (a 1-d integer array) along ``dim``; entries may repeat."""
+
+    _quiet = False  # moves values, no arithmetic: no floating-point warnings to silence
 
     @staticmethod
     def forward(ctx, x, dim, index):
@@ -243,6 +252,8 @@ class IndexAddAlong(Primitive):
 
 class ConstantPad(Primitive):
     """Pad with a constant; ``pads`` is ((before, after), ...) per dim, negative values crop."""
+
+    _quiet = False  # moves values, no arithmetic: no floating-point warnings to silence
 
     @staticmethod
     def forward(ctx, x, pads, value):
