@@ -31,8 +31,14 @@ def _as_tuple(x):
     return tuple(x) if isinstance(x, (tuple, list)) else (x,)
 
 
+def _float_outputs(result):
+    """The outputs gradcheck compares: floating-point tensors (integer outputs such as indices have
+    no derivative)."""
+    return [o for o in _as_tuple(result) if isinstance(o, Tensor) and o._data.dtype.kind == "f"]
+
+
 def _differentiable_outputs(func, inputs):
-    return [o for o in _as_tuple(func(*inputs)) if isinstance(o, Tensor) and o.requires_grad]
+    return [o for o in _float_outputs(func(*inputs)) if o.requires_grad]
 
 
 def _numerical_jacobians(func, inputs, index, eps):
@@ -46,12 +52,12 @@ def _numerical_jacobians(func, inputs, index, eps):
         original = flat[k].item()
         with no_grad():
             flat[k] = original + eps
-            plus = [backend.to_numpy(o._data).astype(np.float64).reshape(-1) for o in _as_tuple(func(*inputs)) if isinstance(o, Tensor)]
+            plus = [backend.to_numpy(o._data).astype(np.float64).reshape(-1) for o in _float_outputs(func(*inputs))]
             flat[k] = original - eps
-            minus = [backend.to_numpy(o._data).astype(np.float64).reshape(-1) for o in _as_tuple(func(*inputs)) if isinstance(o, Tensor)]
+            minus = [backend.to_numpy(o._data).astype(np.float64).reshape(-1) for o in _float_outputs(func(*inputs))]
             flat[k] = original
         columns.append([(p - m) / (2 * eps) for p, m in zip(plus, minus)])
-    n_outputs = len(columns[0]) if columns else len(_as_tuple(func(*inputs)))
+    n_outputs = len(columns[0]) if columns else len(_float_outputs(func(*inputs)))
     return [np.stack([c[j] for c in columns], axis=1) if columns else None for j in range(n_outputs)]
 
 
@@ -61,7 +67,7 @@ def _analytical_jacobians(outputs, inputs, index):
     jacobians = []
     for out in outputs:
         rows = np.zeros((out.numel(), x.numel()))
-        for r in range(out.numel()):
+        for r in range(out.numel() if out.requires_grad else 0):  # no graph: a zero Jacobian
             one_hot = Tensor._make(_one_hot(out, r))
             (g,) = autograd_grad(out, x, one_hot, retain_graph=True, allow_unused=True)
             if g is not None:
@@ -101,9 +107,12 @@ def gradcheck(func, inputs, *, eps: float = 1e-6, atol: float = 1e-5, rtol: floa
             warnings.warn(f"Input #{i} requires gradient and is not a double precision floating point or "
                           "complex. This check will likely fail if all the inputs are not of double "
                           "precision floating point or complex. ", UserWarning, stacklevel=2)
-    outputs = _differentiable_outputs(func, inputs)
+    if not any(isinstance(x, Tensor) and x.requires_grad for x in inputs):
+        raise ValueError("gradcheck expects at least one input tensor to require gradient, but none of "
+                         "the them have requires_grad=True.")
+    outputs = _float_outputs(func(*inputs))  # one that does not require grad has a zero Jacobian
     if not outputs:
-        return _fail("gradcheck expects at least one output tensor that requires grad", raise_exception)
+        return _fail("gradcheck expects at least one floating-point output tensor", raise_exception)
     for i, x in enumerate(inputs):
         if not (isinstance(x, Tensor) and x.requires_grad):
             continue

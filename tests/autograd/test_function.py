@@ -130,6 +130,14 @@ def test_gradgradcheck_catches_a_wrong_double_backward():
     assert gradgradcheck(FirstOrderOnly.apply, (x,), raise_exception=False) is False
 
 
+def test_gradcheck_skips_integer_outputs_and_sees_a_cut_graph():
+    x = minigrad.tensor([[1.0, 3.0], [4.0, 2.0]], dtype=minigrad.float64, requires_grad=True)
+    assert gradcheck(lambda t: t.max(1), (x,))  # (values, indices): the indices are not compared
+    assert gradcheck(lambda t: t.detach() * 2, (x,), raise_exception=False) is False
+    with pytest.raises(ValueError, match="gradcheck expects at least one input tensor to require gradient"):
+        gradcheck(lambda t: t * 2, (x.detach(),))
+
+
 def test_gradcheck_warns_for_inputs_that_are_not_double(torch):
     x = minigrad.tensor([1.0, 2.0], requires_grad=True)
     with pytest.warns(UserWarning, match="Input #0 requires gradient and is not a double precision floating point"):
