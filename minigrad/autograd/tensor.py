@@ -129,6 +129,7 @@ class Tensor:
                 g = grad.detach()
                 t._grad = Tensor._make(g._data.copy()) if t._grad is None else Tensor._make(t._grad._data + g._data)
             return None
+        keep.runs_last = True  # torch: the retained gradient is the one after every other hook
         self._add_node_hook(keep)
 
     @property
@@ -150,7 +151,11 @@ class Tensor:
         node = self.grad_fn
         if node._pre_hooks is None:
             node._pre_hooks = {}
-        return _HookHandle(node._pre_hooks.setdefault(self._output_nr, []), hook)
+        hooks = node._pre_hooks.setdefault(self._output_nr, [])
+        position = len(hooks)
+        if not getattr(hook, "runs_last", False):
+            position = next((k for k, h in enumerate(hooks) if getattr(h, "runs_last", False)), position)
+        return _HookHandle(hooks, hook, position)
 
     def backward(self, gradient=None, retain_graph=None, create_graph: bool = False, inputs=None):
         """Compute the gradient of this tensor w.r.t. graph leaves and accumulate it in their ``.grad``."""
@@ -336,8 +341,8 @@ class Size(tuple):
 class _HookHandle:
     __slots__ = ("_hooks", "_hook")
 
-    def __init__(self, hooks: list, hook):
-        hooks.append(hook)
+    def __init__(self, hooks: list, hook, position: int | None = None):
+        hooks.insert(len(hooks) if position is None else position, hook)
         self._hooks, self._hook = hooks, hook
 
     def remove(self) -> None:

@@ -185,6 +185,16 @@ def test_retain_grad_keeps_a_non_leaf_gradient_and_otherwise_warns(torch):
             assert h.grad is None
 
 
+def test_retain_grad_keeps_the_gradient_after_hooks_registered_later(torch):
+    for module in (minigrad, torch):
+        x = module.tensor([1.0, 2.0], requires_grad=True)
+        h = x * 2
+        h.retain_grad()
+        h.register_hook(lambda g: g * 5)
+        h.sum().backward()
+        assert h.grad.tolist() == [5.0, 5.0] and x.grad.tolist() == [10.0, 10.0]
+
+
 def test_leaf_grad_fn_is_leaf_and_requires_grad_flags_as_torch(torch):
     for module in (minigrad, torch):
         x = module.tensor([1.0], requires_grad=True)
