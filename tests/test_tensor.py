@@ -112,6 +112,8 @@ def test_random_factories_have_the_right_ranges_and_moments():
     assert 0 <= u.min() and u.max() < 1 and abs(u.mean() - 0.5) < 0.02
     n = minigrad.randn(20000).numpy()
     assert abs(n.mean()) < 0.05 and abs(n.std() - 1) < 0.05
+    for dtype in (minigrad.float16, minigrad.float32):
+        assert minigrad.rand(100000, dtype=dtype).max().item() < 1  # no value rounds up to 1
     r = minigrad.randint(5, (1000,)).numpy()
     assert r.min() == 0 and r.max() == 4
     assert sorted(minigrad.randperm(6).tolist()) == list(range(6))

@@ -168,7 +168,12 @@ def eye(n: int, m: int | None = None, dtype=None, device=None, requires_grad=Fal
 def rand(*size, dtype=None, device=None, requires_grad=False, generator=None) -> Tensor:
     """Uniform on [0, 1)."""
     rng = generator or random.generator(device)
-    return _finish(rng.random(_shape(size), dtype=np.float64).astype(_numpy_dtype(dtype)), None, device, requires_grad)
+    target = np.dtype(_numpy_dtype(dtype))
+    if target in (np.float32, np.float64):  # drawn in the target precision: a cast could round up to 1
+        values = rng.random(_shape(size), dtype=target)
+    else:  # float16: cast, then keep [0, 1) half-open
+        values = rng.random(_shape(size)).astype(target).clip(0, float(np.nextafter(target.type(1), target.type(0))))
+    return _finish(values, None, device, requires_grad)
 
 
 def randn(*size, dtype=None, device=None, requires_grad=False, generator=None) -> Tensor:
