@@ -57,7 +57,7 @@ def test_batch(samples):
 
 
 def main(argv=None):
-    p = parser(__doc__.splitlines()[0], epochs=15, batch_size=128, lr=0.1, out="runs/cifar10")
+    p = parser(__doc__.splitlines()[0], epochs=10, batch_size=128, lr=0.1, out="runs/cifar10")
     p.add_argument("--width", type=int, default=32, help="channels of the first stage (then 2x, 4x)")
     args = p.parse_args(argv)
     minigrad.manual_seed(args.seed)

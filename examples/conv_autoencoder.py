@@ -102,7 +102,7 @@ def main(argv=None):
             total += loss.item() * len(images)
             seen += len(images)
             if tqdm is not None and not args.quiet:
-                batches.set_postfix(loss=f"{loss.item():.4f}")
+                batches.set_postfix(loss=f"{loss.item():.4f}", refresh=False)
         model.eval()
         with minigrad.no_grad():
             test_images = minigrad.stack([test_set[i][0] for i in range(1000)]).to(args.device)

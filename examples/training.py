@@ -122,7 +122,7 @@ class Run:
             correct += int((logits.argmax(1) == labels).sum().item())
             seen += len(labels)
             if bar is not None:
-                bar.set_postfix(loss=f"{batch_loss:.4f}", acc=f"{correct / seen:.4f}")
+                bar.set_postfix(loss=f"{batch_loss:.4f}", acc=f"{correct / seen:.4f}", refresh=False)
             if self.args.checkpoint_every and self.step % self.args.checkpoint_every == 0:
                 self.save(mid_epoch=True)
         if bar is not None:
