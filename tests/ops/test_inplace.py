@@ -112,6 +112,12 @@ def test_inplace_with_a_result_that_cannot_be_cast_raises_torchs_error(torch):
             module.zeros(3).add_(module.zeros(2, 3))
 
 
+def test_inplace_on_an_expanded_tensor_raises_torchs_error(torch):
+    for module in (minigrad, torch):
+        with pytest.raises(RuntimeError, match="more than one element of the written-to tensor refers to a single memory location"):
+            module.zeros(3, 1).expand(3, 4).add_(1)
+
+
 def test_integer_inplace_arithmetic_keeps_the_dtype(torch):
     for module in (minigrad, torch):
         x = module.tensor([1, 2, 3])
