@@ -23,6 +23,8 @@ from minigrad.kernels.cuda import launch
 from minigrad.kernels.cuda import pool as cuda_pool
 from minigrad.kernels.cuda.source import KERNELS
 
+from geometries import conv_geometries, conv_input, every_window_reads_the_input, pool_geometries, pool_input
+
 import host_kernels  # noqa: E402  (tests/cuda is on sys.path: pytest prepends a test file's folder)
 if host_kernels.COMPILER is None:
     pytest.skip("no host C++ compiler (g++/clang++) to build the kernels for the CPU", allow_module_level=True)
@@ -47,37 +49,11 @@ def _close(a, b, dtype):
 
 # ---- im2col / col2im --------------------------------------------------------------------------
 
-@st.composite
-def conv_geometries(draw):
-    d = draw(st.integers(1, 3))
-    kernel = tuple(draw(st.integers(1, 3)) for _ in range(d))
-    stride = tuple(draw(st.integers(1, 3)) for _ in range(d))
-    dilation = tuple(draw(st.integers(1, 2)) for _ in range(d))
-    # padded sizes: at least one window, plus a few rows that may be read by no window
-    spatial = tuple(dl * (k - 1) + 1 + draw(st.integers(0, 4 if d < 3 else 2))
-                    for k, dl in zip(kernel, dilation))
-    groups = draw(st.integers(1, 3))
-    channels = groups * draw(st.integers(1, 2))
-    batch = draw(st.integers(1, 2))
-    layout = draw(st.sampled_from(["contiguous", "strided", "reversed"]))
-    return batch, channels, spatial, kernel, stride, dilation, groups, layout
-
-
-def _input(rng, shape, dtype, layout):
-    """An input of ``shape`` that is contiguous, a strided view, or a view with negative strides."""
-    if layout == "strided":
-        big = rng.standard_normal(shape[:-1] + (2 * shape[-1],)).astype(dtype)
-        return big[..., ::2]
-    if layout == "reversed":
-        return rng.standard_normal(shape).astype(dtype)[:, ::-1, ..., ::-1]
-    return rng.standard_normal(shape).astype(dtype)
-
-
 @settings(max_examples=60)
 @given(geometry=conv_geometries(), dtype=DTYPES)
 def test_im2col_kernel_copies_every_window_entry_as_the_numpy_kernel(geometry, dtype, index_type):
     batch, channels, spatial, kernel, stride, dilation, groups, layout = geometry
-    x = _input(np.random.default_rng(0), (batch, channels) + spatial, dtype, layout)
+    x = conv_input(np.random.default_rng(0), (batch, channels) + spatial, dtype, layout)
     expected = numpy_im2col.im2col(x, kernel, stride, dilation, groups).copy()
     got = cuda_im2col.im2col(x, kernel, stride, dilation, groups, runner=RUN)
     assert got.shape == expected.shape and got.dtype == expected.dtype
@@ -118,32 +94,6 @@ def test_col2im_kernel_is_the_adjoint_of_the_im2col_kernel(geometry):
 
 # ---- pooling ----------------------------------------------------------------------------------
 
-@st.composite
-def pool_geometries(draw, dilated=True):
-    d = draw(st.integers(1, 3))
-    kernel = tuple(draw(st.integers(1, 4 if d < 3 else 3)) for _ in range(d))
-    stride = tuple(draw(st.integers(1, 3)) for _ in range(d))
-    padding = tuple(draw(st.integers(0, k // 2)) for k in kernel)       # PyTorch: pad <= kernel / 2
-    dilation = tuple(draw(st.integers(1, 2)) if dilated else 1 for _ in range(d))
-    ceil_mode = draw(st.booleans())
-    spatial = tuple(draw(st.integers(1, 7 if d < 3 else 5)) for _ in range(d))
-    geometry = numpy_pool.PoolGeometry(spatial, kernel, stride, padding, dilation, ceil_mode)
-    assume(all(o >= 1 for o in geometry.output_size))
-    lead = draw(st.sampled_from([(2, 3), (1, 1), (3,)]))   # batched (N, C) or unbatched (C,)
-    return lead, geometry, ceil_mode
-
-
-def _pool_input(rng, shape, dtype, values):
-    if values == "ties":       # few distinct values: many equal maxima
-        return rng.integers(-2, 3, size=shape).astype(dtype)
-    x = rng.standard_normal(shape).astype(dtype)
-    if values == "special":    # NaN, -inf and +inf at random places
-        x.flat[rng.integers(0, x.size, size=max(1, x.size // 5))] = np.nan
-        x.flat[rng.integers(0, x.size, size=max(1, x.size // 5))] = -np.inf
-        x.flat[rng.integers(0, x.size, size=max(1, x.size // 10))] = np.inf
-    return x
-
-
 VALUES = st.sampled_from(["random", "ties", "special"])
 
 
@@ -152,7 +102,7 @@ VALUES = st.sampled_from(["random", "ties", "special"])
 def test_max_pool_kernels_match_numpy_values_winners_scatter_and_gather(case, dtype, values, index_type):
     lead, geometry, _ = case
     rng = np.random.default_rng(3)
-    x = _pool_input(rng, lead + geometry.input_size, dtype, values)
+    x = pool_input(rng, lead + geometry.input_size, dtype, values)
     expected_values, expected_argmax = numpy_pool.max_pool_forward(x, geometry)
     got_values, got_argmax = cuda_pool.max_pool_forward(x, geometry, runner=RUN)
     np.testing.assert_array_equal(got_values, expected_values)     # NaN == NaN here
@@ -202,15 +152,6 @@ def test_avg_pool_kernels_match_numpy_with_torch_divisor_rules(case, dtype, coun
            numpy_pool.avg_pool_transpose(grad, geometry, count_include_pad, divisor_override), dtype)
 
 
-def _every_window_reads_the_input(geometry) -> bool:
-    """False for windows that lie wholly in the padding (possible with dilation; PyTorch then writes the
-    gradient through an index outside the plane, so there is no reference to compare with)."""
-    return all(any(0 <= o * s - p + k * dl < size for k in range(kernel))
-               for size, kernel, s, p, dl, out in zip(geometry.input_size, geometry.kernel, geometry.stride,
-                                                      geometry.padding, geometry.dilation, geometry.output_size)
-               for o in range(out))
-
-
 def _torch_pool(torch, kind, d):
     return getattr(torch.nn.functional, f"{kind}_pool{d}d")
 
@@ -219,9 +160,9 @@ def _torch_pool(torch, kind, d):
 @given(case=pool_geometries(), values=st.sampled_from(["random", "ties"]))
 def test_max_pool_kernels_match_torch_values_indices_and_gradient(torch, case, values):
     lead, geometry, ceil_mode = case
-    assume(_every_window_reads_the_input(geometry))
+    assume(every_window_reads_the_input(geometry))
     d = geometry.ndim
-    x = _pool_input(np.random.default_rng(7), lead + geometry.input_size, np.float64, values)
+    x = pool_input(np.random.default_rng(7), lead + geometry.input_size, np.float64, values)
     values_, argmax = cuda_pool.max_pool_forward(x, geometry, runner=RUN)
     tx = torch.from_numpy(x).requires_grad_(True)
     t_values, t_indices = _torch_pool(torch, "max", d)(
