@@ -76,3 +76,9 @@ class set_grad_enabled(_GradMode):
     def __exit__(self, *exc):
         _set(self._previous)
         return False
+
+    def __call__(self, func):
+        # As a decorator, ``set_grad_enabled(False)`` was evaluated at definition time and already
+        # switched the mode: switch it back; the wrapper sets it on every call instead (torch's rule).
+        _set(self._previous)
+        return super().__call__(func)

@@ -229,8 +229,14 @@ def test_grad_modes_work_as_decorators_and_restore_on_exceptions():
     def fails():
         raise ValueError("boom")
 
+    @minigrad.set_grad_enabled(False)
+    def switched_off(t):
+        return t * 2
+
+    assert minigrad.is_grad_enabled()  # decorating did not switch the mode
     x = minigrad.tensor([1.0], requires_grad=True)
-    assert not off(x).requires_grad
+    assert not off(x).requires_grad and not switched_off(x).requires_grad
+    assert minigrad.is_grad_enabled()
     with minigrad.no_grad():
         assert on(x).requires_grad
     with pytest.raises(ValueError):
