@@ -61,6 +61,7 @@ class Function:
     _materialize_grads = True
     _pre_hooks = None        # {output_nr: [hook, ...]}: tensor hooks of this node's outputs
     _num_outputs = 1
+    _dirty = ()
 
     # ---- what forward may call on ctx -------------------------------------------------------
     def save_for_backward(self, *tensors):
@@ -69,6 +70,10 @@ class Function:
 
     def mark_non_differentiable(self, *outputs):
         self._non_differentiable = outputs
+
+    def mark_dirty(self, *tensors):
+        """Declare inputs that ``forward`` modified in place and returns: they become the outputs."""
+        self._dirty = tensors
 
     def set_materialize_grads(self, value: bool):
         self._materialize_grads = bool(value)
@@ -139,7 +144,7 @@ class Function:
             # NumPy turns 0-d results into scalars (np.float64); a tensor always holds an array
             outputs = tuple([Tensor._make(r if not isinstance(r, np.generic) else np.asarray(r)) for r in raw_outputs])
         else:
-            outputs = tuple([_as_output(r, args) for r in raw_outputs])
+            outputs = tuple([_as_output(r, args, ctx._dirty) for r in raw_outputs])
         if cls._view:
             _mark_view(outputs[0], cls, args)
         if recording:
@@ -191,8 +196,13 @@ def _mark_view(out, cls, args):
     out._view_of = (root, chain + ((cls, args[1:]),))
 
 
-def _as_output(raw, args):
+def _as_output(raw, args, dirty):
     """An output of a user Function's forward (which works on Tensors)."""
+    if dirty and any(raw is d for d in dirty):  # modified in place: the input itself is the output
+        if raw._requires_grad and raw.grad_fn is None and _grad_state.enabled:
+            raise RuntimeError("a leaf Variable that requires grad has been used in an in-place operation.")
+        raw._vc.value += 1
+        return raw
     if isinstance(raw, Tensor):
         # A custom forward that returns an input unchanged still gives a distinct output tensor.
         return Tensor._make(raw._data) if any(raw is a for a in args) or raw.grad_fn is not None else raw

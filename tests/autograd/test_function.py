@@ -73,6 +73,31 @@ def test_a_user_function_gives_the_same_values_and_gradients_as_in_torch(torch):
     assert grads[0] == grads[1]
 
 
+def test_mark_dirty_makes_the_modified_input_the_output_as_torch(torch):
+    results = []
+    for module in (minigrad, torch):
+        class DoubleInPlace(module.autograd.Function):
+            @staticmethod
+            def forward(ctx, x):
+                x.mul_(2)
+                ctx.mark_dirty(x)
+                return x
+
+            @staticmethod
+            def backward(ctx, grad):
+                return grad * 2
+
+        w = module.tensor([1.0, 3.0], requires_grad=True)
+        h = w * 1
+        out = DoubleInPlace.apply(h)
+        assert out is h and h.grad_fn is not None
+        (h * w).sum().backward()
+        results.append(w.grad.tolist())
+        with pytest.raises(RuntimeError, match="a leaf Variable that requires grad"):
+            DoubleInPlace.apply(module.tensor([1.0], requires_grad=True))
+    assert results[0] == results[1]
+
+
 def test_needs_input_grad_tells_which_inputs_need_a_gradient():
     _, _, MulAdd = _define(minigrad)
     a = minigrad.tensor([1.0], requires_grad=True)
