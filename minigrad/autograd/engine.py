@@ -15,7 +15,6 @@ and can be differentiated again.
 """
 from __future__ import annotations
 
-from .function import Function
 from .grad_mode import set_grad_enabled
 from .tensor import Tensor
 

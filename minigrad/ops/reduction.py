@@ -22,7 +22,7 @@ from ..autograd.function import Primitive
 from ..autograd.grad_mode import is_grad_enabled
 from ..autograd.tensor import Tensor, _wrap_dim
 from ..backend import xp
-from .elementwise import exp, log, sqrt, where
+from .elementwise import exp, log, where
 from .shape import Expand, _dims, reshape, squeeze, unsqueeze
 
 

@@ -2,7 +2,6 @@
 autograd.grad, hooks, retain_grad, deep graphs, create_graph, compared with torch where it has an
 opinion."""
 import sys
-import warnings
 
 import numpy as np
 import pytest

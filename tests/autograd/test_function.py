@@ -2,7 +2,6 @@
 gradgradcheck behaviour (messages, warnings, results); grad mode as context manager and decorator."""
 import threading
 
-import numpy as np
 import pytest
 
 import minigrad
