@@ -69,7 +69,7 @@ def _inplace(self: Tensor, result: Tensor) -> Tensor:
     recording = is_grad_enabled()
     if recording and self._requires_grad and self.grad_fn is None:
         raise RuntimeError("a leaf Variable that requires grad is being used in an in-place operation.")
-    if any(stride == 0 and size > 1 for stride, size in zip(self._data.strides, self._data.shape)):
+    if builtins.any(stride == 0 and size > 1 for stride, size in zip(self._data.strides, self._data.shape)):
         # an expanded (broadcast) view: several entries are one memory location (CuPy would not say)
         raise RuntimeError("unsupported operation: more than one element of the written-to tensor refers to a "
                            "single memory location. Please clone() the tensor before performing the operation.")
