@@ -43,7 +43,8 @@ from .autograd.tensor import Tensor
 __all__ = ["save", "load"]
 
 STRUCTURE_KEY = "minigrad.structure"  # metadata: the JSON structure of a nested checkpoint
-CHECKSUM_KEY = "minigrad.crc32"  # metadata: JSON {tensor key: CRC-32 of its bytes}
+CHECKSUM_KEY = "minigrad.crc32"  # metadata: JSON {tensor key: CRC-32 of its dtype, shape and bytes}
+HEADER_CHECKSUM_KEY = "minigrad.header_crc32"  # metadata: CRC-32 of all the other metadata
 
 # Markers for what JSON cannot say directly. A JSON object holding one of these keys is a marker;
 # a user's dict that has such a key is written in the pair form (``__dict__``), so nothing is ambiguous.
@@ -93,6 +94,7 @@ def _flatten(obj) -> tuple[dict, dict]:
         structure = _Encoder(tensors).encode(obj, [])
         metadata = {"format": "minigrad", STRUCTURE_KEY: json.dumps(structure, separators=(",", ":"))}
     metadata[CHECKSUM_KEY] = json.dumps({k: _crc32(a) for k, a in tensors.items()}, separators=(",", ":"))
+    metadata[HEADER_CHECKSUM_KEY] = str(_metadata_crc32(metadata))
     return tensors, metadata
 
 
@@ -104,7 +106,14 @@ def _storable(array, where: str) -> np.ndarray:
 
 
 def _crc32(array: np.ndarray) -> int:
-    return zlib.crc32(memoryview(array).cast("B")) if array.size else 0
+    """CRC-32 of a contiguous array's dtype, shape and bytes (so a changed dtype or shape is noticed too)."""
+    start = zlib.crc32(f"{array.dtype.name}{tuple(array.shape)}".encode())
+    return zlib.crc32(array.reshape(-1).view(np.uint8), start)
+
+
+def _metadata_crc32(metadata: dict) -> int:
+    items = sorted((k, v) for k, v in metadata.items() if k != HEADER_CHECKSUM_KEY)
+    return zlib.crc32(json.dumps(items).encode())
 
 
 class _Encoder:
@@ -293,8 +302,10 @@ def _read_metadata(data: bytes, name: str) -> dict:
 
 
 def _verify_checksums(arrays: dict, metadata: dict, name: str) -> None:
-    if CHECKSUM_KEY not in metadata:
+    if not any(key.startswith("minigrad.") for key in metadata):
         return  # a file from elsewhere (e.g. safetensors.torch.save_file) carries no checksums
+    if metadata.get(HEADER_CHECKSUM_KEY) != str(_metadata_crc32(metadata)):
+        raise _invalid(name, "checksum mismatch in the header's metadata: the file is corrupted")
     try:
         checksums = json.loads(metadata[CHECKSUM_KEY])
     except ValueError as exc:
