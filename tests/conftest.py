@@ -9,6 +9,7 @@ import pytest
 sys.path.insert(0, str(Path(__file__).parent))  # so tests can `import utils`
 
 import minigrad
+from utils import data_root_path
 
 try:  # one profile for every Hypothesis test: no per-example deadline (CI machines are slow and
     # shared), reproducible examples, and fixtures such as `torch` may be shared between examples.
@@ -32,18 +33,10 @@ def torch():
     return pytest.importorskip("torch")
 
 
-def _data_root():
-    root = os.environ.get("MINIGRAD_DATA")
-    if root:
-        return Path(root)
-    shared = Path(__file__).resolve().parents[2] / "shared" / "data"
-    return shared if shared.is_dir() else None
-
-
 @pytest.fixture
 def data_root():
     """The folder with MNIST/, FashionMNIST/, cifar-10-batches-py/ ($MINIGRAD_DATA, else ../shared/data)."""
-    root = _data_root()
+    root = data_root_path()
     if root is None or not root.is_dir():
         pytest.skip("no data sets: set MINIGRAD_DATA to a folder holding MNIST/raw/...")
     return root

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import _data_root
+from utils import data_root_path
 
 DOCS = Path(__file__).resolve().parents[1] / "docs"
 PAGES = sorted(p for p in DOCS.glob("*.md"))
@@ -60,7 +60,7 @@ def test_docs_folder_has_the_pages():
 def test_every_python_block_of_the_page_runs_and_its_asserts_hold(page, tmp_path, monkeypatch):
     text = page.read_text()
     if "<!-- docs-test: needs MNIST -->" in text:
-        root = _data_root()
+        root = data_root_path()
         if root is None or not (root / "MNIST").is_dir():
             pytest.skip(f"{page.name} trains on MNIST: set MINIGRAD_DATA to a folder holding MNIST/raw/")
         monkeypatch.setenv("MINIGRAD_DATA", str(root))

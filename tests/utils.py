@@ -1,6 +1,9 @@
 """Helpers for comparing minigrad with torch: one call checks values and every gradient."""
 from __future__ import annotations
 
+import os
+from pathlib import Path
+
 import numpy as np
 
 import minigrad
@@ -91,3 +94,12 @@ def broadcastable_shapes(num_shapes=2, max_dims=3, max_side=4, min_dims=0):
     from hypothesis.extra.numpy import mutually_broadcastable_shapes
     return mutually_broadcastable_shapes(num_shapes=num_shapes, min_dims=min_dims, max_dims=max_dims,
                                          max_side=max_side).map(lambda s: s.input_shapes)
+
+
+def data_root_path():
+    """$MINIGRAD_DATA, else ../shared/data beside the checkout; None when neither exists."""
+    root = os.environ.get("MINIGRAD_DATA")
+    if root:
+        return Path(root)
+    shared = Path(__file__).resolve().parents[2] / "shared" / "data"
+    return shared if shared.is_dir() else None
