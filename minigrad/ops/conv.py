@@ -96,6 +96,21 @@ def _is_pointwise(kernel: tuple, stride: tuple, padding: tuple) -> bool:
     return all(k == 1 for k in kernel) and all(s == 1 for s in stride) and all(b == 0 and a == 0 for b, a in padding)
 
 
+def _col2im_is_cheaper(y_shape: tuple, weight_shape: tuple, groups: int, dilation: tuple) -> bool:
+    """Whether a unit-stride transposed convolution should take the col2im path.
+
+    The flipped-kernel convolution builds columns of size Cy*K*N*prod(O + dilation*(K-1)) (y padded
+    all round); col2im builds Cx*K*N*prod(O) and adds them back with K strided adds. Measured
+    (benchmarks/bench_conv.py shapes): col2im wins when its columns are over 3x smaller, as in the
+    LeNet input gradients (16 -> 1 and 32 -> 16 channels, 5x5 kernels: 2-8x faster); the flipped
+    convolution wins by ~2x for equal channel counts and 3x3 kernels (the CIFAR layers).
+    """
+    channels_out, channels_in = y_shape[1], weight_shape[1] * groups
+    kernel, windows = weight_shape[2:], y_shape[2:]
+    padded = math.prod(o + dl * (k - 1) for o, k, dl in zip(windows, kernel, dilation))
+    return channels_out * padded > 3 * channels_in * math.prod(windows)
+
+
 # ---- array routines (no autograd) -------------------------------------------------------------
 
 def conv_forward(x, weight, bias, stride, padding, dilation, groups):
@@ -142,10 +157,11 @@ def conv_transpose_forward(y, weight, bias, stride, padding, dilation, groups):
         x = module.matmul(weight_matrix_t,                                        # (N, G, Cxg, P) =
                           y.reshape(batch, groups, channels_out // groups, -1))   # (G, Cxg, Cyg) @ (N, G, Cyg, P)
         x = x.reshape((batch, channels_in) + windows)                             # (N, Cx, *S)
-    elif all(s == 1 for s in stride):
+    elif all(s == 1 for s in stride) and not _col2im_is_cheaper(y.shape, weight.shape, groups, dilation):
         # Unit stride: the transposed convolution is a convolution of y, padded by dilation*(K - 1)
         # minus the cut, with the kernel flipped and its two channel axes swapped (Dumoulin & Visin,
-        # section 4.1). im2col + GEMM measured ~3x faster than col2im's strided adds for this step.
+        # section 4.1). im2col + GEMM measured ~2x faster than col2im's strided adds for this step
+        # when the channel counts are alike (the CIFAR layers).
         flipped = weight.reshape((groups, channels_out // groups, channels_in // groups) + tuple(kernel))
         flipped = flipped[(slice(None),) * 3 + (slice(None, None, -1),) * d]       # (G, Cyg, Cxg, *K) reversed in K
         flipped = module.ascontiguousarray(flipped.swapaxes(1, 2)).reshape(
