@@ -265,7 +265,8 @@ def test_conv_primitives_through_the_kernels_match_torch_values_and_gradients(
         torch, lambda a, b: getattr(F, conv_t)(a, b, None, stride, padding, 0, groups, dilation),
         lambda a, b: getattr(torch.nn.functional, conv_t)(a, b, None, stride, padding, 0, groups, dilation), [y, w])
     assert "im2col" in numpy_through_cuda_kernels
-    assert ("col2im" in numpy_through_cuda_kernels) == (stride > 1)
+    if stride > 1:  # (at unit stride col2im is taken only when its columns are much smaller)
+        assert "col2im" in numpy_through_cuda_kernels
 
 
 @settings(max_examples=20)
