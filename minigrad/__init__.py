@@ -21,7 +21,7 @@ from .ops import (abs, all, any, arange, as_tensor, bmm, cat, chunk, clamp, clon
                   tanh, tensor, transpose, unsqueeze, var, where, zeros, zeros_like)
 from .random import get_rng_state, manual_seed, seed, set_rng_state
 from .serialization import load, save
-from . import optim
+from . import data, nn, optim, utils  # minigrad.nn, .optim, .data (torch.utils.data), .utils, as torch
 
 half, float, double, long, int, short = float16, float32, float64, int64, int32, int16
 
