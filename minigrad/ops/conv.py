@@ -111,6 +111,32 @@ def _col2im_is_cheaper(y_shape: tuple, weight_shape: tuple, groups: int, dilatio
     return channels_out * padded > 3 * channels_in * math.prod(windows)
 
 
+def _batch_last_columns(module, windows: tuple) -> bool:
+    """Column order for im2col / col2im: batch-last (P*n) when window rows are short (< 16 entries,
+    as LeNet's 10x10), where it makes the copies ~4x faster; batch-first (n*P) for long rows, where
+    the copies are as fast either way and batch-first spares two transposing copies (measured 5x
+    faster than batch-last's). The CUDA kernels always use batch-last."""
+    return module.__name__ != "numpy" or windows[-1] < 16
+
+
+def _columns_to_batch(product, positions: int, n: int, batch_last: bool):
+    """The GEMM's product (G, Cyg, P*n) or (G, Cyg, n*P) as a view (n, G, Cyg, P)."""
+    groups = product.shape[0]
+    if batch_last:
+        return product.reshape(groups, -1, positions, n).transpose(3, 0, 1, 2)
+    return product.reshape(groups, -1, n, positions).transpose(2, 0, 1, 3)
+
+
+def _batch_to_columns(module, y_chunk, batch_last: bool):
+    """(n, G, Cyg, P) copied into a workspace as GEMM columns (G, Cyg, P*n) or (G, Cyg, n*P)."""
+    n, groups, channels, positions = y_chunk.shape
+    order = (1, 2, 3, 0) if batch_last else (1, 2, 0, 3)
+    shape = (groups, channels, positions, n) if batch_last else (groups, channels, n, positions)
+    y_t = workspace(module, "product", shape, y_chunk.dtype)
+    y_t[...] = y_chunk.transpose(order)
+    return y_t.reshape(groups, channels, n * positions)
+
+
 # ---- array routines (no autograd) -------------------------------------------------------------
 
 def conv_forward(x, weight, bias, stride, padding, dilation, groups):
@@ -132,12 +158,14 @@ def conv_forward(x, weight, bias, stride, padding, dilation, groups):
         positions = math.prod(windows)
         y = module.empty((batch, channels_out) + windows, dtype=x.dtype)       # (N, Cy, *O)
         y_groups = y.reshape(batch, groups, channels_out // groups, positions)  # (N, G, Cyg, P)
+        batch_last = _batch_last_columns(module, windows)
         for chunk in batch_chunks(batch, channels_in * math.prod(kernel) * positions * x.itemsize):
             n = chunk.stop - chunk.start
-            cols = im2col(x_padded[chunk], kernel, stride, dilation, groups)   # (G, Cxg*K, n*P)
-            product = workspace(module, "product", (groups, channels_out // groups, n * positions), x.dtype)
-            _matmul_per_group(module, weight_matrix, cols, out=product)       # (G, Cyg, n*P) = (G, Cyg, Cxg*K) @ (G, Cxg*K, n*P)
-            y_groups[chunk] = product.reshape(groups, -1, n, positions).transpose(2, 0, 1, 3)  # (n, G, Cyg, P)
+            cols = im2col(x_padded[chunk], kernel, stride, dilation, groups,   # (G, Cxg*K, P*n) or (.., n*P)
+                          batch_last=batch_last)
+            product = workspace(module, "product", (groups, channels_out // groups, positions * n), x.dtype)
+            _matmul_per_group(module, weight_matrix, cols, out=product)       # (G, Cyg, P*n) = (G, Cyg, Cxg*K) @ (G, Cxg*K, P*n)
+            y_groups[chunk] = _columns_to_batch(product, positions, n, batch_last)  # (n, G, Cyg, P)
     if bias is not None:
         y += bias.reshape((channels_out,) + (1,) * d)                         # (N, Cy, *O) + (Cy, 1..)
     return y
@@ -172,13 +200,13 @@ def conv_transpose_forward(y, weight, bias, stride, padding, dilation, groups):
         full = transposed_full_size(windows, kernel, stride, dilation)
         x_full = module.zeros((batch, channels_in) + full, dtype=y.dtype)         # (N, Cx, *F)
         y_groups = y.reshape(batch, groups, channels_out // groups, positions)    # (N, G, Cyg, P)
+        batch_last = _batch_last_columns(module, windows)
         for chunk in batch_chunks(batch, channels_in * math.prod(kernel) * positions * y.itemsize):
             n = chunk.stop - chunk.start
-            y_t = workspace(module, "product", (groups, channels_out // groups, n, positions), y.dtype)
-            y_t[...] = y_groups[chunk].transpose(1, 2, 0, 3)                       # (G, Cyg, n, P)
-            cols = workspace(module, "cols", (groups, weight_matrix_t.shape[1], n * positions), y.dtype)
-            _matmul_per_group(module, weight_matrix_t, y_t.reshape(groups, -1, n * positions), out=cols)  # (G, Cxg*K, n*P) = (G, Cxg*K, Cyg) @ (G, Cyg, n*P)
-            col2im(cols, x_full[chunk], kernel, stride, dilation, groups)        # (n, Cx, *F) += cols
+            y_t = _batch_to_columns(module, y_groups[chunk], batch_last)          # (G, Cyg, P*n) or (.., n*P)
+            cols = workspace(module, "cols", (groups, weight_matrix_t.shape[1], positions * n), y.dtype)
+            _matmul_per_group(module, weight_matrix_t, y_t, out=cols)             # (G, Cxg*K, P*n) = (G, Cxg*K, Cyg) @ (G, Cyg, P*n)
+            col2im(cols, x_full[chunk], kernel, stride, dilation, groups, batch_last=batch_last)  # (n, Cx, *F) += cols
         x = pad_spatial(x_full, tuple((-b, -a) for b, a in padding))             # (N, Cx, *S): cut the padding
         if not x.flags.c_contiguous:
             x = module.ascontiguousarray(x)
@@ -203,15 +231,16 @@ def conv_weight_grad_forward(x, y, kernel, stride, padding, dilation, groups):
     else:
         x_padded = pad_spatial(x, padding)                                         # (N, Cx, *Sp)
         # accumulated transposed, w^T (G, Cxg*K, Cyg): BLAS is several times faster with the long
-        # n*P dimension as the inner one of a (Cxg*K, n*P) @ (n*P, Cyg) product than the other way round
+        # P*n dimension as the inner one of a (Cxg*K, P*n) @ (P*n, Cyg) product than the other way round
         w_t = module.zeros((groups, channels_in // groups * math.prod(kernel), channels_out // groups), dtype=x.dtype)
+        batch_last = _batch_last_columns(module, windows)
         for chunk in batch_chunks(batch, channels_in * math.prod(kernel) * positions * x.itemsize):
             n = chunk.stop - chunk.start
-            cols = im2col(x_padded[chunk], kernel, stride, dilation, groups)       # (G, Cxg*K, n*P)
-            y_t = workspace(module, "product", (groups, channels_out // groups, n, positions), x.dtype)
-            y_t[...] = y_groups[chunk].transpose(1, 2, 0, 3)                        # (G, Cyg, n, P)
-            # (G, Cxg*K, Cyg) += (G, Cxg*K, n*P) @ (G, n*P, Cyg)
-            w_t += _matmul_per_group(module, cols, y_t.reshape(groups, -1, n * positions).transpose(0, 2, 1))
+            cols = im2col(x_padded[chunk], kernel, stride, dilation, groups,       # (G, Cxg*K, P*n) or (.., n*P)
+                          batch_last=batch_last)
+            y_t = _batch_to_columns(module, y_groups[chunk], batch_last)              # (G, Cyg, P*n) or (.., n*P)
+            # (G, Cxg*K, Cyg) += (G, Cxg*K, P*n) @ (G, P*n, Cyg)
+            w_t += _matmul_per_group(module, cols, y_t.transpose(0, 2, 1))
         w = w_t.transpose(0, 2, 1)                                                  # (G, Cyg, Cxg*K)
     return module.ascontiguousarray(w).reshape((channels_out, channels_in // groups) + tuple(kernel))
 

@@ -113,6 +113,26 @@ def test_conv_transpose_matches_torch_values_and_gradients(torch, config, dtype)
                         atol=1e-4 if dtype == np.float32 else 1e-9)
 
 
+@pytest.mark.parametrize("batch_last", [True, False])
+@settings(max_examples=40, deadline=None)
+@given(config=conv_configs(), config_t=conv_transpose_configs(), dtype=st.sampled_from([np.float32, np.float64]))
+def test_both_column_orders_match_torch(torch, monkeypatch, batch_last, config, config_t, dtype):
+    # ops/conv.py picks batch-last or batch-first columns by window size; force each order everywhere
+    import torch.nn.functional as TF
+    monkeypatch.setattr(conv_ops, "_batch_last_columns", lambda module, windows: batch_last)
+    tolerance = dict(rtol=1e-4, atol=1e-4) if dtype == np.float32 else dict(rtol=1e-7, atol=1e-9)
+    kwargs = dict(stride=config["stride"], padding=config["padding"], dilation=config["dilation"],
+                  groups=config["groups"])
+    torch_conv = {1: TF.conv1d, 2: TF.conv2d, 3: TF.conv3d}[config["d"]]
+    check_against_torch(torch, lambda *a: CONV[config["d"]](*a, **kwargs), lambda *a: torch_conv(*a, **kwargs),
+                        _conv_arrays(config, dtype), **tolerance)
+    kwargs = dict(stride=config_t["stride"], padding=config_t["padding"], output_padding=config_t["output_padding"],
+                  groups=config_t["groups"], dilation=config_t["dilation"])
+    torch_conv_t = {1: TF.conv_transpose1d, 2: TF.conv_transpose2d, 3: TF.conv_transpose3d}[config_t["d"]]
+    check_against_torch(torch, lambda *a: CONV_T[config_t["d"]](*a, **kwargs),
+                        lambda *a: torch_conv_t(*a, **kwargs), _conv_transpose_arrays(config_t, dtype), **tolerance)
+
+
 @settings(max_examples=25, deadline=None)
 @given(config=conv_configs(max_dims=2))
 def test_conv_second_derivatives_match_torch(torch, config):

@@ -24,16 +24,16 @@ def element_strides(array) -> tuple:
 
 
 def im2col(x_padded, kernel: tuple, stride: tuple, dilation: tuple, groups: int, runner=None):
-    """Columns (G, Cxg*K, n*P) of a padded chunk ``x_padded`` (n, Cx, *Sp), any strides.
+    """Columns (G, Cxg*K, P*n) of a padded chunk ``x_padded`` (n, Cx, *Sp), any strides.
 
-    cols[(c, k), (b, o)] = x_padded[b, c, o*stride + k*dilation], one thread per column entry.
+    cols[(c, k), (o, b)] = x_padded[b, c, o*stride + k*dilation], one thread per column entry.
     """
     from ...backend import xp
     module = xp(x_padded)
     d = len(kernel)
     n, channels = x_padded.shape[:2]
     windows = tuple(output_size(s, k, st, dl) for s, k, st, dl in zip(x_padded.shape[2:], kernel, stride, dilation))
-    cols = module.empty((channels,) + tuple(kernel) + (n,) + windows, dtype=x_padded.dtype)  # (Cx, *K, n, *O)
+    cols = module.empty((channels,) + tuple(kernel) + windows + (n,), dtype=x_padded.dtype)  # (Cx, *K, *O, n)
     strides = element_strides(x_padded)
     spatial_strides = (0,) * (3 - d) + strides[2:]
     S, O, K = as_3d(x_padded.shape[2:], 1), as_3d(windows, 1), as_3d(kernel, 1)
@@ -48,9 +48,9 @@ def im2col(x_padded, kernel: tuple, stride: tuple, dilation: tuple, groups: int,
 
 
 def col2im(cols, out, kernel: tuple, stride: tuple, dilation: tuple, groups: int, runner=None):
-    """Add columns (G, Cxg*K, n*P) back into ``out`` (n, Cx, *Sp) in place; returns ``out``.
+    """Add columns (G, Cxg*K, P*n) back into ``out`` (n, Cx, *Sp) in place; returns ``out``.
 
-    out[b, c, s] += sum of cols[(c, k), (b, o)] over o*stride + k*dilation = s: one thread per entry
+    out[b, c, s] += sum of cols[(c, k), (o, b)] over o*stride + k*dilation = s: one thread per entry
     of ``out`` sums its own terms in a fixed order (deterministic, no atomics).
     """
     from ...backend import xp

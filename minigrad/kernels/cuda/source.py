@@ -70,17 +70,17 @@ class Kernel:
 _SIZES = "I S1, I S2, I S3, I O1, I O2, I O3, I K1, I K2, I K3"
 _WINDOWS = "I st1, I st2, I st3, I pd1, I pd2, I pd3, I dl1, I dl2, I dl3"
 
-# cols (C, K1, K2, K3, n, O1, O2, O3) from a padded x (n, C, S1, S2, S3) read through its strides
+# cols (C, K1, K2, K3, O1, O2, O3, n) from a padded x (n, C, S1, S2, S3) read through its strides
 # (xs0..xs4, in elements, so any view works): one thread per column entry.
-#     cols[c, k, b, o] = x[b, c, o*st + k*dl]
+#     cols[c, k, o, b] = x[b, c, o*st + k*dl]
 IM2COL = Kernel("im2col", f"""
     const T* x, T* cols, I total, I n, {_SIZES}, I st1, I st2, I st3, I dl1, I dl2, I dl3,
     I xs0, I xs1, I xs2, I xs3, I xs4""", r"""
         I t = i;
+        const I b = t % n; t /= n;
         const I o3 = t % O3; t /= O3;
         const I o2 = t % O2; t /= O2;
         const I o1 = t % O1; t /= O1;
-        const I b = t % n; t /= n;
         const I k3 = t % K3; t /= K3;
         const I k2 = t % K2; t /= K2;
         const I k1 = t % K1;
@@ -90,7 +90,7 @@ IM2COL = Kernel("im2col", f"""
 """)
 
 # out (n, C, S1, S2, S3) += the column entries read from each position, the adjoint of im2col, in
-# gather form: one thread per entry of out, summing cols[c, k, b, o] over the offsets k and windows o
+# gather form: one thread per entry of out, summing cols[c, k, o, b] over the offsets k and windows o
 # with o*st + k*dl = s. Along a dim, s - k*dl falls as k grows, so the loop stops once it is negative.
 COL2IM = Kernel("col2im", f"""
     const T* cols, T* out, I total, I n, I C, {_SIZES}, I st1, I st2, I st3, I dl1, I dl2, I dl3""", r"""
@@ -117,8 +117,8 @@ COL2IM = Kernel("col2im", f"""
                     if (r3 < 0) break;
                     if (r3 % st3 != 0 || r3 / st3 >= O3) continue;
                     const I o3 = r3 / st3;
-                    sum += cols[(((c * K1 + k1) * K2 + k2) * K3 + k3) * n * P + b * P
-                                + (o1 * O2 + o2) * O3 + o3];
+                    sum += cols[(((c * K1 + k1) * K2 + k2) * K3 + k3) * P * n
+                                + ((o1 * O2 + o2) * O3 + o3) * n + b];
                 }
             }
         }
