@@ -12,10 +12,15 @@ unless --threads says otherwise); the count is printed.
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import time
 
 import numpy as np
+
+# torch's OpenMP workers spin for a while after each op and would steal the cores that minigrad is
+# timed on next: make them sleep at once, so that interleaved timings compare the libraries, not that.
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 import minigrad
 import minigrad.nn.functional as F

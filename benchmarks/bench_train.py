@@ -20,6 +20,10 @@ from pathlib import Path
 
 import numpy as np
 
+# torch's OpenMP workers spin for a while after each op and would steal the cores that minigrad is
+# timed on next: make them sleep at once, so that interleaved timings compare the libraries, not that.
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "examples"))
 
 import minigrad  # noqa: E402
