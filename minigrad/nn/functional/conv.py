@@ -57,6 +57,19 @@ def _check_rank(function: str, input: Tensor, dims: int):
                            f"but got input of size: {list(input.shape)}")
 
 
+def _check_stride_dilation_rank_groups(input, weight, stride, dilation, groups) -> None:
+    """The checks convolutions and transposed convolutions share, in torch's order (after padding's)."""
+    if any(s <= 0 for s in stride):
+        raise RuntimeError("non-positive stride is not supported")
+    if any(dl < 0 for dl in dilation):
+        raise RuntimeError("dilation should be greater than zero")
+    if weight.ndim != input.ndim:
+        raise RuntimeError(f"Expected {weight.ndim}-dimensional input for {weight.ndim}-dimensional weight "
+                           f"{list(weight.shape)}, but got {input.ndim}-dimensional input of size "
+                           f"{list(input.shape)} instead")
+    _check_groups_and_weight(weight, groups)
+
+
 def _check_groups_and_weight(weight: Tensor, groups: int):
     channels = weight.shape[0]
     if channels < groups:
@@ -112,15 +125,7 @@ def _conv(function: str, dims: int, input, weight, bias, stride, padding, dilati
     dilation = _expand("dilation", dilation, k)
     if not isinstance(padding, str) and any(p < 0 for p in padding):
         raise RuntimeError("negative padding is not supported")
-    if any(s <= 0 for s in stride):
-        raise RuntimeError("non-positive stride is not supported")
-    if any(dl < 0 for dl in dilation):
-        raise RuntimeError("dilation should be greater than zero")
-    if weight.ndim != input.ndim:
-        raise RuntimeError(f"Expected {weight.ndim}-dimensional input for {weight.ndim}-dimensional weight "
-                           f"{list(weight.shape)}, but got {input.ndim}-dimensional input of size "
-                           f"{list(input.shape)} instead")
-    _check_groups_and_weight(weight, groups)
+    _check_stride_dilation_rank_groups(input, weight, stride, dilation, groups)
     if input.shape[1] != weight.shape[1] * groups:
         raise RuntimeError(f"Given groups={groups}, weight of size {list(weight.shape)}, expected input"
                            f"{list(input.shape)} to have {weight.shape[1] * groups} channels, but got "
@@ -216,15 +221,7 @@ def _conv_transpose(function: str, dims: int, input, weight, bias, stride, paddi
         raise RuntimeError("negative padding is not supported")
     if any(p < 0 for p in output_padding):
         raise RuntimeError("negative output_padding is not supported")
-    if any(s <= 0 for s in stride):
-        raise RuntimeError("non-positive stride is not supported")
-    if any(dl < 0 for dl in dilation):
-        raise RuntimeError("dilation should be greater than zero")
-    if weight.ndim != input.ndim:
-        raise RuntimeError(f"Expected {weight.ndim}-dimensional input for {weight.ndim}-dimensional weight "
-                           f"{list(weight.shape)}, but got {input.ndim}-dimensional input of size "
-                           f"{list(input.shape)} instead")
-    _check_groups_and_weight(weight, groups)
+    _check_stride_dilation_rank_groups(input, weight, stride, dilation, groups)
     if input.shape[1] != weight.shape[0]:
         raise RuntimeError(f"Given transposed=1, weight of size {list(weight.shape)}, expected input"
                            f"{list(input.shape)} to have {weight.shape[0]} channels, but got "
