@@ -76,3 +76,10 @@ def test_pixel_shuffle_and_unshuffle_match_torch_and_invert_each_other(torch, sh
     check_against_torch(torch, nn.PixelUnshuffle(factor), torch.nn.PixelUnshuffle(factor), [np.asarray(shuffled)])
     assert repr(nn.PixelShuffle(factor)) == repr(torch.nn.PixelShuffle(factor))
     assert repr(nn.PixelUnshuffle(factor)) == repr(torch.nn.PixelUnshuffle(factor))
+
+
+def test_interpolate_names_bicubic_as_unsupported_instead_of_blaming_the_input_rank():
+    import minigrad
+    from minigrad.nn import functional as F
+    with pytest.raises(NotImplementedError, match="mode='bicubic' is not supported"):
+        F.interpolate(minigrad.randn(1, 1, 4, 4), scale_factor=2, mode="bicubic")

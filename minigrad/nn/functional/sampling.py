@@ -106,6 +106,9 @@ def interpolate(input: Tensor, size=None, scale_factor=None, mode: str = "neares
                              "linear | bilinear | bicubic | trilinear")
     elif mode in _LINEAR_MODES:
         align_corners = bool(align_corners) if align_corners is not None else False
+    elif mode == "bicubic":  # a torch mode minigrad lacks: say so instead of torch's unknown-mode text
+        raise NotImplementedError("interpolate: mode='bicubic' is not supported by minigrad (supported: nearest, "
+                                  "nearest-exact, linear, bilinear, trilinear, area)")
     else:
         raise NotImplementedError(f"Input Error: Only 3D, 4D and 5D input Tensors supported (got {input.dim()}D) "
                                   "for the modes: nearest | linear | bilinear | bicubic | trilinear | area | "
