@@ -119,6 +119,18 @@ def to_device(array, target: device):
         return cupy.asarray(array)
 
 
+def check_same_device(arrays) -> None:
+    """torch's error when arrays of one operation live on two devices (0-d CPU arrays mix freely,
+    as Python numbers do)."""
+    devices = {device_of(a) for a in arrays if hasattr(a, "ndim")}
+    if len(devices) > 1:  # 0-d CPU arrays do not count
+        devices = {device_of(a) for a in arrays if hasattr(a, "ndim") and (a.ndim > 0 or device_of(a).type != "cpu")}
+    if len(devices) > 1:
+        gpu, cpu = sorted((str(d) for d in devices), reverse=True)[:2]
+        raise RuntimeError("Expected all tensors to be on the same device, but found at least two devices, "
+                           f"{gpu} and {cpu}!")
+
+
 def module_for(target: device):
     """The array module (numpy or cupy) for arrays created on ``target``."""
     return np if device(target).type == "cpu" else _import_cupy()

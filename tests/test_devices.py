@@ -9,6 +9,7 @@ import pytest
 
 import minigrad
 import minigrad.nn as nn
+import minigrad.nn.functional as F
 from minigrad import backend
 
 if backend.cuda_is_available():
@@ -179,3 +180,19 @@ def test_optimizer_state_is_created_with_the_parameters_array_module():
             for key, value in opt.state[p].items():
                 if isinstance(value, minigrad.Tensor) and key != "step":
                     assert value.device == p.device and type(value._data) is type(p._data), key
+
+
+@pytest.mark.parametrize("op", [
+    lambda x, w: F.conv2d(x, w), lambda x, w: F.conv_transpose2d(x, w.transpose(0, 1)),
+    lambda x, w: F.batch_norm(x, None, None, w[0, :, 0, 0], training=True), lambda x, w: x.sum() * w,
+], ids=["conv2d", "conv_transpose2d", "batch_norm", "0-d-gpu-times-cpu"])
+def test_once_cupy_is_loaded_every_primitive_refuses_two_devices_with_torchs_error(on_cuda, monkeypatch, op):
+    # with CuPy imported, Function.apply checks every primitive's arrays (a stand-in module here:
+    # no array is an instance of its ndarray, so only the fixture's arrays report cuda:0)
+    import types
+    monkeypatch.setattr(backend, "_cupy", types.SimpleNamespace(ndarray=type("NoGpuArray", (), {})))
+    x = on_cuda(minigrad.randn(1, 2, 4, 4))
+    w = minigrad.randn(3, 2, 3, 3)
+    with pytest.raises(RuntimeError) as error:
+        op(x, w)
+    assert str(error.value) == MIXED

@@ -129,6 +129,8 @@ class Function:
             recording = True in needs
         ctx.needs_input_grad = needs if recording else (False,) * len(args)
         forward_args = [a._data if isinstance(a, Tensor) else a for a in args] if cls._array_forward else args
+        if backend._cupy is not None and cls._array_forward:  # GPU arrays exist: no op may mix devices
+            backend.check_same_device([a for a in forward_args if hasattr(a, "ndim")])
         previous, _grad_state.enabled = _grad_state.enabled, False
         try:
             if cls._quiet:

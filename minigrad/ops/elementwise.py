@@ -44,10 +44,7 @@ def _common_dtype(*tensors) -> np.dtype:
 
 
 def _check_same_device(*tensors):
-    devices = {t.device for t in tensors if isinstance(t, Tensor) and t.ndim > 0}
-    if len(devices) > 1:
-        a, b = sorted(str(d) for d in devices)[:2][::-1]
-        raise RuntimeError(f"Expected all tensors to be on the same device, but found at least two devices, {a} and {b}!")
+    backend.check_same_device([t._data for t in tensors if isinstance(t, Tensor)])
 
 
 def _needs(ctx, i):
