@@ -67,6 +67,27 @@ class Kernel:
                 + "    }\n}\n")
 
 
+def _windows_reading(body: str, padded: bool) -> str:
+    """C loops over every kernel offset k and window o that read input position s, i.e.
+    s + pd - k*dl = o*st with 0 <= o < O per dim, running ``body`` with k1..k3 and o1..o3 set.
+
+    Along a dim, s + pd - k*dl falls as k grows, so each loop stops once it is negative. Written once
+    here for col2im (``padded=False``: no pd) and the pooling backwards, which all gather this way.
+    """
+    lines, indent = [], " " * 8
+    for d in (1, 2, 3):
+        pad = f" + pd{d}" if padded else ""
+        lines += [f"{indent}for (I k{d} = 0; k{d} < K{d}; ++k{d}) {{",
+                  f"{indent}    const I r{d} = s{d}{pad} - k{d} * dl{d};",
+                  f"{indent}    if (r{d} < 0) break;",
+                  f"{indent}    if (r{d} % st{d} != 0 || r{d} / st{d} >= O{d}) continue;",
+                  f"{indent}    const I o{d} = r{d} / st{d};"]
+        indent += "    "
+    lines += [indent + line for line in body.strip("\n").splitlines()]
+    lines += [" " * (8 + 4 * d) + "}" for d in (2, 1, 0)]
+    return "\n".join(lines) + "\n"
+
+
 _SIZES = "I S1, I S2, I S3, I O1, I O2, I O3, I K1, I K2, I K3"
 _WINDOWS = "I st1, I st2, I st3, I pd1, I pd2, I pd3, I dl1, I dl2, I dl3"
 
@@ -102,27 +123,9 @@ COL2IM = Kernel("col2im", f"""
         const I b = t / C;
         const I P = O1 * O2 * O3;
         T sum = 0;
-        for (I k1 = 0; k1 < K1; ++k1) {
-            const I r1 = s1 - k1 * dl1;
-            if (r1 < 0) break;
-            if (r1 % st1 != 0 || r1 / st1 >= O1) continue;
-            const I o1 = r1 / st1;
-            for (I k2 = 0; k2 < K2; ++k2) {
-                const I r2 = s2 - k2 * dl2;
-                if (r2 < 0) break;
-                if (r2 % st2 != 0 || r2 / st2 >= O2) continue;
-                const I o2 = r2 / st2;
-                for (I k3 = 0; k3 < K3; ++k3) {
-                    const I r3 = s3 - k3 * dl3;
-                    if (r3 < 0) break;
-                    if (r3 % st3 != 0 || r3 / st3 >= O3) continue;
-                    const I o3 = r3 / st3;
-                    sum += cols[(((c * K1 + k1) * K2 + k2) * K3 + k3) * P * n
-                                + ((o1 * O2 + o2) * O3 + o3) * n + b];
-                }
-            }
-        }
-        out[i] += sum;
+""" + _windows_reading(r"""
+sum += cols[(((c * K1 + k1) * K2 + k2) * K3 + k3) * P * n + ((o1 * O2 + o2) * O3 + o3) * n + b];
+""", padded=False) + r"""        out[i] += sum;
 """)
 
 # values, argmax (L, O1, O2, O3) from x (L, S1, S2, S3): one thread per window. PyTorch's scan
@@ -174,26 +177,10 @@ MAX_POOL_SCATTER = Kernel("max_pool_scatter", f"""
         const T* g = grad + l * P;
         const A* a = argmax + l * P;
         T sum = 0;
-        for (I k1 = 0; k1 < K1; ++k1) {
-            const I r1 = s1 + pd1 - k1 * dl1;
-            if (r1 < 0) break;
-            if (r1 % st1 != 0 || r1 / st1 >= O1) continue;
-            const I o1 = r1 / st1;
-            for (I k2 = 0; k2 < K2; ++k2) {
-                const I r2 = s2 + pd2 - k2 * dl2;
-                if (r2 < 0) break;
-                if (r2 % st2 != 0 || r2 / st2 >= O2) continue;
-                const I o2 = r2 / st2;
-                for (I k3 = 0; k3 < K3; ++k3) {
-                    const I r3 = s3 + pd3 - k3 * dl3;
-                    if (r3 < 0) break;
-                    if (r3 % st3 != 0 || r3 / st3 >= O3) continue;
-                    const I window = (o1 * O2 + o2) * O3 + r3 / st3;
-                    if ((I)a[window] == (k1 * K2 + k2) * K3 + k3) sum += g[window];
-                }
-            }
-        }
-        out[i] = sum;
+""" + _windows_reading(r"""
+const I window = (o1 * O2 + o2) * O3 + o3;
+if ((I)a[window] == (k1 * K2 + k2) * K3 + k3) sum += g[window];
+""", padded=True) + r"""        out[i] = sum;
 """)
 
 # out (L, O1, O2, O3) = x (L, S1, S2, S3) read at each window's winner (0 when it lies in the
@@ -258,30 +245,13 @@ AVG_POOL_TRANSPOSE = Kernel("avg_pool_transpose", f"""
         const I l = t / S1;
         const T* g = grad + l * (O1 * O2 * O3);
         T sum = 0;
-        for (I k1 = 0; k1 < K1; ++k1) {
-            const I r1 = s1 + pd1 - k1 * dl1;
-            if (r1 < 0) break;
-            if (r1 % st1 != 0 || r1 / st1 >= O1) continue;
-            const I o1 = r1 / st1;
-            for (I k2 = 0; k2 < K2; ++k2) {
-                const I r2 = s2 + pd2 - k2 * dl2;
-                if (r2 < 0) break;
-                if (r2 % st2 != 0 || r2 / st2 >= O2) continue;
-                const I o2 = r2 / st2;
-                for (I k3 = 0; k3 < K3; ++k3) {
-                    const I r3 = s3 + pd3 - k3 * dl3;
-                    if (r3 < 0) break;
-                    if (r3 % st3 != 0 || r3 / st3 >= O3) continue;
-                    const I o3 = r3 / st3;
-                    const I divisor = divisor_override ? divisor_override
-                        : window_count(o1, K1, st1, pd1, S1, count_include_pad)
-                          * window_count(o2, K2, st2, pd2, S2, count_include_pad)
-                          * window_count(o3, K3, st3, pd3, S3, count_include_pad);
-                    sum += g[(o1 * O2 + o2) * O3 + o3] / (T)divisor;
-                }
-            }
-        }
-        out[i] = sum;
+""" + _windows_reading(r"""
+const I divisor = divisor_override ? divisor_override
+    : window_count(o1, K1, st1, pd1, S1, count_include_pad)
+      * window_count(o2, K2, st2, pd2, S2, count_include_pad)
+      * window_count(o3, K3, st3, pd3, S3, count_include_pad);
+sum += g[(o1 * O2 + o2) * O3 + o3] / (T)divisor;
+""", padded=True) + r"""        out[i] = sum;
 """)
 
 KERNELS = {k.name: k for k in (IM2COL, COL2IM, MAX_POOL_FORWARD, MAX_POOL_SCATTER, MAX_POOL_GATHER,
