@@ -20,6 +20,7 @@ written with these, so its gradient, and the gradient of that, come for free.
 from __future__ import annotations
 
 import builtins
+import math
 
 from ..autograd.function import Primitive
 from ..autograd.tensor import Tensor, _wrap_dim
@@ -297,20 +298,12 @@ def flatten(x: Tensor, start_dim: int = 0, end_dim: int = -1) -> Tensor:
     if start > end:
         raise RuntimeError("flatten() has invalid args: start_dim cannot come after end_dim")
     shape = x.shape
-    return reshape(x, shape[:start] + (-1,) + shape[end + 1:]) if x.numel() else reshape(
-        x, shape[:start] + (_prod(shape[start:end + 1]),) + shape[end + 1:])
+    return reshape(x, shape[:start] + (math.prod(shape[start:end + 1]),) + shape[end + 1:])
 
 
 def unflatten(x: Tensor, dim: int, sizes) -> Tensor:
     dim = _wrap_dim(dim, x.ndim)
     return reshape(x, x.shape[:dim] + tuple(sizes) + x.shape[dim + 1:])
-
-
-def _prod(values) -> int:
-    n = 1
-    for v in values:
-        n *= v
-    return n
 
 
 def permute(x: Tensor, *dims) -> Tensor:
