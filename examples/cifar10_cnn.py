@@ -29,7 +29,7 @@ from minigrad.optim import SGD
 from minigrad.optim.lr_scheduler import OneCycleLR
 
 from models import cifar_cnn
-from training import Run, parser, plot_filters
+from training import Run, describe_and_fit, parser
 
 MEAN, STD = (0.4914, 0.4822, 0.4465), (0.2470, 0.2435, 0.2616)  # CIFAR-10's per-channel statistics
 
@@ -78,15 +78,8 @@ def main(argv=None):
     def loss_fn(logits, labels, reduction="mean"):
         return F.cross_entropy(logits, labels, reduction=reduction, label_smoothing=0.1 if model.training else 0.0)
 
-    print(model)
-    print(f"{sum(p.numel() for p in model.parameters()):,} parameters; {len(train_set):,} training images")
     run = Run(args, model, optimizer, train_loader, test_loader, scheduler, scheduler_per_step=True, loss_fn=loss_fn)
-    history = run.fit()
-    print(f"test accuracy {history['test_acc'][-1]:.4f} after {len(history['epoch'])} epochs "
-          f"({sum(history['seconds']):.0f} s)")
-    if not args.no_plots:
-        plot_filters(model[0].weight, run.out / "filters.png", "conv1 filters")
-    return history
+    return describe_and_fit(run, len(train_set))
 
 
 if __name__ == "__main__":

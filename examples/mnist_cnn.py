@@ -23,7 +23,7 @@ from minigrad.optim import Adam
 from minigrad.optim.lr_scheduler import OneCycleLR
 
 from models import lenet
-from training import Run, parser, plot_filters
+from training import Run, describe_and_fit, parser
 
 MEAN, STD = (0.1307,), (0.3081,)  # MNIST's pixel statistics
 
@@ -44,16 +44,8 @@ def main(argv=None):
     model: nn.Module = lenet(nn).to(args.device)
     optimizer = Adam(model.parameters(), lr=args.lr)
     scheduler = OneCycleLR(optimizer, max_lr=args.lr, epochs=args.epochs, steps_per_epoch=len(train_loader))
-    print(model)
-    print(f"{sum(p.numel() for p in model.parameters()):,} parameters; {len(train_set):,} training images")
-
     run = Run(args, model, optimizer, train_loader, test_loader, scheduler, scheduler_per_step=True)
-    history = run.fit()
-    print(f"test accuracy {history['test_acc'][-1]:.4f} after {len(history['epoch'])} epochs "
-          f"({sum(history['seconds']):.0f} s)")
-    if not args.no_plots:
-        plot_filters(model[0].weight, run.out / "filters.png", "conv1 filters")
-    return history
+    return describe_and_fit(run, len(train_set))
 
 
 if __name__ == "__main__":

@@ -163,6 +163,19 @@ class Run:
         return self.history
 
 
+def describe_and_fit(run: Run, training_images: int) -> dict:
+    """What the classification examples do around ``Run.fit``: print the model and its size, train,
+    print the final test accuracy, and draw the first layer's filters."""
+    print(run.model)
+    print(f"{sum(p.numel() for p in run.model.parameters()):,} parameters; {training_images:,} training images")
+    history = run.fit()
+    print(f"test accuracy {history['test_acc'][-1]:.4f} after {len(history['epoch'])} epochs "
+          f"({sum(history['seconds']):.0f} s)")
+    if not run.args.no_plots:
+        plot_filters(run.model[0].weight, run.out / "filters.png", "conv1 filters")
+    return history
+
+
 def plot_history(history: dict, path: Path) -> None:
     """Loss and accuracy per epoch, train and test, as a PNG (needs matplotlib; skipped without it)."""
     try:
