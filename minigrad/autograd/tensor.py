@@ -64,10 +64,6 @@ class Tensor:
     def _set_grad_fn(self, node, output_nr: int) -> None:
         self.grad_fn, self._output_nr, self._requires_grad = node, output_nr, True
 
-    def _edge(self):
-        """Where a gradient for this tensor goes: its node and output index, or itself if a leaf."""
-        return (self.grad_fn, self._output_nr) if self.grad_fn is not None else self
-
     @property
     def requires_grad(self) -> bool:
         return self._requires_grad
