@@ -424,7 +424,9 @@ def summary(model, input_size=None, *, batch_size: int = 1, dtypes=None, device=
     Raises:
         ShapeError: a layer cannot take the shape that reaches it (the message names it and the arithmetic).
     """
-    import minigrad
+    from .. import dtypes as _dtypes
+    from ..autograd.creation import tensor, zeros
+    from ..autograd.grad_mode import no_grad
     from ..autograd.tensor import Tensor
 
     if input_data is not None:
@@ -437,9 +439,9 @@ def summary(model, input_size=None, *, batch_size: int = 1, dtypes=None, device=
             first = next(iter(model.parameters()), None)
             device = first.device if first is not None else "cpu"
         if dtypes is None:
-            dtypes = [minigrad.get_default_dtype()] * len(sizes)
-        inputs = [minigrad.zeros(batch_size, *s, dtype=dt, device=device) for s, dt in zip(sizes, dtypes)]
-    inputs = [x if isinstance(x, Tensor) else minigrad.tensor(x) for x in inputs]
+            dtypes = [_dtypes.get_default_dtype()] * len(sizes)
+        inputs = [zeros(batch_size, *s, dtype=dt, device=device) for s, dt in zip(sizes, dtypes)]
+    inputs = [x if isinstance(x, Tensor) else tensor(x) for x in inputs]
 
     recorder = _Recorder(model)
     modules = list(model.modules())
@@ -450,7 +452,7 @@ def summary(model, input_size=None, *, batch_size: int = 1, dtypes=None, device=
             handles.append(m.register_forward_pre_hook(recorder.pre_hook))
             handles.append(m.register_forward_hook(recorder.hook))
         model.eval()
-        with minigrad.no_grad():
+        with no_grad():
             model(*inputs)
     finally:
         for h in handles:
