@@ -21,6 +21,8 @@ from .ops import (abs, all, any, arange, as_tensor, bmm, cat, chunk, clamp, clon
                   tanh, tensor, transpose, unsqueeze, var, where, zeros, zeros_like)
 from .random import get_rng_state, manual_seed, seed, set_rng_state
 from .serialization import load, save
+from . import accelerator, backends, cuda  # torch.accelerator, torch.backends, torch.cuda
+from .threads import get_num_threads, set_num_threads
 from . import data, nn, optim, utils  # minigrad.nn, .optim, .data (torch.utils.data), .utils, as torch
 
 half, float, double, long, int, short = float16, float32, float64, int64, int32, int16
@@ -30,17 +32,3 @@ __version__ = "0.1.0"
 
 def is_tensor(obj) -> "builtins.bool":
     return isinstance(obj, Tensor)
-
-
-class cuda:
-    """``minigrad.cuda.is_available()`` and ``device_count()``, as ``torch.cuda``."""
-
-    is_available = staticmethod(backend.cuda_is_available)
-
-    @staticmethod
-    def device_count() -> int:
-        return backend._import_cupy().cuda.runtime.getDeviceCount() if backend.cuda_is_available() else 0
-
-    @staticmethod
-    def manual_seed(seed: int) -> None:
-        manual_seed(seed)

@@ -234,6 +234,13 @@ class Tensor:
     def is_cuda(self) -> bool:
         return backend.is_cupy_array(self._data)
 
+    @property
+    def is_cpu(self) -> bool:
+        return not backend.is_cupy_array(self._data)
+
+    # devices and layouts minigrad never holds, answered as torch answers for a dense CPU/CUDA tensor
+    is_mps = is_xpu = is_meta = is_sparse = is_quantized = is_mkldnn = is_nested = property(lambda self: False)
+
     def is_contiguous(self) -> bool:
         return bool(self._data.flags.c_contiguous)
 
