@@ -8,6 +8,7 @@
 """
 from . import backend, dtypes
 from .autograd import (Function, Tensor, enable_grad, grad, is_grad_enabled, no_grad, set_grad_enabled)
+from .autograd.dlpack import from_dlpack
 from .autograd.tensor import Size
 from .backend import device
 from .dtypes import (bool_ as bool, dtype, float16, float32, float64, get_default_dtype, int8, int16, int32,

@@ -238,6 +238,13 @@ class Tensor:
     def is_cpu(self) -> bool:
         return not backend.is_cupy_array(self._data)
 
+    def __dlpack__(self, *, stream=None, max_version=None, dl_device=None, copy=None):
+        from .dlpack import to_dlpack_capsule
+        return to_dlpack_capsule(self, stream=stream, max_version=max_version, dl_device=dl_device, copy=copy)
+
+    def __dlpack_device__(self):
+        return self._data.__dlpack_device__()
+
     # devices and layouts minigrad never holds, answered as torch answers for a dense CPU/CUDA tensor
     is_mps = is_xpu = is_meta = is_sparse = is_quantized = is_mkldnn = is_nested = property(lambda self: False)
 
