@@ -15,21 +15,21 @@ and can be differentiated again.
 """
 from __future__ import annotations
 
+from .creation import full_like, ones_like, zeros
 from .grad_mode import set_grad_enabled
 from .tensor import Tensor
 
 
 def _make_root_grads(outputs, grad_outputs):
-    from .. import ops
     grads = []
     for i, out in enumerate(outputs):
         g = None if grad_outputs is None else grad_outputs[i]
         if g is None:
             if out.numel() != 1:
                 raise RuntimeError("grad can be implicitly created only for scalar outputs")
-            g = ops.ones_like(out)
+            g = ones_like(out)
         elif not isinstance(g, Tensor):
-            g = ops.full_like(out, g)
+            g = full_like(out, g)
         elif g.shape != out.shape:
             raise RuntimeError(f"Mismatch in shape: grad_output[{i}] has a shape of {tuple(g.shape)} "
                                f"and output[{i}] has a shape of {tuple(out.shape)}.")
@@ -195,9 +195,8 @@ def run_backward(outputs, grad_outputs, retain_graph, create_graph, inputs=None,
 
 def _zeros_like_output(node, index, grads):
     """A zero gradient for an output that received none (torch's ``materialize_grads``)."""
-    from .. import ops
     shape, dtype = node._output_meta[index]
-    return ops.zeros(shape, dtype=dtype, device=next(g for g in grads if g is not None).device)
+    return zeros(shape, dtype=dtype, device=next(g for g in grads if g is not None).device)
 
 
 def _backward_of(node, grads):
