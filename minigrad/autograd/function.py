@@ -30,8 +30,9 @@ The fused backward: ``backward_arrays``
 ---------------------------------------
 When no graph of the backward is being built (``create_graph=False``, every ordinary ``backward()``
 and ``grad()``), the engine runs ``backward`` under ``no_grad``, so its cost is the array work alone.
-Where a hand-fused formula on arrays is much faster still (BatchNorm, cross-entropy) or needs array
-tricks a graph cannot record (a product with zeros), a class may also define
+Where a hand-fused formula on arrays is much faster still (BatchNorm, cross-entropy), or an array
+algorithm is cheaper than the differentiable form (a product with zeros: cumulative products instead
+of an O(n^2) stack), a class may also define
 
     @staticmethod
     def backward_arrays(ctx, *grad_arrays):
@@ -44,7 +45,7 @@ The engine calls it instead of ``backward`` when ``create_graph=False`` and wrap
 returns in Tensors (the result is checked and cast exactly as ``backward``'s). With
 ``create_graph=True`` (double backward, ``gradgradcheck``) it calls the Tensor-level ``backward``,
 which stays the definition: the two must agree, and ``tests/autograd/test_fused_backward.py``
-checks every class that defines ``backward_arrays`` against its ``backward``. Hooks, ``retain_graph``
+checks every minigrad primitive that defines ``backward_arrays`` against its ``backward``. Hooks, ``retain_graph``
 and the freeing of saved values work the same on either path.
 """
 from __future__ import annotations

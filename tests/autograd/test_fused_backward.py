@@ -201,3 +201,35 @@ def test_double_backward_through_the_fused_primitives_still_passes_gradgradcheck
     for fn in (lambda x: F.cross_entropy(x, t), lambda x: F.batch_norm(x, None, None, training=True),
                lambda x: (x * minigrad.tensor([[1.0, 0.0, 1.0]] * 4, dtype=minigrad.float64)).prod(1)):
         assert gradcheck(fn, (x,)) and gradgradcheck(fn, (x,))
+
+
+def test_an_array_backward_may_return_a_numpy_scalar_for_a_0d_input():
+    x = minigrad.tensor(3.0, dtype=minigrad.float64, requires_grad=True)
+    _Twice.apply(x).backward()                      # 0-d array * 2 is an np.float64 in NumPy
+    assert x.grad.shape == () and x.grad.item() == 2.0 and x.grad.dtype == minigrad.float64
+
+
+class _Split(Function):
+    """(2x, 3x) with materialize_grads off: a missing output gradient reaches backward_arrays as None."""
+    seen = None
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.set_materialize_grads(False)
+        return x * 2, x * 3
+
+    @staticmethod
+    def backward(ctx, g2, g3):
+        raise AssertionError("create_graph is off: backward_arrays runs")
+
+    @staticmethod
+    def backward_arrays(ctx, g2, g3):
+        _Split.seen = (g2 is None, g3 is None)
+        return (0 if g2 is None else 2 * g2) + (0 if g3 is None else 3 * g3)
+
+
+def test_an_array_backward_gets_none_for_an_output_without_gradient_when_grads_are_not_materialized():
+    x = minigrad.tensor([1.0, 2.0], requires_grad=True)
+    doubled, _ = _Split.apply(x)
+    doubled.sum().backward()
+    assert _Split.seen == (False, True) and x.grad.tolist() == [2.0, 2.0]
