@@ -9,6 +9,9 @@ product; ``binary_cross_entropy_with_logits`` uses (1 - t) x + softplus(-x), nev
 Reductions: ``'none'`` keeps one loss per element (per sample for classification), ``'sum'`` adds
 them, ``'mean'`` averages them (for weighted classification losses, divides by the sum of the
 weights of the targets, as torch).
+
+The two loss primitives, cross entropy of logits against class indices (forward and backward fused)
+and binary cross entropy, are in ``minigrad.ops.loss``; here are their argument checks and reductions.
 """
 from __future__ import annotations
 
