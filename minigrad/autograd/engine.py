@@ -11,25 +11,28 @@ inputs go: another node's output (``(node, output_nr)``) or a leaf tensor. The e
 Both walks are loops over an explicit stack, never recursion, so a chain of 100,000 operations
 backpropagates without touching Python's recursion limit. Each node's ``backward`` runs under
 ``no_grad`` unless ``create_graph=True``, in which case the gradient computation is itself recorded
-and can be differentiated again.
+and can be differentiated again. Without ``create_graph``, a node whose class defines the fused
+array-level ``backward_arrays`` runs that instead (see ``function.py``).
 """
 from __future__ import annotations
 
+import numpy as np
+
+from .creation import full_like, ones_like, zeros
 from .grad_mode import set_grad_enabled
 from .tensor import Tensor
 
 
 def _make_root_grads(outputs, grad_outputs):
-    from .. import ops
     grads = []
     for i, out in enumerate(outputs):
         g = None if grad_outputs is None else grad_outputs[i]
         if g is None:
             if out.numel() != 1:
                 raise RuntimeError("grad can be implicitly created only for scalar outputs")
-            g = ops.ones_like(out)
+            g = ones_like(out)
         elif not isinstance(g, Tensor):
-            g = ops.full_like(out, g)
+            g = full_like(out, g)
         elif g.shape != out.shape:
             raise RuntimeError(f"Mismatch in shape: grad_output[{i}] has a shape of {tuple(g.shape)} "
                                f"and output[{i}] has a shape of {tuple(out.shape)}.")
@@ -158,7 +161,7 @@ def run_backward(outputs, grad_outputs, retain_graph, create_graph, inputs=None,
             else:
                 if node._materialize_grads and any(g is None for g in grads):
                     grads = [g if g is not None else _zeros_like_output(node, i, grads) for i, g in enumerate(grads)]
-                input_grads = _backward_of(node, grads)
+                input_grads = _backward_of(node, grads, create_graph)
             if not retain_graph:
                 node._release()
             for index, edge in enumerate(node.next_edges):
@@ -195,18 +198,25 @@ def run_backward(outputs, grad_outputs, retain_graph, create_graph, inputs=None,
 
 def _zeros_like_output(node, index, grads):
     """A zero gradient for an output that received none (torch's ``materialize_grads``)."""
-    from .. import ops
     shape, dtype = node._output_meta[index]
-    return ops.zeros(shape, dtype=dtype, device=next(g for g in grads if g is not None).device)
+    return zeros(shape, dtype=dtype, device=next(g for g in grads if g is not None).device)
 
 
-def _backward_of(node, grads):
-    result = type(node).backward(node, *grads)
+def _backward_of(node, grads, create_graph):
+    """Run the node's backward: the fused ``backward_arrays`` when it has one and no graph is being
+    built, its Tensor-level ``backward`` otherwise."""
+    cls = type(node)
+    fused = cls.backward_arrays is not None and not create_graph
+    result = (cls.backward_arrays(node, *[g if g is None else g._data for g in grads]) if fused
+              else cls.backward(node, *grads))
     if not isinstance(result, tuple):
         result = (result,)
     if len(result) > len(node.next_edges):
         raise RuntimeError(f"function {node.name()} returned an incorrect number of gradients "
                            f"(expected {len(node.next_edges)}, got {len(result)})")
+    if fused:  # arrays to Tensors; NumPy turns 0-d results into scalars (np.float64), a tensor holds an array
+        result = tuple([r if r is None else Tensor._make(np.asarray(r) if isinstance(r, np.generic) else r)
+                        for r in result])
     return result
 
 

@@ -25,6 +25,28 @@ differentiated again.
 minigrad's own primitives (``minigrad/ops``) are written the same way, with one difference that keeps
 them short and fast: they subclass ``Primitive``, whose ``forward`` receives and returns raw arrays
 (NumPy or CuPy) instead of Tensors. Their ``backward`` still works on Tensors.
+
+The fused backward: ``backward_arrays``
+---------------------------------------
+When no graph of the backward is being built (``create_graph=False``, every ordinary ``backward()``
+and ``grad()``), the engine runs ``backward`` under ``no_grad``, so its cost is the array work alone.
+Where a hand-fused formula on arrays is much faster still (BatchNorm, cross-entropy), or an array
+algorithm is cheaper than the differentiable form (a product with zeros: cumulative products instead
+of an O(n^2) stack), a class may also define
+
+    @staticmethod
+    def backward_arrays(ctx, *grad_arrays):
+        # the incoming gradients as arrays (None where one is missing and materialize_grads is off);
+        # returns one array, or a tuple with an array or None per forward argument, like backward
+        x, weight = ctx.saved_arrays
+        ...
+
+The engine calls it instead of ``backward`` when ``create_graph=False`` and wraps the arrays it
+returns in Tensors (the result is checked and cast exactly as ``backward``'s). With
+``create_graph=True`` (double backward, ``gradgradcheck``) it calls the Tensor-level ``backward``,
+which stays the definition: the two must agree, and ``tests/autograd/test_fused_backward.py``
+checks every minigrad primitive that defines ``backward_arrays`` against its ``backward``. Hooks, ``retain_graph``
+and the freeing of saved values work the same on either path.
 """
 from __future__ import annotations
 
@@ -63,6 +85,11 @@ class Function:
     _num_outputs = 1
     _dirty = ()
 
+    # Optional fused backward on arrays (see the module docstring): a staticmethod
+    # ``backward_arrays(ctx, *grad_arrays)`` that the engine uses instead of ``backward`` when no
+    # graph of the backward is being built. None: always use ``backward``.
+    backward_arrays = None
+
     # ---- what forward may call on ctx -------------------------------------------------------
     def save_for_backward(self, *tensors):
         """Keep tensors (or, in a Primitive, arrays) for ``backward``; read them with ``saved_tensors``."""
@@ -85,6 +112,11 @@ class Function:
         if self._saved is None:
             return ()
         return tuple(entry.unpack(self) if entry is not None else None for entry in self._saved)
+
+    @property
+    def saved_arrays(self):
+        """``saved_tensors`` as arrays (Python scalars and None as saved), for ``backward_arrays``."""
+        return tuple(v._data if isinstance(v, Tensor) else v for v in self.saved_tensors)
 
     # ---- graph bookkeeping --------------------------------------------------------------------
     def name(self) -> str:

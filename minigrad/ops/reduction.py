@@ -19,7 +19,6 @@ import numpy as np
 
 from .. import dtypes
 from ..autograd.function import Primitive
-from ..autograd.grad_mode import is_grad_enabled
 from ..autograd.tensor import Tensor, _wrap_dim
 from ..backend import xp
 from .elementwise import exp, log, where
@@ -90,26 +89,32 @@ class Prod(Primitive):
         grad, out = reshape(grad, ctx.keep_shape), reshape(out, ctx.keep_shape)
         if not bool((x._data == 0).any()):
             return grad * out / x
-        if is_grad_enabled():  # create_graph: the product of the others, written differentiably
-            return grad * _product_of_others(x, ctx.dim)
-        # With zeros, out / x is undefined: use the product of all the other entries, from
+        # With zeros, out / x is undefined: the product of the other entries, written differentiably
+        return grad * _product_of_others(x, ctx.dim)
+
+    @staticmethod
+    def backward_arrays(ctx, grad):
+        x, out = ctx.saved_arrays
+        grad, out = grad.reshape(ctx.keep_shape), out.reshape(ctx.keep_shape)
+        if not bool((x == 0).any()):
+            return grad * out / x
+        # The product of the other entries without the O(n^2) stack of _product_of_others:
         # exclusive cumulative products from the left and from the right.
-        module = xp(x._data)
+        module = xp(x)
         axis = ctx.dim
-        flat = x._data.reshape(-1) if axis is None else x._data
+        flat = x.reshape(-1) if axis is None else x
         axis = 0 if axis is None else axis
         ones = module.ones_like(module.take(flat, [0], axis=axis))
         left = module.cumprod(module.concatenate([ones, module.take(flat, range(flat.shape[axis] - 1), axis=axis)], axis), axis)
         right = module.flip(module.cumprod(module.flip(module.concatenate(
             [module.take(flat, range(1, flat.shape[axis]), axis=axis), ones], axis), axis), axis), axis)
-        others = Tensor._make((left * right).reshape(x.shape))
-        return grad * others
+        return grad * (left * right).reshape(x.shape)
 
 
 def _product_of_others(x: Tensor, dim) -> Tensor:
     """For each entry, the product of the other entries along ``dim`` (all of them if None), as a
     differentiable graph: row i of an (n, n) stack is the slice with entry i replaced by 1.
-    O(n^2) memory, so only used for double backward through a product that has zeros."""
+    O(n^2) memory, so ``Prod.backward_arrays`` uses cumulative products instead when no graph is built."""
     from .shape import movedim
     last = reshape(x, (-1,)) if dim is None else movedim(x, dim, -1)      # (..., n)
     n = last.shape[-1]

@@ -9,18 +9,20 @@ product; ``binary_cross_entropy_with_logits`` uses (1 - t) x + softplus(-x), nev
 Reductions: ``'none'`` keeps one loss per element (per sample for classification), ``'sum'`` adds
 them, ``'mean'`` averages them (for weighted classification losses, divides by the sum of the
 weights of the targets, as torch).
+
+The two loss primitives, cross entropy of logits against class indices (forward and backward fused)
+and binary cross entropy, are in ``minigrad.ops.loss``; here are their argument checks and reductions.
 """
 from __future__ import annotations
 
 import warnings
 
 from ... import backend
-from ...autograd.function import Primitive
 from ...autograd.tensor import Tensor
 from ...ops.elementwise import abs as _abs
-from ...ops.elementwise import clamp, exp, log, softplus, where
-from ...autograd.grad_mode import is_grad_enabled
-from ...ops.reduction import Gather, log_softmax, softmax
+from ...ops.elementwise import exp, log, softplus, where
+from ...ops.loss import BinaryCrossEntropy, CrossEntropyIndices
+from ...ops.reduction import Gather, log_softmax
 
 __all__ = ["cross_entropy", "nll_loss", "mse_loss", "l1_loss", "smooth_l1_loss", "huber_loss",
            "binary_cross_entropy", "binary_cross_entropy_with_logits", "kl_div"]
@@ -186,61 +188,6 @@ def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None, s
     return (1 - label_smoothing) * nll + smooth_reduced * (label_smoothing / n_classes)
 
 
-class CrossEntropyIndices(Primitive):
-    """Cross entropy of logits against class indices in one node: forward and backward fused.
-
-    forward: loss_i = -w_i log softmax(x_i)[t_i], reduced (``'mean'`` divides by ``denominator``).
-    backward: d loss / d x_i = g_i w_i (softmax(x_i) - onehot(t_i)) / denominator; written with
-    operations on ``x`` when a graph of the backward is requested, so double backward is exact.
-    ``index`` is the target with a size-1 class dim; ``weights`` the per-element weights (w[t_i],
-    zero where ignored) or None for all ones.
-    """
-
-    def name(self) -> str:
-        return "NllLossBackward0"
-
-    @staticmethod
-    def forward(ctx, x, index, weights, class_dim, reduction, denominator):
-        xp = backend.xp(x)
-        shifted = x - x.max(axis=class_dim, keepdims=True)                     # (N, C, d1, ...)
-        log_probs = shifted - xp.log(xp.exp(shifted).sum(axis=class_dim, keepdims=True))
-        losses = -xp.take_along_axis(log_probs, index, axis=class_dim)          # (N, 1, d1, ...)
-        if weights is not None:
-            losses = losses * weights
-        ctx.log_probs, ctx.index, ctx.weights = log_probs, index, weights
-        ctx.class_dim, ctx.reduction, ctx.denominator = class_dim, reduction, denominator
-        ctx.save_for_backward(x)
-        if reduction == "none":
-            return xp.squeeze(losses, axis=class_dim)
-        total = losses.sum(dtype=x.dtype)
-        return xp.asarray(total / denominator if reduction == "mean" else total, dtype=x.dtype)
-
-    @staticmethod
-    def backward(ctx, grad):
-        (x,) = ctx.saved_tensors
-        xp = backend.xp(grad._data)
-        shape = [1] * x.ndim
-        shape[ctx.class_dim] = x.shape[ctx.class_dim]
-        one_hot = xp.arange(x.shape[ctx.class_dim]).reshape(shape) == ctx.index   # (N, C, d1, ...)
-        # per-element coefficient g_i w_i / denominator, shaped (N, 1, d1, ...) or a scalar
-        coefficient = grad._data if ctx.reduction != "none" else xp.expand_dims(grad._data, ctx.class_dim)
-        if ctx.reduction == "mean":
-            coefficient = coefficient / x._data.dtype.type(ctx.denominator)
-        if ctx.weights is not None:
-            coefficient = coefficient * ctx.weights
-        if is_grad_enabled():
-            g = grad if ctx.reduction != "none" else grad.unsqueeze(ctx.class_dim)
-            if ctx.reduction == "mean":
-                g = g / ctx.denominator
-            if ctx.weights is not None:
-                g = g * Tensor._make(ctx.weights)
-            return (softmax(x, ctx.class_dim) - Tensor._make(one_hot.astype(x._data.dtype))) * g
-        probs = xp.exp(ctx.log_probs)
-        probs -= one_hot
-        probs *= coefficient
-        return Tensor._make(probs.astype(x._data.dtype, copy=False))
-
-
 def _cross_entropy_indices(input, target, weight, ignore_index, reduction, class_dim, n_classes):
     if target.is_floating_point():
         raise RuntimeError(f"expected scalar type Long but found {target.dtype.name.capitalize()}")
@@ -326,46 +273,6 @@ def huber_loss(input: Tensor, target: Tensor, reduction: str = "mean", delta: fl
 
 
 # ---- binary classification ----------------------------------------------------------------------
-
-class BinaryCrossEntropy(Primitive):
-    """-(t log x + (1 - t) log(1 - x)) elementwise, each log clamped at -100 (torch's rule, so that
-    x = 0 or 1 gives a finite loss). Gradient (torch's): (x - t) / max(x (1 - x), 1e-12) for x, and
-    log(1 - x) - log(x) (clamped) for t."""
-
-    @staticmethod
-    def forward(ctx, x, t):
-        xp = backend.xp(x)
-        ctx.save_for_backward(x, t)
-        with _IgnoreLogOfZero(xp):
-            log_x = xp.maximum(xp.log(x), -100)
-            log_1mx = xp.maximum(xp.log1p(-x), -100)
-        return (-(t * log_x + (1 - t) * log_1mx)).astype(x.dtype, copy=False)
-
-    @staticmethod
-    def backward(ctx, grad):
-        x, t = ctx.saved_tensors
-        grad_x = grad * (x - t) / clamp(x * (1 - x), min=1e-12) if ctx.needs_input_grad[0] else None
-        grad_t = None
-        if ctx.needs_input_grad[1]:
-            grad_t = grad * (clamp(log(1 - x), min=-100) - clamp(log(x), min=-100))
-        return grad_x, grad_t
-
-
-class _IgnoreLogOfZero:
-    """``numpy.errstate(divide='ignore')`` for NumPy arrays (log(0) = -inf is expected); no-op for CuPy."""
-
-    def __init__(self, xp):
-        import numpy
-        self._state = numpy.errstate(divide="ignore") if xp is numpy else None
-
-    def __enter__(self):
-        if self._state is not None:
-            self._state.__enter__()
-
-    def __exit__(self, *exc):
-        if self._state is not None:
-            self._state.__exit__(*exc)
-
 
 def binary_cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None, size_average=None,
                          reduce=None, reduction: str = "mean") -> Tensor:
