@@ -56,10 +56,6 @@ def masked_fill(x: Tensor, mask: Tensor, value) -> Tensor:
 
 # ---- in-place operations ----------------------------------------------------------------------
 
-_TORCH_NAMES = {"float32": "Float", "float64": "Double", "float16": "Half", "int64": "Long", "int32": "Int",
-                "int16": "Short", "int8": "Char", "uint8": "Byte", "bool": "Bool"}
-
-
 def _inplace(self: Tensor, result: Tensor) -> Tensor:
     """Write ``result`` into ``self``'s memory and make ``self`` the output of ``result``'s node.
 
@@ -77,8 +73,8 @@ def _inplace(self: Tensor, result: Tensor) -> Tensor:
     if recording and root is not None and root._requires_grad and root.grad_fn is None:
         raise RuntimeError("a view of a leaf Variable that requires grad is being used in an in-place operation.")
     if dtypes._category(result._data.dtype) > dtypes._category(self._data.dtype):
-        raise RuntimeError(f"result type {_TORCH_NAMES[result._data.dtype.name]} can't be cast to the desired "
-                           f"output type {_TORCH_NAMES[self._data.dtype.name]}")
+        raise RuntimeError(f"result type {dtypes.torch_scalar_name(result._data.dtype)} can't be cast to the "
+                           f"desired output type {dtypes.torch_scalar_name(self._data.dtype)}")
     if result.shape != self.shape:
         if backend.xp(self._data).broadcast_shapes(result.shape, self.shape) != self.shape:
             raise RuntimeError(f"output with shape {list(self.shape)} doesn't match the broadcast shape "
