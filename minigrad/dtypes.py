@@ -92,6 +92,23 @@ def from_numpy_dtype(numpy_dtype) -> dtype:
             "are: float64, float32, float16, int64, int32, int16, int8, uint8, and bool.") from None
 
 
+# torch's ScalarType names (c10/core/ScalarType.h), by NumPy dtype name: what torch's messages call a
+# dtype ("expected scalar type Float but found Double", "[torch.LongTensor [3]]")
+_TORCH_SCALAR_NAMES = {
+    "uint8": "Byte", "int8": "Char", "int16": "Short", "int32": "Int", "int64": "Long",
+    "uint16": "UInt16", "uint32": "UInt32", "uint64": "UInt64",
+    "float16": "Half", "bfloat16": "BFloat16", "float32": "Float", "float64": "Double",
+    "complex64": "ComplexFloat", "complex128": "ComplexDouble", "bool": "Bool",
+}
+
+
+def torch_scalar_name(d) -> str:
+    """torch's name for dtype ``d`` (a minigrad or NumPy dtype, or a name): ``"Float"`` for float32,
+    ``"Long"`` for int64; a dtype torch has no name for keeps its own."""
+    name = d if isinstance(d, str) else d.name
+    return _TORCH_SCALAR_NAMES.get(name, name)
+
+
 def _category(d: np.dtype) -> int:
     return {"b": 0, "u": 1, "i": 1, "f": 2}[d.kind]
 

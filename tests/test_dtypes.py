@@ -90,3 +90,17 @@ def test_default_dtype_can_be_changed_and_only_to_floats():
 def test_unsupported_numpy_dtypes_raise_torchs_message(torch):
     with pytest.raises(TypeError, match="can't convert np.ndarray of type numpy.complex128|can't convert np.ndarray of type complex128"):
         minigrad.from_numpy(np.zeros(2, dtype=np.complex128))
+
+
+@pytest.mark.parametrize("name", ["uint8", "int8", "int16", "int32", "int64", "uint16", "uint32", "uint64", "float16",
+                                  "bfloat16", "float32", "float64", "complex64", "complex128", "bool"])
+def test_torch_scalar_name_is_the_name_in_torchs_tensor_type(torch, name):
+    expected = torch.empty(0, dtype=getattr(torch, name)).type()  # 'torch.FloatTensor'
+    assert f"torch.{minigrad.dtypes.torch_scalar_name(name)}Tensor" == expected
+    if hasattr(np, name):  # NumPy has no bfloat16
+        assert minigrad.dtypes.torch_scalar_name(np.dtype(name)) == minigrad.dtypes.torch_scalar_name(name)
+
+
+def test_torch_scalar_name_accepts_minigrad_dtypes():
+    assert [minigrad.dtypes.torch_scalar_name(d) for d in (minigrad.float32, minigrad.int64, minigrad.bool)] == \
+        ["Float", "Long", "Bool"]

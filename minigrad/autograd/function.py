@@ -53,6 +53,7 @@ from __future__ import annotations
 import numpy as np
 
 from .. import backend
+from ..dtypes import torch_scalar_name
 from .grad_mode import _state as _grad_state
 from .tensor import Tensor
 
@@ -282,7 +283,7 @@ class _SavedValue:
             return self.tensor
         if self.counter.value != self.version:
             array = self.array if self.tensor is None else self.tensor._data
-            what = f"[minigrad.{_TYPE_NAMES.get(array.dtype.name, 'Tensor')}Tensor {list(array.shape)}]"
+            what = f"[minigrad.{torch_scalar_name(array.dtype)}Tensor {list(array.shape)}]"
             if self.tensor is None:
                 what += f", which is output {self.output_nr} of {node.name()},"
             elif self.tensor.grad_fn is not None:  # its node now: the in-place op that changed it
@@ -298,10 +299,6 @@ class _SavedValue:
         if node.next_edges and any(e is not None for e in node.next_edges):
             out._set_grad_fn(node, self.output_nr)
         return out
-
-
-_TYPE_NAMES = {"float32": "Float", "float64": "Double", "float16": "Half", "int64": "Long", "int32": "Int",
-               "int16": "Short", "int8": "Char", "uint8": "Byte", "bool": "Bool"}
 
 
 class _AccumulateGrad:

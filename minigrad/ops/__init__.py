@@ -1,33 +1,27 @@
 """minigrad's differentiable operations, and the Tensor methods and operators that call them.
 
 The primitives live by family in ``elementwise``, ``reduction``, ``shape``, ``linalg`` and
-``padding``; ``conv`` and ``pool`` hold the convolution and pooling families. This file attaches
-the operations to ``Tensor`` as methods (``x.exp()``, ``x @ y``, ``x[idx]``) and implements the
-in-place variants (``x.add_(y)``, ``x += y``, ``x[idx] = v``) on top of the out-of-place ones.
+``padding``; ``conv`` and ``pool`` hold the convolution and pooling families; ``inplace`` writes
+results in place (``x.add_(y)``, ``x += y``, ``x[idx] = v``) with torch's version counters and view
+history. This file lists, in ``_TENSOR_METHODS``, every method and operator ``Tensor`` gets from
+them, under torch's names; each is one torch has (``tests/test_tensor_methods.py`` checks this).
 """
 from __future__ import annotations
 
-import builtins
-
 from .. import backend, dtypes
-from .. import random as _random
 from ..autograd.creation import (arange, as_tensor, empty, empty_like, eye, from_numpy, full, full_like,
                                  linspace, ones, ones_like, rand, rand_like, randint, randint_like, randn,
                                  randn_like, randperm, tensor, zeros, zeros_like)
 from ..autograd.function import Primitive
-from ..autograd.grad_mode import is_grad_enabled, no_grad
 from ..autograd.tensor import Tensor
 from ..backend import xp
+from . import elementwise, inplace, reduction, shape
 from .elementwise import *  # noqa: F401,F403
-from .elementwise import (_promote, _scalar, abs, add, clamp, div, eq, exp, floor_divide, ge, gt, le, log, lt,
-                          maximum, minimum, mul, ne, neg, pow, remainder, sigmoid, sqrt, sub, tanh, to_copy,
-                          where, relu, bitwise_and, bitwise_or, bitwise_xor, bitwise_not)
+from .elementwise import to_copy, where
 from .linalg import bmm, dot, matmul, mm, outer
 from .padding import pad
 from .reduction import *  # noqa: F401,F403
-from .reduction import amax, amin, argmax, argmin, max, mean, min, prod, std, sum, var
 from .shape import *  # noqa: F401,F403
-from .shape import GetItem, getitem, _index_to_arrays
 
 
 class Clone(Primitive):
@@ -52,128 +46,6 @@ def contiguous(x: Tensor) -> Tensor:
 
 def masked_fill(x: Tensor, mask: Tensor, value) -> Tensor:
     return where(mask, value, x)
-
-
-# ---- in-place operations ----------------------------------------------------------------------
-
-_TORCH_NAMES = {"float32": "Float", "float64": "Double", "float16": "Half", "int64": "Long", "int32": "Int",
-                "int16": "Short", "int8": "Char", "uint8": "Byte", "bool": "Bool"}
-
-
-def _inplace(self: Tensor, result: Tensor) -> Tensor:
-    """Write ``result`` into ``self``'s memory and make ``self`` the output of ``result``'s node.
-
-    Views of ``self`` see the new values; tensors that saved the old values for backward notice the
-    version change and refuse to give wrong gradients.
-    """
-    recording = is_grad_enabled()
-    if recording and self._requires_grad and self.grad_fn is None:
-        raise RuntimeError("a leaf Variable that requires grad is being used in an in-place operation.")
-    if builtins.any(stride == 0 and size > 1 for stride, size in zip(self._data.strides, self._data.shape)):
-        # an expanded (broadcast) view: several entries are one memory location (CuPy would not say)
-        raise RuntimeError("unsupported operation: more than one element of the written-to tensor refers to a "
-                           "single memory location. Please clone() the tensor before performing the operation.")
-    root = self._view_of[0] if self._view_of is not None else None
-    if recording and root is not None and root._requires_grad and root.grad_fn is None:
-        raise RuntimeError("a view of a leaf Variable that requires grad is being used in an in-place operation.")
-    if dtypes._category(result._data.dtype) > dtypes._category(self._data.dtype):
-        raise RuntimeError(f"result type {_TORCH_NAMES[result._data.dtype.name]} can't be cast to the desired "
-                           f"output type {_TORCH_NAMES[self._data.dtype.name]}")
-    if result.shape != self.shape:
-        if backend.xp(self._data).broadcast_shapes(result.shape, self.shape) != self.shape:
-            raise RuntimeError(f"output with shape {list(self.shape)} doesn't match the broadcast shape "
-                               f"{list(backend.xp(self._data).broadcast_shapes(result.shape, self.shape))}")
-        result = result.expand(self.shape)
-    if root is not None and recording and (root._requires_grad or result._requires_grad):
-        if result._data is not self._data:
-            self._data[...] = result._data
-        self._bump_version()
-        _rebase_view_history(self, root, result)
-        return self
-    if recording and self._requires_grad and not result._requires_grad:
-        # keep self in the graph, with a zero gradient to its past (where, not self * 0 + result:
-        # inf * 0 would be nan)
-        result = where(xp(self._data).ones((), dtype=bool), result, self)
-    if result._data is not self._data:
-        self._data[...] = result._data
-    self._bump_version()
-    if recording and result.grad_fn is not None:
-        self.grad_fn, self._output_nr, self._requires_grad = result.grad_fn, result._output_nr, True
-    return self
-
-
-def _snapshot(self: Tensor) -> Tensor:
-    """``self``'s current values in memory of their own, at ``self``'s place in the graph: what an
-    in-place op computes from, so that what its backward saved is not overwritten by the op itself
-    (torch saves the original ``self`` for in-place ops that need it)."""
-    if self._requires_grad and self.grad_fn is None:
-        return self  # a leaf that requires grad: _inplace raises torch's error
-    copy = Tensor._make(self._data.copy())
-    copy.grad_fn, copy._output_nr, copy._requires_grad = self.grad_fn, self._output_nr, self._requires_grad
-    return copy
-
-
-def _rebase_view_history(view: Tensor, root: Tensor, result: Tensor) -> None:
-    """After writing ``result`` into ``view`` (a view of ``root``), rewrite the graph as torch's
-    CopySlices does: root's new value is its old value with the view's entries replaced by
-    ``result``, and the view is that new root seen through the same view ops again.
-
-    Which entries of root the view covers is found by sending the flat positions
-    ``arange(root.numel())`` through the view's chain of view primitives."""
-    chain = view._view_of[1]
-    with no_grad():
-        positions = arange(root.numel(), device=root.device).reshape(root.shape)
-        for primitive, params in chain:
-            positions = primitive.apply(positions, *params)
-    old_root = Tensor._make(root._data)  # root's history as it was; its values are no longer read
-    old_root.grad_fn, old_root._output_nr, old_root._requires_grad = root.grad_fn, root._output_nr, root._requires_grad
-    flat = IndexPut.apply(old_root.reshape(-1), result.to(root.dtype), (positions._data,))  # (numel,)
-    new_root = flat.reshape(root.shape)
-    root.grad_fn, root._output_nr, root._requires_grad = new_root.grad_fn, new_root._output_nr, True
-    seen = root
-    for primitive, params in chain:
-        seen = primitive.apply(seen, *params)
-    view.grad_fn, view._output_nr, view._requires_grad = seen.grad_fn, seen._output_nr, True
-
-
-def _setitem(self: Tensor, index, value) -> None:
-    index = _index_to_arrays(index, self._data)
-    if not (is_grad_enabled() and (self._requires_grad or (isinstance(value, Tensor) and value._requires_grad))):
-        if self._requires_grad and self.grad_fn is None and is_grad_enabled():
-            raise RuntimeError("a leaf Variable that requires grad is being used in an in-place operation.")
-        self._data[index] = value._data if isinstance(value, Tensor) else value
-        self._bump_version()
-        return
-    value = value if isinstance(value, Tensor) else full((), value, dtype=self.dtype, device=self.device)
-    _inplace(self, IndexPut.apply(self, value, index))
-
-
-class IndexPut(Primitive):
-    """``x`` with ``x[index] = value``, out of place. Gradients: zero at ``index`` for ``x``, the
-    selected entries (summed over broadcasting) for ``value``."""
-
-    @staticmethod
-    def forward(ctx, x, value, index):
-        ctx.index, ctx.value_shape = index, value.shape
-        out = x.copy()
-        out[index] = value
-        return out
-
-    @staticmethod
-    def backward(ctx, grad):
-        from .shape import unbroadcast
-        g_x = IndexPut.apply(grad, zeros((), dtype=grad.dtype, device=grad.device), ctx.index) if ctx.needs_input_grad[0] else None
-        g_value = None
-        if ctx.needs_input_grad[1]:
-            g_value = GetItem.apply(grad, ctx.index)
-            g_value = unbroadcast(g_value, ctx.value_shape) if g_value.ndim >= len(ctx.value_shape) else g_value.reshape(ctx.value_shape)
-        return g_x, g_value
-
-
-def _random_fill(self: Tensor, sample) -> Tensor:
-    with no_grad():
-        values = sample(_random.generator(self.device), self.shape)
-        return _inplace(self, Tensor._make(backend.to_device(values.astype(self._data.dtype), self.device)))
 
 
 def _to(self: Tensor, *args, **kwargs) -> Tensor:
@@ -201,84 +73,124 @@ def _cuda(self: Tensor, device=None) -> Tensor:
 
 
 def _reflected(function):
+    """``other OP self``, for the reflected operators (``2 - x`` is ``x.__rsub__(2)``)."""
     def reflected(self, other):
         return function(other, self)
     return reflected
 
 
-def _install_tensor_methods():
-    """Attach the functional ops as Tensor methods, under torch's names."""
-    from . import elementwise, reduction, shape
-    functions = {}
-    for module in (elementwise, reduction, shape):
-        functions.update({k: v for k, v in vars(module).items() if callable(v) and not k.startswith("_")
-                          and not isinstance(v, type) and getattr(v, "__module__", "") == module.__name__})
-    for name in ("cat", "concat", "concatenate", "stack", "where", "to_copy", "unbroadcast", "equal",
-                 "allclose", "isclose"):
-        functions.pop(name, None)
-    functions.update(matmul=matmul, mm=mm, bmm=bmm, dot=dot, outer=outer, clone=clone, contiguous=contiguous,
-                     masked_fill=masked_fill, type_as=lambda self, other: to_copy(self, other.dtype),
-                     to=_to, cuda=_cuda, cpu=lambda self: to_copy(self, device="cpu"),
-                     float=lambda self: to_copy(self, dtypes.float32), double=lambda self: to_copy(self, dtypes.float64),
-                     half=lambda self: to_copy(self, dtypes.float16), long=lambda self: to_copy(self, dtypes.int64),
-                     int=lambda self: to_copy(self, dtypes.int32), bool=lambda self: to_copy(self, dtypes.bool_),
-                     where=lambda self, condition, other: where(condition, self, other),
-                     equal=equal, allclose=allclose, isclose=isclose,
-                     new_zeros=lambda self, *size, **kw: zeros(*size, **{"dtype": self.dtype, "device": self.device, **kw}),
-                     new_ones=lambda self, *size, **kw: ones(*size, **{"dtype": self.dtype, "device": self.device, **kw}),
-                     new_full=lambda self, size, value, **kw: full(size, value, **{"dtype": self.dtype, "device": self.device, **kw}),
-                     new_empty=lambda self, *size, **kw: empty(*size, **{"dtype": self.dtype, "device": self.device, **kw}),
-                     new_tensor=lambda self, data, **kw: tensor(data, **{"dtype": self.dtype, "device": self.device, **kw}))
-    for name, function in functions.items():
-        setattr(Tensor, name, function)
-    Tensor.T = property(shape.T)
-    Tensor.mT = property(lambda self: shape.transpose(self, -2, -1))
-
-    operators = {
-        "__add__": add, "__sub__": sub, "__mul__": mul, "__truediv__": div, "__floordiv__": floor_divide,
-        "__mod__": remainder, "__pow__": pow, "__matmul__": matmul, "__eq__": eq, "__ne__": ne, "__lt__": lt,
-        "__le__": le, "__gt__": gt, "__ge__": ge, "__and__": bitwise_and, "__or__": bitwise_or,
-        "__xor__": bitwise_xor,
-    }
-    for name, function in operators.items():
-        setattr(Tensor, name, function)
-    for name in ("add", "sub", "mul", "truediv", "floordiv", "mod", "pow", "matmul", "and", "or", "xor"):
-        setattr(Tensor, f"__r{name}__", _reflected(operators[f"__{name}__"]))
-    Tensor.__neg__ = neg
-    Tensor.__pos__ = lambda self: self
-    Tensor.__abs__ = abs
-    Tensor.__invert__ = bitwise_not
-    Tensor.__getitem__ = getitem
-    Tensor.__setitem__ = _setitem
-
-    # in-place: x.op_(...) computes op out of place, then writes the result into x
-    def make_inplace(function):
-        def method(self, *args, **kwargs):
-            source = self
-            if is_grad_enabled() and (self._requires_grad or builtins.any(
-                    isinstance(a, Tensor) and a._requires_grad for a in args)):
-                source = _snapshot(self)
-            return _inplace(self, function(source, *args, **kwargs))
-        method.__name__ = function.__name__ + "_"
-        return method
-
-    for name in ("add", "sub", "mul", "div", "pow", "clamp", "neg", "exp", "log", "sqrt", "abs", "relu",
-                 "sigmoid", "tanh", "masked_fill", "maximum", "minimum", "floor_divide", "remainder",
-                 "sin", "cos", "clip", "log1p", "reciprocal", "square"):
-        setattr(Tensor, name + "_", make_inplace(getattr(Tensor, name)))
-    for name, inplace_name in (("add", "iadd"), ("sub", "isub"), ("mul", "imul"), ("div", "itruediv"),
-                               ("pow", "ipow"), ("floor_divide", "ifloordiv"), ("matmul", "imatmul")):
-        setattr(Tensor, f"__{inplace_name}__", getattr(Tensor, name + "_") if name != "matmul" else
-                (lambda self, other: _inplace(self, matmul(self, other))))
-    Tensor.clamp_min = lambda self, min: clamp(self, min=min)
-    Tensor.clamp_max = lambda self, max: clamp(self, max=max)
-    Tensor.zero_ = lambda self: _inplace(self, zeros_like(self))
-    Tensor.fill_ = lambda self, value: _inplace(self, full_like(self, value.item() if isinstance(value, Tensor) else value))
-    Tensor.copy_ = lambda self, src: _inplace(self, to_copy(src, self.dtype, self.device))
-    Tensor.uniform_ = lambda self, a=0.0, b=1.0: _random_fill(self, lambda g, s: g.uniform(a, b, s))
-    Tensor.normal_ = lambda self, mean=0.0, std=1.0: _random_fill(self, lambda g, s: g.normal(mean, std, s))
-    Tensor.bernoulli_ = lambda self, p=0.5: _random_fill(self, lambda g, s: g.random(s) < p)
-    Tensor.exponential_ = lambda self, lambd=1.0: _random_fill(self, lambda g, s: g.exponential(1 / lambd, s))
+def _converter(dtype):
+    """``x.float()``, ``x.long()`` ...: ``x`` as ``dtype`` (``x`` itself when it already is)."""
+    return lambda self: to_copy(self, dtype)
 
 
-_install_tensor_methods()
+def _new(factory):
+    """``x.new_zeros(...)`` ...: ``factory(...)`` with ``x``'s dtype and device unless given."""
+    return lambda self, *args, **kwargs: factory(*args, **{"dtype": self.dtype, "device": self.device, **kwargs})
+
+
+# Every Tensor method and operator minigrad defines outside ``autograd/tensor.py``, by family. Each
+# name is torch's, with torch's meaning: ops torch only has as functions (``gelu``, ``var_mean``)
+# stay functions (``F.gelu``, ``minigrad.var_mean``).
+_TENSOR_METHODS = {
+    # ---- arithmetic and its operators (ops/elementwise.py, ops/linalg.py) ----
+    "add": elementwise.add, "sub": elementwise.sub, "mul": elementwise.mul, "div": elementwise.div,
+    "true_divide": elementwise.true_divide, "floor_divide": elementwise.floor_divide,
+    "remainder": elementwise.remainder, "pow": elementwise.pow, "neg": elementwise.neg,
+    "matmul": matmul, "mm": mm, "bmm": bmm, "dot": dot, "outer": outer,
+    "__add__": elementwise.add, "__sub__": elementwise.sub, "__mul__": elementwise.mul,
+    "__truediv__": elementwise.div, "__floordiv__": elementwise.floor_divide, "__mod__": elementwise.remainder,
+    "__pow__": elementwise.pow, "__matmul__": matmul, "__neg__": elementwise.neg, "__abs__": elementwise.abs,
+    "__pos__": lambda self: self,
+    "__radd__": _reflected(elementwise.add), "__rsub__": _reflected(elementwise.sub),
+    "__rmul__": _reflected(elementwise.mul), "__rtruediv__": _reflected(elementwise.div),
+    "__rfloordiv__": _reflected(elementwise.floor_divide), "__rmod__": _reflected(elementwise.remainder),
+    "__rpow__": _reflected(elementwise.pow), "__rmatmul__": _reflected(matmul),
+
+    # ---- unary math, clamping, selection ----
+    "reciprocal": elementwise.reciprocal, "exp": elementwise.exp, "log": elementwise.log,
+    "log1p": elementwise.log1p, "expm1": elementwise.expm1, "sqrt": elementwise.sqrt, "rsqrt": elementwise.rsqrt,
+    "square": elementwise.square, "abs": elementwise.abs, "sin": elementwise.sin, "cos": elementwise.cos,
+    "tanh": elementwise.tanh, "sigmoid": elementwise.sigmoid, "relu": elementwise.relu, "erf": elementwise.erf,
+    "sign": elementwise.sign, "floor": elementwise.floor, "ceil": elementwise.ceil, "round": elementwise.round,
+    "trunc": elementwise.trunc,
+    "clamp": elementwise.clamp, "clip": elementwise.clip,
+    "clamp_min": lambda self, min: elementwise.clamp(self, min=min),
+    "clamp_max": lambda self, max: elementwise.clamp(self, max=max),
+    "maximum": elementwise.maximum, "minimum": elementwise.minimum,
+    "where": lambda self, condition, other: where(condition, self, other),  # self where condition holds
+    "masked_fill": masked_fill,
+
+    # ---- comparison and logic, and their operators ----
+    "eq": elementwise.eq, "ne": elementwise.ne, "lt": elementwise.lt, "le": elementwise.le,
+    "gt": elementwise.gt, "ge": elementwise.ge,
+    "__eq__": elementwise.eq, "__ne__": elementwise.ne, "__lt__": elementwise.lt, "__le__": elementwise.le,
+    "__gt__": elementwise.gt, "__ge__": elementwise.ge,
+    "logical_and": elementwise.logical_and, "logical_or": elementwise.logical_or,
+    "logical_xor": elementwise.logical_xor, "logical_not": elementwise.logical_not,
+    "bitwise_and": elementwise.bitwise_and, "bitwise_or": elementwise.bitwise_or,
+    "bitwise_xor": elementwise.bitwise_xor, "bitwise_not": elementwise.bitwise_not,
+    "__and__": elementwise.bitwise_and, "__or__": elementwise.bitwise_or, "__xor__": elementwise.bitwise_xor,
+    "__invert__": elementwise.bitwise_not, "__rand__": _reflected(elementwise.bitwise_and),
+    "__ror__": _reflected(elementwise.bitwise_or), "__rxor__": _reflected(elementwise.bitwise_xor),
+    "isnan": elementwise.isnan, "isinf": elementwise.isinf, "isfinite": elementwise.isfinite,
+    "equal": elementwise.equal, "allclose": elementwise.allclose, "isclose": elementwise.isclose,
+
+    # ---- reductions, scans, softmax, gather / scatter (ops/reduction.py) ----
+    "sum": reduction.sum, "mean": reduction.mean, "var": reduction.var, "std": reduction.std,
+    "prod": reduction.prod, "norm": reduction.norm, "amax": reduction.amax, "amin": reduction.amin,
+    "max": reduction.max, "min": reduction.min, "argmax": reduction.argmax, "argmin": reduction.argmin,
+    "all": reduction.all, "any": reduction.any, "count_nonzero": reduction.count_nonzero,
+    "logsumexp": reduction.logsumexp, "softmax": reduction.softmax, "log_softmax": reduction.log_softmax,
+    "cumsum": reduction.cumsum, "gather": reduction.gather, "scatter_add": reduction.scatter_add,
+
+    # ---- shape, views, indexing, copies (ops/shape.py) ----
+    "reshape": shape.reshape, "view": shape.view, "view_as": shape.view_as, "reshape_as": shape.reshape_as,
+    "flatten": shape.flatten, "unflatten": shape.unflatten, "permute": shape.permute,
+    "transpose": shape.transpose, "movedim": shape.movedim, "moveaxis": shape.moveaxis, "t": shape.t,
+    "T": property(shape.T), "mT": property(lambda self: shape.transpose(self, -2, -1)),
+    "squeeze": shape.squeeze, "unsqueeze": shape.unsqueeze, "expand": shape.expand,
+    "expand_as": shape.expand_as, "broadcast_to": shape.broadcast_to, "repeat": shape.repeat,
+    "split": shape.split, "chunk": shape.chunk, "unbind": shape.unbind, "flip": shape.flip,
+    "index_select": shape.index_select, "narrow": shape.narrow,
+    "__getitem__": shape.getitem, "__setitem__": inplace.setitem,
+    "clone": clone, "contiguous": contiguous,
+
+    # ---- dtype, device, new tensors of the same kind ----
+    "to": _to, "cuda": _cuda, "cpu": lambda self: to_copy(self, device="cpu"),
+    "type_as": lambda self, other: to_copy(self, other.dtype),
+    "float": _converter(dtypes.float32), "double": _converter(dtypes.float64),
+    "half": _converter(dtypes.float16), "long": _converter(dtypes.int64), "int": _converter(dtypes.int32),
+    "bool": _converter(dtypes.bool_),
+    "new_zeros": _new(zeros), "new_ones": _new(ones), "new_full": _new(full), "new_empty": _new(empty),
+    "new_tensor": _new(tensor),
+
+    # ---- in place (ops/inplace.py): op_ computes op, then writes the result into self ----
+    "add_": inplace.method(elementwise.add), "sub_": inplace.method(elementwise.sub),
+    "mul_": inplace.method(elementwise.mul), "div_": inplace.method(elementwise.div),
+    "pow_": inplace.method(elementwise.pow), "floor_divide_": inplace.method(elementwise.floor_divide),
+    "remainder_": inplace.method(elementwise.remainder), "neg_": inplace.method(elementwise.neg),
+    "__iadd__": inplace.method(elementwise.add), "__isub__": inplace.method(elementwise.sub),
+    "__imul__": inplace.method(elementwise.mul), "__itruediv__": inplace.method(elementwise.div),
+    "__ipow__": inplace.method(elementwise.pow), "__ifloordiv__": inplace.method(elementwise.floor_divide),
+    # (no __imatmul__: torch has none, so x @= y rebinds x to x @ y)
+    "exp_": inplace.method(elementwise.exp), "log_": inplace.method(elementwise.log),
+    "log1p_": inplace.method(elementwise.log1p), "sqrt_": inplace.method(elementwise.sqrt),
+    "reciprocal_": inplace.method(elementwise.reciprocal), "square_": inplace.method(elementwise.square),
+    "abs_": inplace.method(elementwise.abs), "sin_": inplace.method(elementwise.sin),
+    "cos_": inplace.method(elementwise.cos), "tanh_": inplace.method(elementwise.tanh),
+    "sigmoid_": inplace.method(elementwise.sigmoid), "relu_": inplace.method(elementwise.relu),
+    "clamp_": inplace.method(elementwise.clamp), "clip_": inplace.method(elementwise.clip),
+    "masked_fill_": inplace.method(masked_fill),
+    "zero_": lambda self: inplace.write(self, zeros_like(self)),
+    "fill_": lambda self, value: inplace.write(
+        self, full_like(self, value.item() if isinstance(value, Tensor) else value)),
+    "copy_": lambda self, src: inplace.write(self, to_copy(src, self.dtype, self.device)),
+    "uniform_": lambda self, a=0.0, b=1.0: inplace.random_fill(self, lambda g, s: g.uniform(a, b, s)),
+    "normal_": lambda self, mean=0.0, std=1.0: inplace.random_fill(self, lambda g, s: g.normal(mean, std, s)),
+    "bernoulli_": lambda self, p=0.5: inplace.random_fill(self, lambda g, s: g.random(s) < p),
+    "exponential_": lambda self, lambd=1.0: inplace.random_fill(self, lambda g, s: g.exponential(1 / lambd, s)),
+}
+
+for _name, _method in _TENSOR_METHODS.items():
+    setattr(Tensor, _name, _method)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import warnings
 
 from ...autograd.tensor import Tensor
-from ...ops import _inplace
+from ...ops.inplace import write as _inplace
 from ...ops import elementwise as E
 from ...ops import reduction as R
 

@@ -16,13 +16,11 @@ from __future__ import annotations
 import operator
 
 from ...autograd.tensor import Tensor
+from ...dtypes import torch_scalar_name
 from ...ops.conv import Conv, ConvTranspose
 
 __all__ = ["conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d", "conv_transpose3d"]
 
-_SCALAR_NAMES = {"float32": "Float", "float64": "Double", "float16": "Half", "bfloat16": "BFloat16",
-                 "int64": "Long", "int32": "Int", "int16": "Short", "int8": "Char", "uint8": "Byte",
-                 "bool": "Bool"}
 _C_NAMES = {"float32": "float", "float64": "double", "float16": "c10::Half", "int64": "long int",
             "int32": "int", "int16": "short int", "int8": "signed char", "uint8": "unsigned char", "bool": "bool"}
 _AXIS_NAMES = {2: ("height", "width"), 3: ("depth", "height", "width")}
@@ -82,8 +80,8 @@ def _check_groups_and_weight(weight: Tensor, groups: int):
 
 def _check_dtypes(input: Tensor, weight: Tensor, bias):
     if weight.dtype != input.dtype:
-        raise RuntimeError(f"expected scalar type {_SCALAR_NAMES.get(input.dtype.name, input.dtype.name)} but found "
-                           f"{_SCALAR_NAMES.get(weight.dtype.name, weight.dtype.name)}")
+        raise RuntimeError(f"expected scalar type {torch_scalar_name(input.dtype)} but found "
+                           f"{torch_scalar_name(weight.dtype)}")
     if bias is not None and bias.dtype != input.dtype:
         raise RuntimeError(f"Input type ({_C_NAMES.get(input.dtype.name, input.dtype.name)}) and bias type "
                            f"({_C_NAMES.get(bias.dtype.name, bias.dtype.name)}) should be the same")

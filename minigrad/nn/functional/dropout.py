@@ -9,7 +9,7 @@ import warnings
 
 from ... import random as _random
 from ...autograd.tensor import Tensor
-from ...ops import _inplace
+from ...ops.inplace import write as _inplace
 
 __all__ = ["dropout", "dropout1d", "dropout2d", "dropout3d", "alpha_dropout"]
 

@@ -12,6 +12,7 @@ without indices); its errors are those of the 2d check on that shape, reproduced
 from __future__ import annotations
 
 from ...autograd.tensor import Tensor
+from ...dtypes import torch_scalar_name
 from ...kernels.pool import PoolGeometry, pooling_output_size
 from ...ops.elementwise import relu, sign
 from ...ops.pool import AdaptiveAvgPool, AdaptiveMaxPool, AvgPool, MaxPool, MaxUnpool
@@ -522,10 +523,6 @@ def _unpool_output_size(input: Tensor, kernel, stride, padding, output_size) -> 
     return [int(s) for s in sizes]
 
 
-_TORCH_TYPE = {"float32": "Float", "float64": "Double", "float16": "Half", "int32": "Int", "int16": "Short",
-               "int8": "Char", "uint8": "Byte", "bool": "Bool", "bfloat16": "BFloat16"}
-
-
 def _max_unpool(input, indices, kernel_size, stride, padding, output_size, d):
     kernel = _expand(_as_list(kernel_size), d)
     stride = kernel if stride is None else _expand(_as_list(stride), d)
@@ -536,7 +533,7 @@ def _max_unpool(input, indices, kernel_size, stride, padding, output_size, d):
     shape_idx = indices.shape + (1,) if d == 1 else indices.shape
     aten_d = 2 if d == 1 else d
     if indices.dtype.name != "int64":
-        suffix = "" if aten_d == 3 else f" but got: {_TORCH_TYPE.get(indices.dtype.name, indices.dtype.name)}"
+        suffix = "" if aten_d == 3 else f" but got: {torch_scalar_name(indices.dtype)}"
         raise RuntimeError("elements in indices should be type int64" + suffix)
     if len(shape_in) not in (aten_d + 1, aten_d + 2):
         raise RuntimeError(f"Input to max_unpooling{aten_d}d should be a {aten_d + 1}d or {aten_d + 2}d Tensor, "
