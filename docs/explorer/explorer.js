@@ -153,7 +153,7 @@
             (n % s !== 0 ? `  (the floor drops ${((n % s) + s) % s} of ${s}: ceil would give ${Math.ceil(n / s) + 1})` : "");
         }
       }
-      lines.push({ dim: names[j], general, filled });
+      lines.push({ dim: names[j], general, filled, size: o });
       sizes.push(o);
     }
     return { lines, sizes };
@@ -434,7 +434,7 @@
     const fbox = $("formula");
     fbox.innerHTML = "";
     m.formula.lines.forEach((l) => {
-      const row = el("div", { class: "formula-line", "data-dim": l.dim });
+      const row = el("div", { class: "formula-line", "data-dim": l.dim, "data-size": l.size });
       row.appendChild(el("span", { class: "dim" }, p.dims === 1 ? "" : l.dim + ": "));
       row.appendChild(el("span", { class: "general" }, l.general));
       row.appendChild(el("span", { class: "filled" }, " " + l.filled));
@@ -685,7 +685,8 @@
   }
 
   global.Explorer = { compute, normalize, formula, poolingOutputSize, rng, set, hover, state, DEFAULTS,
-    computeMany: (list) => list.map(compute) };
+    // many parameter sets in one call (the test's batches); the edge list is left out, windows and readers stay
+    computeMany: (list) => list.map((params) => { const r = compute(params); delete r.edges; return r; }) };
   if (typeof document !== "undefined") {
     if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", init);
     else init();
