@@ -142,11 +142,12 @@
         } else if (isPool(p)) {
           const fl = Math.floor(n / s) + 1, ce = Math.ceil(n / s) + 1;
           o = poolingOutputSize(S, k, s, pb, d, p.ceil_mode);
-          general = p.ceil_mode ? `o = ⌈(i + 2p − d·(k − 1) − 1) / s⌉ + 1, minus 1 if (o − 1)·s ≥ i + p` : general;
+          general = p.ceil_mode ? `o = ⌈(i + 2p − d·(k − 1) − 1) / s⌉ + 1, minus 1 if (o − 1)·s ≥ i + p   (ceil_mode=True)`
+            : general + "   (ceil_mode=False)";
           const frac = `(${S} + ${pad} − ${d}·(${k} − 1) − 1) / ${s} = ${n}/${s} = ${fmtFraction(n, s)}`;
-          filled = `: ${frac};  floor: ⌊${n}/${s}⌋ + 1 = ${fl},  ceil: ⌈${n}/${s}⌉ + 1 = ${ce}`;
-          if (p.ceil_mode && o !== ce) filled += `;  (${ce} − 1)·${s} = ${(ce - 1) * s} ≥ ${S} + ${pb}: the last window would start in the right padding, dropped`;
-          filled += `  →  o = ${o} (ceil_mode=${p.ceil_mode ? "True" : "False"})`;
+          filled = `${frac};  floor: ⌊${fmtFraction(n, s)}⌋ + 1 = ${fl},  ceil: ⌈${fmtFraction(n, s)}⌉ + 1 = ${ce}`;
+          if (p.ceil_mode && o !== ce) filled += `;  (${ce} − 1)·${s} = ${(ce - 1) * s} ≥ ${S} + ${pb}: the last window would start in the right padding, so it is dropped`;
+          filled += `  →  o = ${o}`;
         } else {
           o = Math.floor(n / s) + 1;
           filled = `= ⌊(${S} + ${pad} − ${d}·(${k} − 1) − 1) / ${s}⌋ + 1 = ⌊${n}/${s}⌋ + 1 = ⌊${fmtFraction(n, s)}⌋ + 1 = ${o}` +
@@ -307,7 +308,10 @@
     const f = formula(p);
     const result = { params: p, inShape: L.inShape, weightShape: L.weightShape, formula: f, error: null, errorType: null };
     const err = p.op === "conv" ? convError(p, L) : p.op === "conv_transpose" ? convTransposeError(p, L) : poolError(p, L);
-    if (err !== null) { result.error = err; result.errorType = "RuntimeError"; return result; }
+    if (err !== null) {
+      result.error = err; result.errorType = "RuntimeError"; result.call = pythonCall(p, L, null);
+      return result;
+    }
 
     const outSpatial = f.sizes;
     const cout = p.op === "conv" ? L.weightShape[0] : p.op === "conv_transpose" ? L.weightShape[1] * p.groups : 1;
@@ -396,6 +400,9 @@
     return t === "-0" ? "0" : t;
   };
 
+  /** A factor in a written-out sum: negatives in parentheses, so 1·(-2) never reads as 1·-2. */
+  const term = (v) => (v < 0 ? `(${fmt(v)})` : fmt(v));
+
   const state = { params: normalize({}), view: "forward", model: null };
 
   function el(tag, attrs, text) {
@@ -418,7 +425,7 @@
     for (let i = 0; i < rows * cols; i++) {
       const c = cell(i);
       const div = el("div", Object.assign({ class: "cell " + (c.cls || "") }, c.attrs || {}));
-      div.appendChild(el("span", { class: "v" }, c.text));
+      div.appendChild(el("span", { class: "v" + (c.text.length > 4 ? " long" : "") }, c.text));
       if (c.sub !== undefined) div.appendChild(el("span", { class: "sub" }, c.sub));
       g.appendChild(div);
     }
@@ -433,11 +440,13 @@
     // formula
     const fbox = $("formula");
     fbox.innerHTML = "";
-    m.formula.lines.forEach((l) => {
+    const lines = m.formula.lines;
+    const same = lines.length === 2 && lines[0].filled === lines[1].filled;
+    fbox.appendChild(el("div", { class: "general" }, lines[0].general));
+    (same ? [Object.assign({}, lines[0], { dim: "H, W" })] : lines).forEach((l) => {
       const row = el("div", { class: "formula-line", "data-dim": l.dim, "data-size": l.size });
-      row.appendChild(el("span", { class: "dim" }, p.dims === 1 ? "" : l.dim + ": "));
-      row.appendChild(el("span", { class: "general" }, l.general));
-      row.appendChild(el("span", { class: "filled" }, " " + l.filled));
+      row.appendChild(el("span", { class: "dim" }, p.dims === 1 ? "L: " : l.dim + ": "));
+      row.appendChild(el("span", { class: "filled" }, l.filled.replace(/^= /, "")));
       fbox.appendChild(row);
     });
     $("call").textContent = m.call;
@@ -518,7 +527,7 @@
     if (!back) return p.op === "conv_transpose"
       ? "A transposed convolution: each input cell writes its value times the kernel onto a window of the output (stride s apart, cropped by the padding)."
       : "Grey cells are padding; dashed cells lie past the padded edge (a ceil_mode window reaching beyond it).";
-    if (p.op === "max_pool") return "Backward of max pooling: each output's gradient goes to its argmax (→ flat index h·W + w), scatter-added; winners are outlined.";
+    if (p.op === "max_pool") return "Backward of max pooling: each output's gradient goes to its argmax (→ flat index h·W + w), scatter-added; the winners are in bold.";
     if (p.op === "avg_pool") return "Backward of average pooling: each output's gradient is divided by its window's divisor (÷) and added to every input of the window.";
     return "Input gradient: each input cell sums g·w over the outputs that read it. Weight gradient: each tap sums g·x over all windows.";
   }
@@ -576,19 +585,19 @@
       : `y[${q}] = max over its window = x[${m.indices[q]}] = ${fmt(m.y[q])}.`;
     if (op === "avg_pool") return back
       ? `g[${q}] = ${fmt(m.g[q])} is divided by ${m.divisors[q % m.divisors.length]} and sent to each of its ${terms.length} inputs.`
-      : `y[${q}] = (${terms.map((e) => fmt(m.x[e[0]])).join(" + ") || "0"}) / ${m.divisors[q % m.divisors.length]} = ${fmt(m.y[q])}.`;
+      : `y[${q}] = (${terms.map((e) => term(m.x[e[0]])).join(" + ") || "0"}) / ${m.divisors[q % m.divisors.length]} = ${fmt(m.y[q])}.`;
     if (back) return `g[${q}] = ${fmt(m.g[q])} flows back to ${terms.length} input cells, times the weight of each tap.`;
-    return `y[${q}] = ${terms.map((e) => `${fmt(m.x[e[0]])}·${fmt(e[4])}`).join(" + ") || "0"} = ${fmt(m.y[q])}.`;
+    return `y[${q}] = ${terms.map((e) => `${term(m.x[e[0]])}·${term(e[4])}`).join(" + ") || "0"} = ${fmt(m.y[q])}.`;
   }
 
   function describeInput(m, i, mine, back) {
     const op = m.params.op;
     if (op === "max_pool") {
       const wins = mine.filter(([q]) => m.indices[q] === i).map(([q]) => q);
-      return `x[${i}] is read by ${mine.length} windows and wins ${wins.length}: ∂L/∂x[${i}] = ${wins.map((q) => fmt(m.g[q])).join(" + ") || "0"} = ${fmt(m.gradInput[i])}.`;
+      return `x[${i}] is read by ${mine.length} windows and wins ${wins.length}: ∂L/∂x[${i}] = ${wins.map((q) => term(m.g[q])).join(" + ") || "0"} = ${fmt(m.gradInput[i])}.`;
     }
-    const terms = mine.map(([q, c]) => `${fmt(m.g[q])}·${fmt(c)}`);
-    return `x[${i}] is read by ${mine.length} outputs; its gradient comes back along them: ∂L/∂x[${i}] = ${terms.join(" + ") || "0"} = ${fmt(m.gradInput[i])}.`;
+    const terms = mine.map(([q, c]) => `${term(m.g[q])}·${term(c)}`);
+    return `x[${i}] is read by ${mine.length} output${mine.length === 1 ? "" : "s"}; its gradient comes back along them: ∂L/∂x[${i}] = ${terms.join(" + ") || "0"} = ${fmt(m.gradInput[i])}.`;
   }
 
   // ---- controls --------------------------------------------------------------------------------
