@@ -657,6 +657,11 @@
   }
 
   function init() {
+    // docs links: the Markdown source next to this file on disk, the built page on the docs site
+    document.querySelectorAll("a[data-doc]").forEach((a) => {
+      const doc = a.getAttribute("data-doc");
+      if (location.protocol !== "file:") a.href = doc === "index" ? "../" : `../${doc}/`;
+    });
     writeControls(state.params);
     document.querySelectorAll("#controls input, #controls select").forEach((e) => {
       e.addEventListener("input", update);
