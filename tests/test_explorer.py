@@ -73,7 +73,7 @@ def page():
     try:
         browser = launch_chromium()
     except Exception as error:  # a browser that is installed but cannot start (no display libs, ...)
-        pytest.skip(f"headless Chromium does not start: {error}")
+        pytest.skip(f"headless Chromium does not start: {str(error).strip().splitlines()[0]}")
     if browser is None:
         pytest.skip("needs selenium, chromium and chromedriver (see .ci/run)")
     try:
@@ -418,6 +418,14 @@ def test_controls_redraw_the_grids_with_minigrads_numbers(page):
         badges = sorted(_shown(b.text.lstrip("w")) for b in page.find_elements(By.CSS_SELECTOR, '.cell.hl[data-grid="output"] .badge'))
         assert badges == sorted(ref["readers"][e].values())
         assert page.find_element(By.ID, "info").text.endswith(f"= {ref['gradInput'][e] + 0.0:g}.")
+
+    # clicking an output cell makes the upstream gradient one-hot there; the input gradient is its window's weights
+    page.find_element(By.CSS_SELECTOR, '.cell[data-grid="output"][data-out="4"]').click()
+    g = [v for _, v, _ in sorted(_numbers(_cells(page, "output"), "data-out"))]
+    assert g == [1.0 if q == 4 else 0.0 for q in range(len(g))]
+    ref = reference(p, x, w, g)
+    assert {e for e, v in enumerate(ref["gradInput"]) if v} == {e for e, r in enumerate(ref["readers"]) if 4 in r}
+    _check_drawn(_numbers(_cells(page, "input"), "data-in"), ref["gradInput"], "one-hot input gradient")
 
 
 def test_pooling_backward_shows_minigrads_indices_and_divisors(page):
