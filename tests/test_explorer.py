@@ -347,17 +347,14 @@ def _cells(page, grid):
     return page.find_elements(By.CSS_SELECTOR, f'.cell[data-grid="{grid}"]')
 
 
-def _numbers(cells, attribute):
-    """(index, value, text) of the cells that show a number (padding cells show none)."""
-    out = []
-    for cell in page_cells_with(cells, attribute):
-        out.append((int(cell.get_attribute(attribute)), float(cell.get_attribute("data-value")),
-                    cell.find_element("css selector", ".v").text))
-    return out
-
-
-def page_cells_with(cells, attribute):
-    return [c for c in cells if c.get_attribute(attribute) not in (None, "-1") and c.get_attribute("data-value")]
+def _numbers(page, grid, attribute):
+    """(index, value, text shown) of the cells of a grid that show a number (padding cells show none),
+    read in one round trip."""
+    rows = page.execute_script(
+        "return Array.from(document.querySelectorAll(arguments[0]), c => "
+        "[c.getAttribute(arguments[1]), c.getAttribute('data-value'), c.querySelector('.v').textContent])",
+        f'.cell[data-grid="{grid}"]', attribute)
+    return [(int(i), float(v), text) for i, v, text in rows if i not in (None, "-1") and v is not None]
 
 
 def _shown(text):
@@ -377,8 +374,10 @@ def _hover(page, element):
 
 
 def _highlighted(page, grid, attribute):
-    from selenium.webdriver.common.by import By
-    return {int(c.get_attribute(attribute)) for c in page.find_elements(By.CSS_SELECTOR, f'.cell.hl[data-grid="{grid}"]')}
+    """The highlighted cells of a grid, by index; -1 (padding, or a cropped output) left out."""
+    found = page.execute_script("return Array.from(document.querySelectorAll(arguments[0]), c => c.getAttribute(arguments[1]))",
+                                f'.cell.hl[data-grid="{grid}"]', attribute)
+    return {int(i) for i in found} - {-1}
 
 
 def test_controls_redraw_the_grids_with_minigrads_numbers(page):
@@ -392,20 +391,20 @@ def test_controls_redraw_the_grids_with_minigrads_numbers(page):
         _set_control(page, control, value)
     p = {"op": "conv", "dims": 2, "input": [6, 5], "kernel": [3, 2], "stride": 2, "padding": 1, "dilation": 1,
          "in_channels": 2, "out_channels": 2, "groups": 2}
-    x = [v for _, v, _ in sorted(_numbers(_cells(page, "input"), "data-in"))]
-    w = [v for _, v, _ in sorted(_numbers(_cells(page, "weight"), "data-w"))]
+    x = [v for _, v, _ in sorted(_numbers(page, "input", "data-in"))]
+    w = [v for _, v, _ in sorted(_numbers(page, "weight", "data-w"))]
     ref = reference(p, x, w, None)
     assert page.find_element(By.ID, "error").get_attribute("hidden") is not None
-    _check_drawn(_numbers(_cells(page, "output"), "data-out"), ref["y"], "forward output")
+    _check_drawn(_numbers(page, "output", "data-out"), ref["y"], "forward output")
     lines = page.find_elements(By.CSS_SELECTOR, "#formula .formula-line")
     assert [int(line.get_attribute("data-size")) for line in lines] == ref["outShape"][2:]
     assert all(f"= {size} " in line.text + " " for line, size in zip(lines, ref["outShape"][2:]))
 
     page.find_element(By.CSS_SELECTOR, "input[name=view][value=backward]").click()
-    g = [v for _, v, _ in sorted(_numbers(_cells(page, "output"), "data-out"))]
+    g = [v for _, v, _ in sorted(_numbers(page, "output", "data-out"))]
     ref = reference(p, x, w, g)
-    _check_drawn(_numbers(_cells(page, "input"), "data-in"), ref["gradInput"], "input gradient")
-    _check_drawn(_numbers(_cells(page, "weight"), "data-w"), ref["gradWeight"], "weight gradient")
+    _check_drawn(_numbers(page, "input", "data-in"), ref["gradInput"], "input gradient")
+    _check_drawn(_numbers(page, "weight", "data-w"), ref["gradWeight"], "weight gradient")
 
     # hovering: an output lights its window, an input lights every output that reads it
     for q in (0, 7):
@@ -421,11 +420,11 @@ def test_controls_redraw_the_grids_with_minigrads_numbers(page):
 
     # clicking an output cell makes the upstream gradient one-hot there; the input gradient is its window's weights
     page.find_element(By.CSS_SELECTOR, '.cell[data-grid="output"][data-out="4"]').click()
-    g = [v for _, v, _ in sorted(_numbers(_cells(page, "output"), "data-out"))]
+    g = [v for _, v, _ in sorted(_numbers(page, "output", "data-out"))]
     assert g == [1.0 if q == 4 else 0.0 for q in range(len(g))]
     ref = reference(p, x, w, g)
     assert {e for e, v in enumerate(ref["gradInput"]) if v} == {e for e, r in enumerate(ref["readers"]) if 4 in r}
-    _check_drawn(_numbers(_cells(page, "input"), "data-in"), ref["gradInput"], "one-hot input gradient")
+    _check_drawn(_numbers(page, "input", "data-in"), ref["gradInput"], "one-hot input gradient")
 
 
 def test_pooling_backward_shows_minigrads_indices_and_divisors(page):
@@ -439,11 +438,11 @@ def test_pooling_backward_shows_minigrads_indices_and_divisors(page):
     p = {"op": "max_pool", "dims": 2, "input": [5, 7], "kernel": [2, 3], "stride": 2, "padding": 1, "dilation": 1,
          "ceil_mode": True}
     model = page.execute_script("return Explorer.state.model")
-    g = [v for _, v, _ in sorted(_numbers(_cells(page, "output"), "data-out"))]
+    g = [v for _, v, _ in sorted(_numbers(page, "output", "data-out"))]
     ref = reference(p, model["x"], None, g)
     subs = [c.find_element(By.CSS_SELECTOR, ".sub").text for c in _cells(page, "output")]
     assert subs == [f"→{i}" for i in ref["indices"]]
-    _check_drawn(_numbers(_cells(page, "input"), "data-in"), ref["gradInput"], "max-pool input gradient")
+    _check_drawn(_numbers(page, "input", "data-in"), ref["gradInput"], "max-pool input gradient")
     _hover(page, _cells(page, "output")[3])
     argmax = page.find_elements(By.CSS_SELECTOR, '.cell.argmax[data-grid="input"]')
     assert [int(c.get_attribute("data-in")) for c in argmax] == [ref["indices"][3]]
@@ -457,7 +456,7 @@ def test_pooling_backward_shows_minigrads_indices_and_divisors(page):
     divisors = [{round(1 / c) for e, r in enumerate(ref["readers"]) for qq, c in r.items() if qq == q}
                 for q in range(len(subs))]
     assert [{int(s.lstrip("÷"))} for s in subs] == divisors
-    _check_drawn(_numbers(_cells(page, "input"), "data-in"), ref["gradInput"], "avg-pool input gradient")
+    _check_drawn(_numbers(page, "input", "data-in"), ref["gradInput"], "avg-pool input gradient")
 
 
 def test_an_invalid_combination_shows_minigrads_error_instead_of_a_picture(page):
@@ -474,3 +473,23 @@ def test_an_invalid_combination_shows_minigrads_error_instead_of_a_picture(page)
     _set_control(page, "stride", 1)
     assert not error.is_displayed() and page.find_element(By.ID, "pictures").is_displayed()
     assert len(_cells(page, "output")) == 5
+
+
+def test_transposed_convolution_draws_the_border_its_padding_crops(page):
+    """Hovering an input cell of a transposed convolution lights the outputs it writes (minigrad's
+    Jacobian) and, greyed, the taps that land in the border `padding` crops; together, one per tap."""
+    from selenium.webdriver.common.by import By
+    page.get(PAGE.as_uri())
+    p = {"op": "conv_transpose", "dims": 2, "input": [3, 4], "kernel": [3, 2], "stride": 2, "padding": 1,
+         "output_padding": 1, "dilation": 1}
+    model = page.execute_script("return Explorer.set(arguments[0], 'forward')", p)
+    ref = reference(p, model["x"], model["w"], None)
+    crop = page.find_elements(By.CSS_SELECTOR, '.cell.crop[data-grid="output"]')
+    drawn = page.find_elements(By.CSS_SELECTOR, '.cell[data-grid="output"]')
+    assert len(drawn) - len(crop) == math.prod(ref["outShape"])
+    _check_drawn(_numbers(page, "output", "data-out"), ref["y"], "transposed output")
+    for e in (0, 5, 11):
+        _hover(page, page.find_element(By.CSS_SELECTOR, f'.cell[data-grid="input"][data-in="{e}"]'))
+        assert _highlighted(page, "output", "data-out") == set(ref["readers"][e])
+        lit_crop = page.find_elements(By.CSS_SELECTOR, '.cell.hl.crop[data-grid="output"]')
+        assert len(ref["readers"][e]) + len(lit_crop) == math.prod(p["kernel"])

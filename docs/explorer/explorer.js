@@ -225,9 +225,10 @@
   // ---------------------------------------------------------------------------------------------
   // the windows: one edge per (input cell, output cell, kernel tap)
 
-  /** Edges of the linear map (or the max's candidates): [inFlat or -1 for padding, outFlat, weight
-   * index or -1, padded position flat index on the drawn input grid, coefficient]. */
-  function buildEdges(p, L, outSpatial, drawn, x, w) {
+  /** Edges of the linear map (or the max's candidates): [inFlat or -1 for padding, outFlat or -1 for
+   * an output cropped away by a transposed convolution's padding, weight index or -1, position on the
+   * drawn input grid, coefficient, position on the drawn output grid]. */
+  function buildEdges(p, L, outSpatial, drawn, outDrawn, x, w) {
     const edges = [];
     const S = p.input, K = p.kernel, s = p.stride, d = p.op === "avg_pool" ? 1 : p.dilation;
     const taps = positions(K);
@@ -245,7 +246,7 @@
             const r = t.map((tt, j) => tt - L.pairs[j][0]);                 // input coords
             const real = r.every((rr, j) => rr >= 0 && rr < S[j]);
             const wi = (o * cinG + cg) * kSize + kf;
-            edges.push([real ? c * inSize + flat(r, S) : -1, o * outSize + qf, wi, c * prod(drawn) + flat(t, drawn), w[wi]]);
+            edges.push([real ? c * inSize + flat(r, S) : -1, o * outSize + qf, wi, c * prod(drawn) + flat(t, drawn), w[wi], o * outSize + qf]);
           }));
         }
       }
@@ -258,10 +259,12 @@
         for (let og = 0; og < coutG; og++) {
           const o = group * coutG + og;
           inPos.forEach((i, iflat) => taps.forEach((k, kf) => {
-            const q = i.map((ii, j) => ii * s + k[j] * d - p.padding);
-            if (!q.every((qq, j) => qq >= 0 && qq < outSpatial[j])) return;   // cropped by padding
+            const u = i.map((ii, j) => ii * s + k[j] * d);                  // on the uncropped output
+            const q = u.map((uu) => uu - p.padding);
+            const kept = q.every((qq, j) => qq >= 0 && qq < outSpatial[j]);   // else cropped by padding
             const wi = (c * coutG + og) * kSize + kf;
-            edges.push([c * inSize + iflat, o * outSize + flat(q, outSpatial), wi, c * prod(drawn) + iflat, w[wi]]);
+            edges.push([c * inSize + iflat, kept ? o * outSize + flat(q, outSpatial) : -1, wi, c * prod(drawn) + iflat, w[wi],
+              o * prod(outDrawn) + flat(u, outDrawn)]);
           }));
         }
       }
@@ -276,7 +279,7 @@
           if (p.op === "avg_pool" && t.some((tt, j) => tt >= S[j] + 2 * pad)) return;
           const r = t.map((tt) => tt - pad);
           const real = r.every((rr, j) => rr >= 0 && rr < S[j]);
-          edges.push([real ? flat(r, S) : -1, qf, -1, flat(t, drawn), p.op === "avg_pool" ? 1 / divisor : 1]);
+          edges.push([real ? flat(r, S) : -1, qf, -1, flat(t, drawn), p.op === "avg_pool" ? 1 / divisor : 1, qf]);
         });
       });
     }
@@ -339,11 +342,21 @@
     else g = new Array(nOut).fill(1);
     result.x = x; result.w = w; result.g = g;
 
-    const edges = buildEdges(p, L, outSpatial, drawn, x, w);
+    // the drawn output grid: for a transposed convolution the whole uncropped output, the `padding`
+    // cells cropped from each side drawn as a border (output_padding may add cells past it)
+    let outBefore = outSpatial.map(() => 0), outDrawn = outSpatial.slice();
+    if (p.op === "conv_transpose") {
+      outBefore = outSpatial.map(() => p.padding);
+      outDrawn = outSpatial.map((o, j) => Math.max((S[j] - 1) * p.stride + d * (p.kernel[j] - 1) + 1, p.padding + o));
+    }
+    result.outDrawn = outDrawn;
+    result.outBefore = outBefore;
+    const edges = buildEdges(p, L, outSpatial, drawn, outDrawn, x, w);
     result.edges = edges;
     // windows[out]: [inFlat or -1, coefficient] ; readers[in]: [outFlat, coefficient]
     const windows = range(nOut).map(() => []), readers = range(nIn).map(() => []);
     for (const e of edges) {
+      if (e[1] < 0) continue;
       windows[e[1]].push([e[0], e[4]]);
       if (e[0] >= 0) readers[e[0]].push([e[1], e[4]]);
     }
@@ -360,13 +373,13 @@
       }
       result.indices = idx;
     } else {
-      for (const e of edges) if (e[0] >= 0) { y[e[1]] += x[e[0]] * e[4]; gx[e[0]] += g[e[1]] * e[4]; }
+      for (const e of edges) if (e[0] >= 0 && e[1] >= 0) { y[e[1]] += x[e[0]] * e[4]; gx[e[0]] += g[e[1]] * e[4]; }
     }
     if (p.op === "avg_pool") result.divisors = positions(outSpatial).map((q) => avgDivisor(p, q));
     result.y = y; result.gradInput = gx;
     if (w) {
       const gw = new Array(w.length).fill(0);
-      for (const e of edges) if (e[0] >= 0) gw[e[2]] += g[e[1]] * x[e[0]];
+      for (const e of edges) if (e[0] >= 0 && e[1] >= 0) gw[e[2]] += g[e[1]] * x[e[0]];
       result.gradWeight = gw;
     }
     result.call = pythonCall(p, L, result.outShape);
@@ -507,14 +520,21 @@
     }
     const outBox = el("div", { class: "side" });
     outBox.appendChild(el("h3", {}, back ? "upstream gradient g = ∂L/∂y" : "output y"));
+    const outDrawn = m.outDrawn, nOutDrawn = prod(outDrawn);
+    const outOf = positions(outDrawn).map((u) => {
+      const q = u.map((uu, j) => uu - m.outBefore[j]);
+      return q.every((qq, j) => qq >= 0 && qq < outSp[j]) ? flat(q, outSp) : -1;
+    });
     for (let o = 0; o < m.outShape[1]; o++) {
-      outBox.appendChild(grid(m.outShape[1] > 1 ? `channel ${o}` : "", outSp, (q) => {
+      outBox.appendChild(grid(m.outShape[1] > 1 ? `channel ${o}` : "", outDrawn, (u) => {
+        const q = outOf[u];
+        if (q < 0) return { text: "", cls: "pad crop", attrs: { "data-grid": "output", "data-out": -1, "data-pos": o * nOutDrawn + u } };
         const fo = o * nOutSp + q;
         const v = back ? m.g[fo] : m.y[fo];
         let sub;
         if (back && p.op === "max_pool") sub = "→" + m.indices[fo];
         if (back && p.op === "avg_pool") sub = "÷" + m.divisors[q];
-        return { text: fmt(v), sub, cls: "out", attrs: { "data-grid": "output", "data-out": fo, "data-value": v } };
+        return { text: fmt(v), sub, cls: "out", attrs: { "data-grid": "output", "data-out": fo, "data-pos": o * nOutDrawn + u, "data-value": v } };
       }));
     }
     area.appendChild(outBox);
@@ -525,7 +545,7 @@
   function legendText(m, back) {
     const p = m.params;
     if (!back) return p.op === "conv_transpose"
-      ? "A transposed convolution: each input cell writes its value times the kernel onto a window of the output (stride s apart, cropped by the padding)."
+      ? "A transposed convolution: each input cell writes its value times the kernel onto a window of the output, stride s apart; padding crops the grey border off the output."
       : "Grey cells are padding; dashed cells lie past the padded edge (a ceil_mode window reaching beyond it).";
     if (p.op === "max_pool") return "Backward of max pooling: each output's gradient goes to its argmax (→ flat index h·W + w), scatter-added; the winners are in bold.";
     if (p.op === "avg_pool") return "Backward of average pooling: each output's gradient is divided by its window's divisor (÷) and added to every input of the window.";
@@ -551,6 +571,13 @@
     const cellFor = (drawnFlat) => document.querySelector(`.cell[data-grid="input"][data-ch="${Math.floor(drawnFlat / prod(m.drawn))}"][data-pos="${drawnFlat % prod(m.drawn)}"]`);
     if (gridName === "output") {
       const q = Number(target.getAttribute("data-out"));
+      if (q < 0) {             // a transposed convolution's output cell that padding crops
+        const pos = Number(target.getAttribute("data-pos"));
+        const writers = m.edges.filter((e) => e[1] < 0 && e[5] === pos);
+        for (const e of writers) { const c = cellFor(e[3]); if (c) { c.classList.add("hl"); badge(c, "w" + fmt(e[4])); } }
+        info.textContent = `Cropped by padding=${m.params.padding}: ${writers.length} input tap${writers.length === 1 ? "" : "s"} write here, but the cell is not part of the output, so no gradient comes back from it.`;
+        return;
+      }
       const mine = m.edges.filter((e) => e[1] === q);
       const terms = [];
       for (const e of mine) {
@@ -568,13 +595,19 @@
       const i = Number(target.getAttribute("data-in"));
       if (i < 0) { info.textContent = "A padding cell: it is read, but it is no input, so no gradient flows to it."; return; }
       const mine = m.readers[i];
+      const cropped = m.edges.filter((e) => e[0] === i && e[1] < 0);
+      for (const e of cropped) {
+        const c = document.querySelector(`.cell[data-grid="output"][data-pos="${e[5]}"]`);
+        if (c) c.classList.add("hl");
+      }
       for (const [q, coef] of mine) {
         const c = document.querySelector(`.cell[data-grid="output"][data-out="${q}"]`);
         c.classList.add("hl");
         if (m.params.op !== "max_pool") badge(c, (m.weightShape ? "w" : "") + fmt(coef));
         if (m.params.op === "max_pool" && m.indices[q] === i) c.classList.add("argmax");
       }
-      info.textContent = describeInput(m, i, mine, back);
+      info.textContent = describeInput(m, i, mine, back) +
+        (cropped.length ? ` ${cropped.length} more tap${cropped.length === 1 ? "" : "s"} land in the border that padding=${m.params.padding} crops.` : "");
     }
   }
 
@@ -676,7 +709,7 @@
     grids.addEventListener("mouseleave", clearHighlight);
     grids.addEventListener("click", (ev) => {   // click an output cell: a one-hot upstream gradient there
       const c = ev.target.closest(".cell[data-grid=output]");
-      if (!c) return;
+      if (!c || c.getAttribute("data-out") === "-1") return;
       document.getElementById("grad").value = "onehot";
       document.getElementById("grad_cell").value = c.getAttribute("data-out");
       update();
