@@ -150,19 +150,28 @@ HAND_PICKED = [
 ]
 
 
+# values a learner can type past the controls' minimum: every op and rank, each on its own
+OUT_OF_RANGE = [{"op": op, "dims": dims, "input": [5] * dims, "kernel": [3] * dims, "stride": 1, "padding": 1, key: value}
+                for op in ("conv", "conv_transpose", "max_pool", "avg_pool") for dims in (1, 2)
+                for key, value in (("stride", -1), ("padding", -1), ("dilation", -1), ("output_padding", -1),
+                                   ("groups", 0), ("groups", -1), ("divisor_override", -2), ("kernel", [0] * dims),
+                                   ("input", [0] * dims))]
+
+
 def all_params():
-    return HAND_PICKED + generate(N_GENERATED)
+    return HAND_PICKED + OUT_OF_RANGE + generate(N_GENERATED)
 
 
 # ---- minigrad, the truth -------------------------------------------------------------------------
 
 def weight_shape(p):
+    """As torch's modules lay it out; with groups <= 0 (refused by minigrad) the channels are kept whole."""
     k, g = list(p["kernel"]), p.get("groups", 1)
     cin, cout = p.get("in_channels", 1), p.get("out_channels", 1)
     if p["op"] == "conv":
-        return [cout, cin // g] + k
+        return [cout, cin // g if g > 0 else cin] + k
     if p["op"] == "conv_transpose":
-        return [cin, cout // g] + k
+        return [cin, cout // g if g > 0 else cout] + k
     return None
 
 

@@ -55,6 +55,7 @@
   // ---------------------------------------------------------------------------------------------
   // parameters
   const OPS = ["conv", "conv_transpose", "max_pool", "avg_pool"];
+  const MAX_CELLS = 5000;
   const DEFAULTS = {
     op: "conv", dims: 2, input: [5, 5], kernel: [3, 3], stride: 2, padding: 1, dilation: 1, groups: 1,
     in_channels: 1, out_channels: 1, output_padding: 0, ceil_mode: false, count_include_pad: true,
@@ -66,10 +67,12 @@
     const p = Object.assign({}, DEFAULTS, params || {});
     p.dims = p.dims === 1 ? 1 : 2;
     const perDim = (v) => { const a = Array.isArray(v) ? v.slice() : [v]; while (a.length < p.dims) a.unshift(a[0]); return a.slice(a.length - p.dims).map(Number); };
-    p.input = perDim(p.input);
+    p.input = perDim(p.input).map((x) => Math.max(0, x || 0));   // a size typed below 0 counts as 0
     p.kernel = perDim(p.kernel);
     for (const k of ["stride", "dilation", "groups", "in_channels", "out_channels", "output_padding", "grad_cell", "seed"]) p[k] = Number(p[k]);
-    if (p.padding !== "same" && p.padding !== "valid") p.padding = Number(p.padding);
+    if (OPS.indexOf(p.op) < 0) p.op = "conv";
+    // 'same' and 'valid' are convolution-only (the controls offer them only there)
+    if (p.op !== "conv" || (p.padding !== "same" && p.padding !== "valid")) p.padding = Number(p.padding) || 0;
     if (p.divisor_override === "" || p.divisor_override === undefined) p.divisor_override = null;
     if (p.divisor_override !== null) p.divisor_override = Number(p.divisor_override);
     p.ceil_mode = !!p.ceil_mode;
@@ -217,6 +220,7 @@
     if (!(kw > 0 && kh > 0)) return `kernel size should be greater than zero, but got kH: ${kh} kW: ${kw}`;
     if (!(dw > 0 && dh > 0)) return `stride should be greater than zero, but got dH: ${dh} dW: ${dw}`;
     if (!(dlh > 0 && dlw > 0)) return `dilation should be greater than zero, but got dilationH: ${dlh} dilationW: ${dlw}`;
+    if (P.size.some((x) => x === 0)) return `Expected 3D or 4D (batch mode) tensor with optional 0 dim batch size for input, but got:${pyList([1, 1].concat(P.size))}`;
     if (!(Math.floor(kw / 2) >= pw && Math.floor(kh / 2) >= ph)) return `pad should be smaller than or equal to half of kernel size, but got padW = ${pw}, padH = ${ph}, kW = ${kw}, kH = ${kh}`;
     if (!(out[1] >= 1 && out[0] >= 1)) return `Given input size: (1x${P.size[0]}x${P.size[1]}). Calculated output size: (1x${out[0]}x${out[1]}). Output size is too small`;
     return null;
@@ -326,6 +330,8 @@
     else drawn = S.map((x, j) => Math.max(x + L.pairs[j][0] + L.pairs[j][1], (outSpatial[j] - 1) * p.stride + d * (p.kernel[j] - 1) + 1));
     result.drawn = drawn;
     result.before = before;
+    // too many cells to draw (a size typed past the controls' maximum): the formula and shape only
+    if (prod(drawn) * L.inShape[1] + prod(result.outShape) > MAX_CELLS) { result.tooLarge = true; result.call = pythonCall(p, L, result.outShape); return result; }
 
     // reproducible values: small integers (so sums are exact), nonzero weights (so every tap shows)
     const r = rng(p.seed);
@@ -472,6 +478,11 @@
     }
     ebox.hidden = true;
     pics.hidden = false;
+    if (m.tooLarge) {
+      $("grids").innerHTML = "";
+      $("grids").appendChild(el("p", {}, `Too many cells to draw (more than ${MAX_CELLS}); the formula and the shapes above still hold.`));
+      return;
+    }
     const back = state.view === "backward";
     document.body.classList.toggle("backward", back);
     const area = $("grids");
@@ -639,7 +650,7 @@
     const v = (id) => document.getElementById(id).value;
     const c = (id) => document.getElementById(id).checked;
     const dims = Number(v("dims"));
-    const padMode = v("padding_mode");
+    const padMode = v("op") === "conv" ? v("padding_mode") : "number";
     return normalize({
       op: v("op"), dims,
       input: dims === 1 ? [Number(v("size_w"))] : [Number(v("size_h")), Number(v("size_w"))],
@@ -679,6 +690,7 @@
     show("for-avg2d", p.op === "avg_pool" && p.dims === 2);
     show("for-dilation", p.op !== "avg_pool");
     show("for-2d", p.dims === 2);
+    if (p.op !== "conv") document.getElementById("padding_mode").value = "number";
     document.getElementById("padding").disabled = p.op === "conv" && typeof p.padding === "string";
     document.getElementById("divisor_override").disabled = p.divisor_override === null;
   }
