@@ -499,7 +499,9 @@
     const padEnd = drawn.map((_, j) => (p.op === "conv_transpose" ? S[j] : S[j] + layout(p).pairs[j][0] + layout(p).pairs[j][1]));
     const posDrawn = positions(drawn);
     for (let c = 0; c < m.inShape[1]; c++) {
-      inBox.appendChild(grid(m.inShape[1] > 1 ? `channel ${c}` : "", drawn, (t) => {
+      const inGroup = p.op === "conv" || p.op === "conv_transpose" ? Math.floor(c / (m.inShape[1] / p.groups)) : 0;
+      const inTitle = m.inShape[1] > 1 ? `channel ${c}` + (p.groups > 1 ? ` · group ${inGroup}` : "") : "";
+      inBox.appendChild(grid(inTitle, drawn, (t) => {
         const ri = realOf[t];
         if (ri < 0) {
           const beyond = posDrawn[t].some((tt, j) => tt >= padEnd[j]);
@@ -537,7 +539,8 @@
       return q.every((qq, j) => qq >= 0 && qq < outSp[j]) ? flat(q, outSp) : -1;
     });
     for (let o = 0; o < m.outShape[1]; o++) {
-      outBox.appendChild(grid(m.outShape[1] > 1 ? `channel ${o}` : "", outDrawn, (u) => {
+      const outTitle = m.outShape[1] > 1 ? `channel ${o}` + (p.groups > 1 ? ` · group ${Math.floor(o / (m.outShape[1] / p.groups))}` : "") : "";
+      outBox.appendChild(grid(outTitle, outDrawn, (u) => {
         const q = outOf[u];
         if (q < 0) return { text: "", cls: "pad crop", attrs: { "data-grid": "output", "data-out": -1, "data-pos": o * nOutDrawn + u } };
         const fo = o * nOutSp + q;
