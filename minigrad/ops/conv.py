@@ -12,7 +12,8 @@ a transposed convolution then gives back as zeros).
     ConvTranspose   x = conv_transpose(y, w)  y (N, Cy, *O), w (Cy, Cxg, *K)  ->  x (N, Cx, *S)
     ConvWeightGrad  w = conv_weight_grad(x, y)                               ->  w (Cy, Cxg, *K)
 
-with, written per group, ``y[n, o, p] = sum_{c, k} x_padded[n, c, p*stride + k*dilation] w[o, c, k]``.
+with, written per group, ``y[n, co, o] = sum_{c, k} x[n, c, o*stride - padding + k*dilation] w[co, c, k]``
+(zero outside x).
 ``conv_transpose`` is the adjoint of ``conv`` in ``x`` and ``conv_weight_grad`` the adjoint in ``w``,
 so (Dumoulin & Visin, arXiv:1603.07285, section 4; JAX's "convolution transpose rules"):
 
@@ -22,8 +23,9 @@ so (Dumoulin & Visin, arXiv:1603.07285, section 4; JAX's "convolution transpose 
 | ConvTranspose  | Conv(grad_x, w)                   | ConvWeightGrad(grad_x, y)           |
 | ConvWeightGrad | ConvTranspose(y, grad_w)          | Conv(x, grad_w)                     |
 
-so the gradient of a gradient is again one of the three, to any order, with the same geometry. Bias is added inside
-``Conv`` and ``ConvTranspose`` (its gradient is a sum of the output gradient over batch and space).
+so the gradient of a gradient is again one of the three, to any order, with the same geometry. Bias
+is added inside ``Conv`` and ``ConvTranspose`` (its gradient is a sum of the output gradient over
+batch and space).
 
 The array work (im2col and one GEMM per group, and the choice between algorithms) lives in
 ``minigrad/kernels/conv.py``.
