@@ -4,9 +4,9 @@ Legend: ``minigrad.kernels.geometry``'s (N batch, C channels, Sp padded input si
 O output sizes, d the number of spatial dims).
 
 ``sliding_windows`` returns a strided *view* (no copy) of shape (N, C, *O, *K) whose entry
-[n, c, o1.., k1..] is x[n, c, o1*stride1 + k1*dilation1, ...]: every window that a convolution or a pooling
-layer reads. Convolution turns it into columns (im2col) with one copy; pooling reduces over the K
-axes directly.
+[n, c, o1.., k1..] is x[n, c, o1*stride1 + k1*dilation1, ...]: every window that a convolution or a
+pooling layer reads. Convolution turns it into columns (im2col) with one copy; pooling reduces over
+the K axes directly.
 """
 from __future__ import annotations
 
