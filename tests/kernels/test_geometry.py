@@ -7,15 +7,17 @@ from minigrad.kernels import geometry
 from minigrad.kernels.scatter import scatter_add
 
 
+# per dim: kernel, stride, dilation, zeros before, zeros after, input entries beyond one window
+_DIM = st.tuples(st.integers(1, 4), st.integers(1, 3), st.integers(1, 3), st.integers(0, 3), st.integers(0, 3),
+                 st.integers(0, 6))
+
+
 @st.composite
 def conv_cases(draw):
-    d = draw(st.integers(1, 3))
-    kernel = tuple(draw(st.integers(1, 4)) for _ in range(d))
-    stride = tuple(draw(st.integers(1, 3)) for _ in range(d))
-    dilation = tuple(draw(st.integers(1, 3)) for _ in range(d))
-    pads = tuple((draw(st.integers(0, 3)), draw(st.integers(0, 3))) for _ in range(d))
-    spatial = tuple(max(1, geometry.dilated_kernel_size(k, dl) - b - a + draw(st.integers(0, 6)))
-                    for k, dl, (b, a) in zip(kernel, dilation, pads))
+    kernel, stride, dilation, before, after, extra = zip(*draw(st.lists(_DIM, min_size=1, max_size=3)))
+    pads = tuple(zip(before, after))
+    spatial = tuple(max(1, geometry.dilated_kernel_size(k, dl) - b - a + e)
+                    for k, dl, b, a, e in zip(kernel, dilation, before, after, extra))
     return spatial, kernel, stride, pads, dilation
 
 
