@@ -1,11 +1,7 @@
 """im2col / col2im for any number of spatial dims (1d, 2d and 3d share every line), NumPy or CuPy.
 
-Legend (shape comments below):
-    N   batch (n: one chunk of it)          G    groups
-    Cx  channels on the input side          Cxg  Cx / G
-    S   spatial sizes (S1, .., Sd)          Sp   spatial sizes after padding
-    K   kernel sizes (K1, .., Kd); as a factor, their product
-    O   output (window) sizes (O1, .., Od); P = prod(O), the number of windows
+Legend: ``minigrad.kernels.geometry``'s (n a batch chunk, Cx channels, G groups, Cxg = Cx / G,
+Sp padded input sizes, K kernel sizes, O output sizes, P = prod(O) the number of windows).
 
 ``im2col`` copies every window of a padded input into a column matrix, laid out so that one GEMM per
 group computes a convolution:
@@ -17,7 +13,7 @@ of the input, (Cx, *Sp, n), so every row of a window is one contiguous run of O_
 small images (LeNet's 10x10 windows) im2col and col2im become ~4x faster. With long window rows
 (CIFAR's 32x32) both copies run equally fast, and batch-first columns save the transposing copies
 of the GEMM's product that batch-last ones need (measured 5x slower than batch-first's), so
-``ops/conv.py`` picks the order per call.
+``conv.py`` picks the order per call.
 
 ``col2im`` is its adjoint: it adds each column entry back to the input position it was read from,
 with one strided add per kernel offset (a loop over the K offsets; never over the batch or pixels).
@@ -35,7 +31,8 @@ import threading
 
 from ..backend import xp
 from . import cuda
-from .windows import output_size, sliding_windows
+from .geometry import offset_slice, windows_output_size
+from .windows import sliding_windows
 
 COLUMN_BUDGET_BYTES = 256 * 2**20  # largest column buffer built at once; larger batches are chunked
 
@@ -84,13 +81,8 @@ def pad_spatial(x, padding: tuple):
     return x[crop]                                                # (N, C, *Sp)
 
 
-def windows_output_size(spatial: tuple, kernel: tuple, stride: tuple, dilation: tuple) -> tuple:
-    """O per dim for an already padded input."""
-    return tuple(output_size(s, k, st, dl) for s, k, st, dl in zip(spatial, kernel, stride, dilation))
-
-
 def _batch_last(x):
-    """(n, Cx, *S) -> a contiguous (Cx, *S, n) copy."""
+    """(n, Cx, *Sp) -> a contiguous (Cx, *Sp, n) copy."""
     return xp(x).ascontiguousarray(x.transpose(tuple(range(1, x.ndim)) + (0,)))
 
 
@@ -146,8 +138,7 @@ def col2im(cols, out, kernel: tuple, stride: tuple, dilation: tuple, groups: int
     windows = windows_output_size(out.shape[2:], kernel, stride, dilation)
 
     def window_entries(offset):
-        return tuple(slice(k * dl, k * dl + (o - 1) * st + 1, st)
-                     for k, dl, o, st in zip(offset, dilation, windows, stride))
+        return tuple(offset_slice(k, st, dl, o) for k, dl, o, st in zip(offset, dilation, windows, stride))
     offsets = itertools.product(*(range(k) for k in kernel))
     if batch_last:
         cols = cols.reshape((channels,) + tuple(kernel) + windows + (n,))    # (Cx, *K, *O, n)

@@ -1,11 +1,11 @@
 """Pooling scans on raw arrays (NumPy or CuPy, through ``xp``), one code path for 1, 2 and 3 spatial dims.
 
-Legend: L the leading dims ((N, C) batched, (C,) unbatched), S = (S1, .., Sd) input spatial sizes,
-P = (P1, .., Pd) spatial sizes after padding (and ceil_mode overhang, or cropping of the unused tail),
-K = (K1, .., Kd) kernel sizes, O = (O1, .., Od) output sizes, d the number of spatial dims, k a kernel
+Legend: ``minigrad.kernels.geometry``'s: L the leading dims ((N, C) batched, (C,) unbatched), S input
+spatial sizes, F the full size the windows cover (the input with its padding, ceil_mode's overhang,
+or cut of the unused tail), K kernel sizes, O output sizes, d the number of spatial dims, k a kernel
 offset (k1, .., kd) and k# its row-major number in 0 .. prod(K)-1.
 
-Window o reads x[o*s - p + k*dil] along each dim. Every routine walks the prod(K) kernel offsets and
+Window o reads x[o*stride - padding + k*dilation] along each dim. Every routine walks the prod(K) kernel offsets and
 treats each as one strided slice of shape (L, *O): one vectorised array operation per offset, whose
 cost is the size of the output, never a Python loop over windows.
 
@@ -15,78 +15,23 @@ cost is the size of the output, never a Python loop over windows.
   asked for.
 - average pooling is a box sum, which is separable: it sums along one dim at a time, so a 3x3 window
   costs 2 + 2 additions instead of 8. Its transpose spreads the gradient back the same way.
-- adaptive pooling uses per-bin windows: bin i along a dim covers [floor(i*In/Out), ceil((i+1)*In/Out)).
-  When In is a multiple of Out the bins are a regular pooling (kernel = stride = In/Out) and reuse it.
+- adaptive pooling uses per-bin windows (``geometry.adaptive_bins``). When S is a multiple of O along
+  every dim the bins are a regular pooling (kernel = stride = S/O) and reuse it.
 """
 from __future__ import annotations
 
-import itertools
 import math
 
 from ..backend import xp
 from . import cuda
+from .geometry import WindowGeometry, adaptive_bins, dilated_kernel_size, offset_slice
+from .scatter import scatter_add
 from .windows import sliding_windows
 
 
-# ---- geometry ---------------------------------------------------------------------------------
-
-def pooling_output_size(size: int, kernel: int, stride: int, padding: int, dilation: int, ceil_mode: bool) -> int:
-    """Outputs along one dim, PyTorch's ``pooling_output_shape`` (aten/src/ATen/native/Pool.h):
-    floor_or_ceil((S + 2p - dil*(K-1) - 1) / s) + 1, and in ceil_mode the last window must start inside
-    the input or the left padding (a window starting in the right padding is dropped)."""
-    numerator = size + 2 * padding - dilation * (kernel - 1) - 1 + (stride - 1 if ceil_mode else 0)
-    out = numerator // stride + 1   # div_rtn: rounds towards minus infinity, as Python's //
-    if ceil_mode and (out - 1) * stride >= size + padding:
-        out -= 1
-    return out
-
-
-class PoolGeometry:
-    """Kernel, stride, padding, dilation of a pooling over spatial sizes S, with its output sizes O."""
-
-    __slots__ = ("kernel", "stride", "padding", "dilation", "input_size", "output_size", "padded_size")
-
-    def __init__(self, input_size, kernel, stride, padding, dilation, ceil_mode=False, output_size=None):
-        self.input_size = tuple(input_size)
-        self.kernel, self.stride = tuple(kernel), tuple(stride)
-        self.padding, self.dilation = tuple(padding), tuple(dilation)
-        if output_size is None:
-            output_size = tuple(pooling_output_size(*a, ceil_mode) for a in zip(
-                self.input_size, self.kernel, self.stride, self.padding, self.dilation))
-        self.output_size = tuple(output_size)
-        # P: exactly what the windows read, (O-1)*s + dil*(K-1) + 1, counted from the left padding.
-        self.padded_size = tuple((o - 1) * s + dl * (k - 1) + 1 for o, s, dl, k in zip(
-            self.output_size, self.stride, self.dilation, self.kernel))
-
-    def __repr__(self):
-        return (f"PoolGeometry(S={self.input_size}, K={self.kernel}, s={self.stride}, p={self.padding}, "
-                f"dil={self.dilation}, O={self.output_size})")
-
-    @property
-    def ndim(self) -> int:
-        return len(self.kernel)
-
-    @property
-    def kernel_numel(self) -> int:
-        return math.prod(self.kernel)
-
-    def overlapping(self) -> bool:
-        """Do two windows share an input position (stride shorter than the dilated kernel)?"""
-        return any(s < dl * (k - 1) + 1 for s, dl, k in zip(self.stride, self.dilation, self.kernel))
-
-    def needs_padding(self) -> bool:
-        """Do the windows read outside the input (padding, or ceil_mode's overhang on the right)?"""
-        return any(p > 0 for p in self.padding) or any(
-            ps > p + s for ps, p, s in zip(self.padded_size, self.padding, self.input_size))
-
-    def offsets(self):
-        """Kernel offsets k in row-major order (its position in this list is k#)."""
-        return itertools.product(*(range(k) for k in self.kernel))
-
-    def offset_slices(self, offset) -> tuple:
-        """Basic slices that pick, for kernel offset k, entry k of every window of a padded (L, *P) array."""
-        return (Ellipsis,) + tuple(slice(k * dl, k * dl + s * (o - 1) + 1, s) for k, dl, s, o in zip(
-            offset, self.dilation, self.stride, self.output_size))
+# Every routine here takes a ``WindowGeometry`` (geometry.py), built with the pooling rule for O:
+# WindowGeometry(input_size, kernel, stride, padding, dilation, ceil_mode=False, output_size=None).
+PoolGeometry = WindowGeometry  # its earlier name here, which the kernel tests still use
 
 
 def _fill_value(dtype, module, lowest: bool):
@@ -99,26 +44,26 @@ def _fill_value(dtype, module, lowest: bool):
     return module.iinfo(dtype).min
 
 
-def pad_for_windows(x, geometry: PoolGeometry, value):
-    """(L, *S) -> (L, *P): ``value`` on the left padding and past the right edge, the unused tail cut."""
+def pad_for_windows(x, geometry: WindowGeometry, value):
+    """(L, *S) -> (L, *F): ``value`` on the left padding and past the right edge, the unused tail cut."""
     module = xp(x)
     d = geometry.ndim
     if not geometry.needs_padding():
-        crop = (Ellipsis,) + tuple(slice(0, ps) for ps in geometry.padded_size)
+        crop = (Ellipsis,) + tuple(slice(0, ps) for ps in geometry.full_size)
         return x[crop]
     lead = x.shape[:-d]
-    out = module.full(lead + geometry.padded_size, value, dtype=x.dtype)
-    kept = tuple(min(s, ps - p) for s, ps, p in zip(geometry.input_size, geometry.padded_size, geometry.padding))
+    out = module.full(lead + geometry.full_size, value, dtype=x.dtype)
+    kept = tuple(min(s, ps - p) for s, ps, p in zip(geometry.input_size, geometry.full_size, geometry.padding))
     out[(Ellipsis,) + tuple(slice(p, p + k) for p, k in zip(geometry.padding, kept))] = \
         x[(Ellipsis,) + tuple(slice(0, k) for k in kept)]
     return out
 
 
-def unpad_from_windows(padded, geometry: PoolGeometry):
-    """(L, *P) -> (L, *S): the transpose of ``pad_for_windows`` (drop the padding, zeros for a cut tail)."""
+def unpad_from_windows(padded, geometry: WindowGeometry):
+    """(L, *F) -> (L, *S): the transpose of ``pad_for_windows`` (drop the padding, zeros for a cut tail)."""
     module = xp(padded)
     d = geometry.ndim
-    kept = tuple(min(s, ps - p) for s, ps, p in zip(geometry.input_size, geometry.padded_size, geometry.padding))
+    kept = tuple(min(s, ps - p) for s, ps, p in zip(geometry.input_size, geometry.full_size, geometry.padding))
     inner = padded[(Ellipsis,) + tuple(slice(p, p + k) for p, k in zip(geometry.padding, kept))]
     if kept == geometry.input_size:
         return inner
@@ -133,7 +78,7 @@ def _offset_dtype(module, count: int):
 
 # ---- max pooling ------------------------------------------------------------------------------
 
-def max_pool_forward(x, geometry: PoolGeometry):
+def max_pool_forward(x, geometry: WindowGeometry):
     """Max over each window of x (L, *S): returns (values (L, *O), argmax (L, *O)), argmax being the
     row-major number k# of the winning kernel offset. Ties pick the first maximum, a NaN wins (the last
     NaN, as PyTorch's ``val > maxval || isnan(val)`` scan), padding never wins."""
@@ -141,7 +86,7 @@ def max_pool_forward(x, geometry: PoolGeometry):
         return cuda.pool.max_pool_forward(x, geometry)
     module = xp(x)
     fill = _fill_value(x.dtype, module, lowest=True)
-    padded = pad_for_windows(x, geometry, fill)                       # (L, *P)
+    padded = pad_for_windows(x, geometry, fill)                       # (L, *F)
     windows = sliding_windows(padded, geometry.kernel, geometry.stride, geometry.dilation)  # (L, *O, *K)
     views = [windows[(Ellipsis,) + k] for k in geometry.offsets()]    # prod(K) x (L, *O)
     values = module.array(views[0], copy=True)
@@ -178,7 +123,7 @@ def _first_equal(module, views, values, argmax, valid):
         argmax -= step
 
 
-def max_pool_indices(argmax, geometry: PoolGeometry):
+def max_pool_indices(argmax, geometry: WindowGeometry):
     """Flat indices into each unpadded plane, PyTorch's convention: d*H*W + h*W + w (int64, (L, *O))."""
     module = xp(argmax)
     d = geometry.ndim
@@ -196,7 +141,7 @@ def max_pool_indices(argmax, geometry: PoolGeometry):
     return flat
 
 
-def max_pool_scatter(grad, argmax, geometry: PoolGeometry):
+def max_pool_scatter(grad, argmax, geometry: WindowGeometry):
     """The gradient of max pooling: grad (L, *O) sent to each window's winner -> (L, *S), summed where
     windows overlap. One strided write (or add) per kernel offset; no ``add.at``."""
     if cuda.handles(grad):  # CuPy float arrays: a CUDA kernel
@@ -205,7 +150,7 @@ def max_pool_scatter(grad, argmax, geometry: PoolGeometry):
     d = geometry.ndim
     lead = grad.shape[:-d]
     finite = bool(module.isfinite(grad).all()) if grad.dtype.kind == "f" else True
-    out = module.zeros(lead + geometry.padded_size, dtype=grad.dtype)                   # (L, *P)
+    out = module.zeros(lead + geometry.full_size, dtype=grad.dtype)                   # (L, *F)
     # Offsets whose targets are disjoint are written directly into the zeros first: all of them when
     # windows do not overlap, else (without dilation) those with k < s along every dim, which tile
     # the input. The others, where windows overlap, are added afterwards.
@@ -236,7 +181,7 @@ def max_pool_scatter(grad, argmax, geometry: PoolGeometry):
     return unpad_from_windows(out, geometry)                           # (L, *S)
 
 
-def max_pool_gather(x, argmax, geometry: PoolGeometry):
+def max_pool_gather(x, argmax, geometry: WindowGeometry):
     """The transpose of ``max_pool_scatter``: x (L, *S) read at each window's winner -> (L, *O)."""
     if cuda.handles(x):  # CuPy float arrays: a CUDA kernel
         return cuda.pool.max_pool_gather(x, argmax, geometry)
@@ -251,7 +196,7 @@ def max_pool_gather(x, argmax, geometry: PoolGeometry):
 
 # ---- average pooling --------------------------------------------------------------------------
 
-def _window_counts(geometry: PoolGeometry, count_include_pad: bool):
+def _window_counts(geometry: WindowGeometry, count_include_pad: bool):
     """Per dim, the divisor factor of each window (PyTorch's avg_pool kernels): with count_include_pad
     the window clipped to the padded input [-p, S+p) (ceil_mode's overhang past the padding is never
     counted), else clipped to the input [0, S). The divisor of a window is the product over dims."""
@@ -269,7 +214,7 @@ def _window_counts(geometry: PoolGeometry, count_include_pad: bool):
     return counts
 
 
-def avg_pool_divisor(geometry: PoolGeometry, count_include_pad: bool, divisor_override, module, dtype):
+def avg_pool_divisor(geometry: WindowGeometry, count_include_pad: bool, divisor_override, module, dtype):
     """The divisor of each window: a Python number when it is the same for all, else an (*O) array."""
     if divisor_override is not None:
         return divisor_override
@@ -284,10 +229,10 @@ def avg_pool_divisor(geometry: PoolGeometry, count_include_pad: bool, divisor_ov
 
 
 def _sum_windows_along(x, axis: int, kernel: int, stride: int, dilation: int, out_size: int):
-    """Sum of the ``kernel`` window entries along one axis: (.., P, ..) -> (.., O, ..)."""
+    """Sum of the ``kernel`` window entries along one axis: (.., F, ..) -> (.., O, ..)."""
     module = xp(x)
     def pick(k):
-        return x[(slice(None),) * axis + (slice(k * dilation, k * dilation + stride * (out_size - 1) + 1, stride),)]
+        return x[(slice(None),) * axis + (offset_slice(k, stride, dilation, out_size),)]
     if kernel == stride and dilation == 1 and kernel > 8 and axis < x.ndim - 1:
         # non-overlapping long windows: a reshape and one reduction over a middle axis
         shape = x.shape[:axis] + (out_size, kernel) + x.shape[axis + 1:]
@@ -298,16 +243,16 @@ def _sum_windows_along(x, axis: int, kernel: int, stride: int, dilation: int, ou
     return total
 
 
-def avg_pool_forward(x, geometry: PoolGeometry, count_include_pad: bool = True, divisor_override=None):
+def avg_pool_forward(x, geometry: WindowGeometry, count_include_pad: bool = True, divisor_override=None):
     """Mean over each window of x (L, *S) -> (L, *O), with PyTorch's divisor rules. The box sum is
     separable: summed along one spatial dim at a time."""
     if cuda.handles(x):  # CuPy float arrays: a CUDA kernel
         return cuda.pool.avg_pool_forward(x, geometry, count_include_pad, divisor_override)
     module = xp(x)
     d = geometry.ndim
-    total = pad_for_windows(x, geometry, 0)                          # (L, *P)
+    total = pad_for_windows(x, geometry, 0)                          # (L, *F)
     lead = total.ndim - d
-    for i in range(d):                                               # (L, O1.., Oi, P(i+1)..)
+    for i in range(d):                                               # (L, O1.., Oi, F(i+1)..)
         total = _sum_windows_along(total, lead + i, geometry.kernel[i], geometry.stride[i],
                                    geometry.dilation[i], geometry.output_size[i])
     divisor = avg_pool_divisor(geometry, count_include_pad, divisor_override, module, total.dtype)
@@ -318,19 +263,19 @@ def avg_pool_forward(x, geometry: PoolGeometry, count_include_pad: bool = True, 
     return total
 
 
-def _spread_windows_along(grad, axis: int, kernel: int, stride: int, dilation: int, padded_size: int):
-    """Transpose of ``_sum_windows_along``: (.., O, ..) -> (.., P, ..), each output copied to its window."""
+def _spread_windows_along(grad, axis: int, kernel: int, stride: int, dilation: int, full: int):
+    """Transpose of ``_sum_windows_along``: (.., O, ..) -> (.., F, ..), each output copied to its window."""
     module = xp(grad)
     out_size = grad.shape[axis]
-    shape = grad.shape[:axis] + (padded_size,) + grad.shape[axis + 1:]
+    shape = grad.shape[:axis] + (full,) + grad.shape[axis + 1:]
     if kernel == stride and dilation == 1:  # windows tile the axis: one broadcast copy
         tiled = module.broadcast_to(grad[(slice(None),) * (axis + 1) + (None,)],
                                     grad.shape[:axis + 1] + (kernel,) + grad.shape[axis + 1:])
         return tiled.reshape(shape)
     out = module.zeros(shape, dtype=grad.dtype)
-    overlapping = stride < dilation * (kernel - 1) + 1
+    overlapping = stride < dilated_kernel_size(kernel, dilation)
     for k in range(kernel):
-        target = out[(slice(None),) * axis + (slice(k * dilation, k * dilation + stride * (out_size - 1) + 1, stride),)]
+        target = out[(slice(None),) * axis + (offset_slice(k, stride, dilation, out_size),)]
         if overlapping:
             target += grad
         else:
@@ -338,7 +283,7 @@ def _spread_windows_along(grad, axis: int, kernel: int, stride: int, dilation: i
     return out
 
 
-def avg_pool_transpose(grad, geometry: PoolGeometry, count_include_pad: bool = True, divisor_override=None):
+def avg_pool_transpose(grad, geometry: WindowGeometry, count_include_pad: bool = True, divisor_override=None):
     """The gradient of average pooling (its transpose): grad (L, *O) -> (L, *S)."""
     if cuda.handles(grad):  # CuPy float arrays: a CUDA kernel
         return cuda.pool.avg_pool_transpose(grad, geometry, count_include_pad, divisor_override)
@@ -349,24 +294,17 @@ def avg_pool_transpose(grad, geometry: PoolGeometry, count_include_pad: bool = T
     lead = grad.ndim - d
     for i in reversed(range(d)):
         spread = _spread_windows_along(spread, lead + i, geometry.kernel[i], geometry.stride[i],
-                                       geometry.dilation[i], geometry.padded_size[i])
+                                       geometry.dilation[i], geometry.full_size[i])
     return unpad_from_windows(spread, geometry)
 
 
 # ---- adaptive pooling -------------------------------------------------------------------------
 
-def adaptive_bins(in_size: int, out_size: int):
-    """Bin i covers [floor(i*In/Out), ceil((i+1)*In/Out)) (PyTorch's start_index / end_index)."""
-    starts = [(i * in_size) // out_size for i in range(out_size)]
-    ends = [-((-(i + 1) * in_size) // out_size) for i in range(out_size)]
-    return starts, ends
-
-
 def adaptive_as_regular(input_size, output_size):
-    """The regular pooling geometry equal to these bins when every In is a multiple of its Out, else None."""
+    """The regular pooling geometry equal to these bins when every S is a multiple of its O, else None."""
     if all(o > 0 and s % o == 0 for s, o in zip(input_size, output_size)):
         kernel = tuple(s // o for s, o in zip(input_size, output_size))
-        return PoolGeometry(input_size, kernel, kernel, (0,) * len(kernel), (1,) * len(kernel),
+        return WindowGeometry(input_size, kernel, kernel, (0,) * len(kernel), (1,) * len(kernel),
                             output_size=output_size)
     return None
 
@@ -500,17 +438,13 @@ def adaptive_max_pool_forward(x, output_size):
 # ---- scatter / gather through flat indices ----------------------------------------------------
 
 def flat_scatter_add(values, indices, spatial_size):
-    """out (L, *S) with out.flat-per-plane[indices] += values (L, *O); repeated indices accumulate.
-    One ``bincount`` over plane-offset indices (no ``add.at``)."""
-    module = xp(values)
+    """out (L, *S) with out.flat-per-plane[indices] += values (L, *O); repeated indices accumulate:
+    ``scatter_add`` along the flattened plane of (prod L, prod S)."""
     d = len(spatial_size)
     lead = values.shape[:values.ndim - d]
-    plane = math.prod(spatial_size)
-    planes = math.prod(lead)
-    per_plane = indices.reshape(planes, -1)
-    global_index = per_plane + (module.arange(planes, dtype=module.int64) * plane)[:, None]
-    summed = module.bincount(global_index.ravel(), weights=values.reshape(-1), minlength=planes * plane)
-    return summed.astype(values.dtype, copy=False).reshape(lead + tuple(spatial_size))
+    planes, plane = math.prod(lead), math.prod(spatial_size)
+    summed = scatter_add(values.reshape(planes, -1), 1, indices.reshape(planes, -1), (planes, plane))
+    return summed.reshape(lead + tuple(spatial_size))
 
 
 def flat_gather(x, indices, spatial_ndim: int):

@@ -1,7 +1,8 @@
 """Pooling primitives: max, average, adaptive average, adaptive max, max-unpooling, for 1, 2 and 3 spatial dims.
 
-Legend: L leading dims ((N, C), or (C,) for an unbatched input), S input spatial sizes, O output
-spatial sizes, K kernel sizes (the array work lives in ``minigrad/kernels/pool.py``).
+Legend: ``minigrad.kernels.geometry``'s (L leading dims: (N, C), or (C,) for an unbatched input; S
+input spatial sizes, O output sizes, K kernel sizes). Each windowed primitive carries a
+``WindowGeometry``; the array work lives in ``minigrad/kernels/pool.py``.
 
 The family is closed under differentiation; each pair below differentiates into each other, so
 double backward (``create_graph=True``, ``gradgradcheck``) needs no extra code:
@@ -31,9 +32,9 @@ from ..kernels import pool as kernels
 
 
 class MaxPool(Primitive):
-    """y[l, o] = max_k x[l, o*s - p + k*dil] over the window of output o; (y, indices) when asked.
+    """y[l, o] = max_k x[l, o*stride - padding + k*dilation] over window o; (y, indices) when asked.
 
-    Example: ``MaxPool.apply(x, PoolGeometry((4, 4), (2, 2), (2, 2), (0, 0), (1, 1)), False)``.
+    Example: ``MaxPool.apply(x, WindowGeometry((4, 4), (2, 2), (2, 2), (0, 0), (1, 1)), False)``.
     """
 
     @staticmethod
@@ -78,9 +79,9 @@ class MaxPoolGather(Primitive):
 
 
 class AvgPool(Primitive):
-    """y[l, o] = sum_k x_padded[l, o*s - p + k] / divisor(o), PyTorch's divisor rules.
+    """y[l, o] = sum_k x[l, o*stride - padding + k] / divisor(o), PyTorch's divisor rules.
 
-    Example: ``AvgPool.apply(x, PoolGeometry((5,), (3,), (1,), (1,), (1,)), True, None)``.
+    Example: ``AvgPool.apply(x, WindowGeometry((5,), (3,), (1,), (1,), (1,)), True, None)``.
     """
 
     @staticmethod
@@ -107,7 +108,7 @@ class AvgPoolTranspose(Primitive):
 
 
 class AdaptiveAvgPool(Primitive):
-    """y[l, i] = mean of x over bin i = [floor(i*S/O), ceil((i+1)*S/O)) along each dim."""
+    """y[l, i] = mean of x over bin i along each dim (``geometry.adaptive_bins``)."""
 
     @staticmethod
     def forward(ctx, x, output_size):

@@ -21,6 +21,7 @@ from .. import dtypes
 from ..autograd.function import Primitive
 from ..autograd.tensor import Tensor, _wrap_dim
 from ..backend import xp
+from ..kernels.scatter import scatter_add as _scatter_add_array  # private: ops' names are star-exported
 from .elementwise import exp, log, where
 from .shape import Expand, _dims, reshape, squeeze, unsqueeze
 
@@ -137,28 +138,6 @@ class Gather(Primitive):
     @staticmethod
     def backward(ctx, grad):
         return ScatterAdd.apply(grad, ctx.dim, ctx.index, ctx.input_shape)
-
-
-def _scatter_add_array(values, dim, index, shape):
-    """Zeros of ``shape`` with ``values`` added at ``index`` along ``dim``, duplicates summed,
-    through one ``bincount`` on flat offsets (much faster than ``np.add.at``)."""
-    module = xp(values)
-    strides = np.cumprod((shape[1:] + (1,))[::-1])[::-1]  # element strides of a C-ordered array
-    flat = module.zeros(index.shape, dtype=np.int64)
-    for axis in range(len(shape)):
-        if axis == dim:
-            coordinate = index
-        else:
-            coordinate = module.arange(index.shape[axis]).reshape([-1 if a == axis else 1 for a in range(len(shape))])
-        flat = flat + coordinate * int(strides[axis])
-    size = int(np.prod(shape))
-    if module is np:
-        out = np.bincount(flat.ravel(), weights=values.ravel().astype(np.float64), minlength=size)
-        return out.astype(values.dtype).reshape(shape)
-    out = module.zeros(size, dtype=values.dtype)
-    import cupyx
-    cupyx.scatter_add(out, flat.ravel(), values.ravel())
-    return out.reshape(shape)
 
 
 class ScatterAdd(Primitive):

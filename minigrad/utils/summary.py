@@ -36,20 +36,18 @@ output size with the layer's formula. ``explain=True`` prints that arithmetic wi
 Whether or not ``explain`` is set, a shape that cannot work (a kernel larger than its padded input, an
 output size below 1, a Linear whose ``in_features`` differs from what reaches it, e.g. from a Flatten)
 raises ``ShapeError`` naming the layer and the arithmetic, before the layer's own less specific error.
-The formulas (per spatial dim, Dumoulin & Visin, arXiv:1603.07285; ceil_mode as PyTorch's ``Pool.h``):
-
-    conv / max pool:  O = floor((I + 2*padding - dilation*(kernel-1) - 1)/stride) + 1
-    avg pool:         O = floor((I + 2*padding - kernel)/stride) + 1
-    ceil_mode=True:   ceil instead of floor, then O -= 1 if (O-1)*stride >= I + padding
-                      (the last window must start inside the input or its left padding)
-    conv transpose:   O = (I - 1)*stride - 2*padding + dilation*(kernel-1) + output_padding + 1
-    adaptive pool:    O = output_size; bin i covers [floor(i*I/O), ceil((i+1)*I/O))
+The sizes are computed by ``minigrad.kernels.geometry`` (whose docstring gives the formulas and
+their sources: Dumoulin & Visin, arXiv:1603.07285; ceil_mode as PyTorch's ``Pool.h``); the functions
+below add the arithmetic as text, written in the form PyTorch's docs use (avg pool without the
+dilation term, ceil_mode's "the last window must start inside the input or its left padding").
 """
 from __future__ import annotations
 
 import math
 import sys
 from dataclasses import dataclass, field
+
+from ..kernels import geometry
 
 __all__ = ["summary", "ModelSummary", "LayerInfo", "ShapeError", "conv_output_size",
            "conv_transpose_output_size", "pool_output_size"]
@@ -69,7 +67,7 @@ def conv_output_size(size: int, kernel: int, stride: int = 1, padding: int = 0, 
     >>> conv_output_size(28, 5, padding=2)
     (28, 'floor((28 + 2*2 - 1*(5-1) - 1)/1) + 1 = 28')
     """
-    out = (size + 2 * padding - dilation * (kernel - 1) - 1) // stride + 1
+    out = geometry.conv_output_size(size, kernel, stride, padding, dilation)
     return out, f"floor(({size} + 2*{padding} - {dilation}*({kernel}-1) - 1)/{stride}) + 1 = {out}"
 
 
@@ -80,7 +78,7 @@ def conv_transpose_output_size(size: int, kernel: int, stride: int = 1, padding:
     >>> conv_transpose_output_size(7, 3, stride=2, padding=1, output_padding=1)
     (14, '(7 - 1)*2 - 2*1 + 1*(3-1) + 1 + 1 = 14')
     """
-    out = (size - 1) * stride - 2 * padding + dilation * (kernel - 1) + output_padding + 1
+    out = geometry.conv_transpose_output_size(size, kernel, stride, padding, output_padding, dilation)
     return out, f"({size} - 1)*{stride} - 2*{padding} + {dilation}*({kernel}-1) + {output_padding} + 1 = {out}"
 
 
@@ -93,11 +91,10 @@ def pool_output_size(size: int, kernel: int, stride: int, padding: int = 0, dila
     >>> pool_output_size(5, 2, 2, padding=1, ceil_mode=True)[1]
     'ceil((5 + 2*1 - 1*(2-1) - 1)/2) + 1 = 4, but (4-1)*2 = 6 >= 5 + 1: the last window would start in the right padding, so 3'
     """
-    span = size + 2 * padding - dilation * (kernel - 1) - 1
     rounding = "ceil" if ceil_mode else "floor"
-    out = (-(-span // stride) if ceil_mode else span // stride) + 1
+    out = geometry.pooling_windows(size, kernel, stride, padding, dilation, ceil_mode)
     text = f"{rounding}(({size} + 2*{padding} - {dilation}*({kernel}-1) - 1)/{stride}) + 1 = {out}"
-    if ceil_mode and (out - 1) * stride >= size + padding:
+    if ceil_mode and geometry.starts_in_right_padding(out - 1, stride, size, padding):
         text += (f", but ({out}-1)*{stride} = {(out - 1) * stride} >= {size} + {padding}: the last window "
                  f"would start in the right padding, so {out - 1}")
         out -= 1
@@ -113,7 +110,7 @@ def _avg_pool_output_size(size, kernel, stride, padding, ceil_mode):
 
 
 def _adaptive_bins(size: int, out: int) -> str:
-    bins = [(i * size // out, -(-(i + 1) * size // out)) for i in range(out)]
+    bins = list(zip(*geometry.adaptive_bins(size, out)))
     shown = ", ".join(f"[{a},{b})" for a, b in bins[:4]) + (", ..." if out > 4 else "")
     return f"{out} (output_size); bins [floor(i*{size}/{out}), ceil((i+1)*{size}/{out})): {shown}"
 
@@ -270,19 +267,19 @@ def _predict(name: str, module, family: str, shape: list) -> tuple:
         kernel, stride, dilation = (_tuple(getattr(module, a), d) for a in ("kernel_size", "stride", "dilation"))
         padding = module.padding
         if padding == "same":
-            for axis, s, k, dl in zip(axes, spatial, kernel, dilation):
-                total = dl * (k - 1)
-                lines.append(f"{axis}_out = {axis}_in = {s} (padding='same': {dl}*({k}-1) = {total} zeros, "
-                             f"{total // 2} before and {total - total // 2} after)")
+            for axis, s, k, dl, (before, after) in zip(axes, spatial, kernel, dilation,
+                                                       geometry.same_padding(kernel, dilation)):
+                lines.append(f"{axis}_out = {axis}_in = {s} (padding='same': {dl}*({k}-1) = {before + after} zeros, "
+                             f"{before} before and {after} after)")
                 sizes.append(s)
             return sizes, "\n".join(lines)
         padding = (0,) * d if padding == "valid" else _tuple(padding, d)
         for axis, s, k, st, p, dl in zip(axes, spatial, kernel, stride, padding, dilation):
             out, text = conv_output_size(s, k, st, p, dl)
-            if s + 2 * p < dl * (k - 1) + 1:
+            if s + 2 * p < geometry.dilated_kernel_size(k, dl):
                 raise ShapeError(f"{name} ({type(module).__name__}): the kernel does not fit in the input along "
                                  f"{axis}: padded input {s} + 2*{p} = {s + 2 * p} < dilated kernel "
-                                 f"{dl}*({k}-1) + 1 = {dl * (k - 1) + 1}; {axis}_out = {text}")
+                                 f"{dl}*({k}-1) + 1 = {geometry.dilated_kernel_size(k, dl)}; {axis}_out = {text}")
             lines.append(f"{axis}_out = {text}")
             sizes.append(out)
     elif family == "conv_transpose":

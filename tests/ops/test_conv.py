@@ -9,7 +9,7 @@ from hypothesis import given, settings, strategies as st
 import minigrad
 import minigrad.nn.functional as F
 from minigrad.kernels import im2col as im2col_module
-from minigrad.ops import conv as conv_ops
+from minigrad.kernels import conv as conv_ops
 from minigrad.ops.conv import conv, conv_transpose, conv_weight_grad
 from utils import check_against_torch, gradchecks, to_torch
 

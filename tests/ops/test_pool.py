@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 
 import minigrad
 import minigrad.nn.functional as F
-from minigrad.kernels.pool import PoolGeometry
+from minigrad.kernels.geometry import WindowGeometry as PoolGeometry
 from minigrad.ops.pool import (AdaptiveAvgPool, AdaptiveMaxPool, AvgPool, FlatGather, FlatScatterAdd, MaxPool,
                                MaxPoolGather, MaxPoolScatter, MaxUnpool)
 from utils import gradchecks

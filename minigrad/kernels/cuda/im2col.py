@@ -1,14 +1,14 @@
 """im2col / col2im on the GPU as CUDA kernels (gather form, no atomics), same contract as
 ``minigrad.kernels.im2col``; the C source is in ``source.py``.
 
-Legend: n batch chunk, Cx channels, G groups, Cxg = Cx / G, Sp padded spatial sizes, K kernel sizes,
-O window sizes, P = prod(O).
+Legend: ``minigrad.kernels.geometry``'s (n batch chunk, Cx channels, G groups, Cxg = Cx / G, Sp padded
+input sizes, K kernel sizes, O output sizes, P = prod(O)).
 """
 from __future__ import annotations
 
 import math
 
-from ..windows import output_size
+from ..geometry import windows_output_size
 from . import source
 from .launch import launch
 
@@ -32,7 +32,7 @@ def im2col(x_padded, kernel: tuple, stride: tuple, dilation: tuple, groups: int,
     module = xp(x_padded)
     d = len(kernel)
     n, channels = x_padded.shape[:2]
-    windows = tuple(output_size(s, k, st, dl) for s, k, st, dl in zip(x_padded.shape[2:], kernel, stride, dilation))
+    windows = windows_output_size(x_padded.shape[2:], kernel, stride, dilation)
     cols = module.empty((channels,) + tuple(kernel) + windows + (n,), dtype=x_padded.dtype)  # (Cx, *K, *O, n)
     strides = element_strides(x_padded)
     spatial_strides = (0,) * (3 - d) + strides[2:]
@@ -56,7 +56,7 @@ def col2im(cols, out, kernel: tuple, stride: tuple, dilation: tuple, groups: int
     from ...backend import xp
     module = xp(cols)
     n, channels = out.shape[:2]
-    windows = tuple(output_size(s, k, st, dl) for s, k, st, dl in zip(out.shape[2:], kernel, stride, dilation))
+    windows = windows_output_size(out.shape[2:], kernel, stride, dilation)
     cols = module.ascontiguousarray(cols)
     target = out if out.flags.c_contiguous else module.zeros(out.shape, dtype=out.dtype)  # (n, Cx, *Sp)
     S, O, K = as_3d(out.shape[2:], 1), as_3d(windows, 1), as_3d(kernel, 1)

@@ -1,6 +1,7 @@
 """Max and average pooling on the GPU as CUDA kernels, same contracts as ``minigrad.kernels.pool``.
 
-Legend: L the leading dims (flattened), S input spatial sizes, O output sizes, K kernel sizes.
+Legend: ``minigrad.kernels.geometry``'s (L the leading dims, flattened; S input spatial sizes, O output
+sizes, K kernel sizes); each routine takes the call's ``WindowGeometry``.
 Each routine makes its input C-contiguous (a no-op for the usual inputs) and writes a new
 C-contiguous result with one thread per output element (gather form: deterministic, no atomics).
 """

@@ -1,8 +1,10 @@
 """CUDA C source of minigrad's GPU kernels, one ``Kernel`` per routine, written once for 1d, 2d and 3d.
 
-Legend: L leading dims flattened (N*C for pooling), n batch chunk, C channels, S = (S1, S2, S3) input
-spatial sizes, O = (O1, O2, O3) window (output) sizes, K = (K1, K2, K3) kernel sizes, st stride,
-pd padding (before), dl dilation, k# = (k1*K2 + k2)*K3 + k3 the row-major number of a kernel offset.
+Legend: ``minigrad.kernels.geometry``'s, spelled per dim for C: L leading dims flattened (N*C for
+pooling), n batch chunk, C channels, S1..S3 the input's spatial sizes (S for pooling; for im2col and
+col2im the input is already padded, so they are its Sp), O1..O3 output sizes, K1..K3 kernel sizes,
+st stride, pd padding (before), dl dilation, k# = (k1*K2 + k2)*K3 + k3 the row-major number of a
+kernel offset.
 
 Every kernel works on three spatial dims: a 1d or 2d problem is given leading dims of size 1
 (S = K = O = 1, stride = dilation = 1, padding 0), so one source serves all three.

@@ -2,14 +2,10 @@
 
 Each function checks its arguments once, in the order and with the words torch uses (its
 ``Convolution.cpp``: ``check_shape_forward`` and friends), turns ints into per-dim tuples, resolves
-``padding='same'`` (an odd total goes one more to the right / bottom, as torch pads it), and calls
-one of the N-d primitives in ``minigrad.ops.conv``. Unbatched input (C, *spatial) is given a batch
-dim of 1 and has it removed again.
-
-Output sizes (per spatial dim, ``floor`` division):
-
-    conv:            O = (S + 2*padding - dilation*(K - 1) - 1) // stride + 1
-    conv_transpose:  O = (S - 1)*stride - 2*padding + dilation*(K - 1) + output_padding + 1
+``padding='same'`` (an odd total goes one more to the right / bottom, as torch pads it), builds the
+call's ``WindowGeometry`` and calls one of the N-d primitives in ``minigrad.ops.conv``. Unbatched
+input (C, *spatial) is given a batch dim of 1 and has it removed again. The output-size and padding
+formulas are those of ``minigrad.kernels.geometry``.
 """
 from __future__ import annotations
 
@@ -17,6 +13,8 @@ import operator
 
 from ...autograd.tensor import Tensor
 from ...dtypes import torch_scalar_name
+from ...kernels.geometry import (WindowGeometry, conv_geometry, conv_transpose_output_size, dilated_kernel_size,
+                                 same_padding)
 from ...ops.conv import Conv, ConvTranspose
 
 __all__ = ["conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d", "conv_transpose3d"]
@@ -91,12 +89,6 @@ def _sizes(values) -> str:
     return " x ".join(str(v) for v in values)
 
 
-def _same_padding(kernel: tuple, dilation: tuple) -> tuple:
-    """padding='same': a total of dilation*(K - 1) per dim, the odd one extra after (torch's _conv_padding_same)."""
-    totals = tuple(dl * (k - 1) for k, dl in zip(kernel, dilation))
-    return tuple((total // 2, total - total // 2) for total in totals)
-
-
 # ---- convolution ------------------------------------------------------------------------------
 
 def _conv(function: str, dims: int, input, weight, bias, stride, padding, dilation, groups):
@@ -135,11 +127,11 @@ def _conv(function: str, dims: int, input, weight, bias, stride, padding, dilati
     if padding == "valid":
         pairs = ((0, 0),) * k
     elif padding == "same":
-        pairs = _same_padding(kernel, dilation)
+        pairs = same_padding(kernel, dilation)
     else:
         pairs = tuple((p, p) for p in padding)
     padded = tuple(s + b + a for s, (b, a) in zip(input.shape[2:], pairs))
-    dilated_kernel = tuple(dl * (kk - 1) + 1 for kk, dl in zip(kernel, dilation))
+    dilated_kernel = tuple(dilated_kernel_size(kk, dl) for kk, dl in zip(kernel, dilation))
     if any(p < dk for p, dk in zip(padded, dilated_kernel)):
         raise RuntimeError(f"Calculated padded input size per channel: ({_sizes(padded)}). Kernel size: "
                            f"({_sizes(dilated_kernel)}). Kernel size can't be greater than actual input size")
@@ -147,7 +139,7 @@ def _conv(function: str, dims: int, input, weight, bias, stride, padding, dilati
     if any(dl == 0 for dl in dilation):
         shown = (1,) + dilation if k == 1 else dilation  # torch runs conv1d as a 2-d convolution here
         raise RuntimeError(f"dilation should be greater than zero, but got {list(shown)}")
-    out = Conv.apply(input, weight, bias, stride, pairs, dilation, groups)
+    out = Conv.apply(input, weight, bias, conv_geometry(input.shape[2:], kernel, stride, pairs, dilation, groups))
     return out if batched else out.squeeze(0)
 
 
@@ -241,15 +233,16 @@ def _conv_transpose(function: str, dims: int, input, weight, bias, stride, paddi
                         _axis_message("dilation", names, _as_2d_at_least(dilation, 1), " "))))
     kernel = tuple(weight.shape[2:])
     spatial = tuple(input.shape[2:])
-    out_size = tuple((s - 1) * st - 2 * p + dl * (kk - 1) + op + 1
+    out_size = tuple(conv_transpose_output_size(s, kk, st, p, op, dl)
                      for s, st, p, dl, kk, op in zip(spatial, stride, padding, dilation, kernel, output_padding))
     if any(o < 1 for o in out_size):
         raise RuntimeError(f"Given input size per channel: ({_sizes(_as_2d_at_least(spatial, 1))}). Calculated "
                            f"output size per channel: ({_sizes(_as_2d_at_least(out_size, 1))}). "
                            f"Output size is too small")
-    # the adjoint convolution's input had `padding` zeros before and `padding - output_padding` after
-    pairs = tuple((p, p - op) for p, op in zip(padding, output_padding))
-    out = ConvTranspose.apply(input, weight, bias, stride, pairs, dilation, groups)
+    # the geometry of the adjoint convolution out_size -> spatial: `padding` zeros before (and
+    # `padding - output_padding` after)
+    geometry = WindowGeometry(out_size, kernel, stride, padding, dilation, output_size=spatial, groups=groups)
+    out = ConvTranspose.apply(input, weight, bias, geometry)
     return out if batched else out.squeeze(0)
 
 
@@ -268,8 +261,8 @@ def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_paddi
     """2-d transposed convolution (the gradient of conv2d with respect to its input), weight (Cin, Cout/groups, kH, kW).
 
     Each input pixel scatters ``input[n, c, i, j] * weight[c, o]`` onto the output window at
-    (i*sH + p*dH - padH, j*sW + q*dW - padW); output size per dim
-    (S - 1)*stride - 2*padding + dilation*(K - 1) + output_padding + 1.
+    (i*sH + p*dH - padH, j*sW + q*dW - padW); output size per dim as
+    ``minigrad.kernels.geometry.conv_transpose_output_size``.
 
     >>> import minigrad
     >>> conv_transpose2d(minigrad.ones(1, 4, 5, 5), minigrad.ones(4, 2, 4, 4), stride=2, padding=1).shape

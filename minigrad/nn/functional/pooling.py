@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from ...autograd.tensor import Tensor
 from ...dtypes import torch_scalar_name
-from ...kernels.pool import PoolGeometry, pooling_output_size
+from ...kernels.geometry import WindowGeometry, conv_transpose_output_size, dilated_kernel_size, pooling_output_size
 from ...ops.elementwise import relu, sign
 from ...ops.pool import AdaptiveAvgPool, AdaptiveMaxPool, AvgPool, MaxPool, MaxUnpool
 
@@ -74,7 +74,7 @@ def _output_sizes(spatial, kernel, stride, padding, dilation, ceil_mode) -> tupl
             raise RuntimeError("stride should not be zero")
         if p < 0:
             raise RuntimeError(f"pad must be non-negative, but got pad: {p}")
-        if p > _c_div((k - 1) * dl + 1, 2):
+        if p > _c_div(dilated_kernel_size(k, dl), 2):
             raise RuntimeError(f"pad should be at most half of effective kernel size, but got pad={p}, "
                                f"kernel_size={k} and dilation={dl}")
         out.append(pooling_output_size(s, k, st, p, dl, ceil_mode))
@@ -162,7 +162,7 @@ def _check_2d(shape, kernel, stride, padding, dilation, ceil_mode, max_pool: boo
     """max_pool2d_with_indices / avg_pool2d shape rules on an input of ``shape``; returns (geometry)."""
     out = _output_sizes(shape[-2:], kernel, stride, padding, dilation, ceil_mode)
     _pool2d_shape_check(shape, kernel, stride, padding, dilation, out)
-    return PoolGeometry(shape[-2:], kernel, stride, padding, dilation, output_size=out)
+    return WindowGeometry(shape[-2:], kernel, stride, padding, dilation, output_size=out)
 
 
 # ---- max pooling ------------------------------------------------------------------------------
@@ -181,7 +181,7 @@ def _max_pool3d_geometry(input, kernel_size, stride, padding, dilation, ceil_mod
     out = _output_sizes(input.shape[-3:], kernel, stride, padding, dilation, ceil_mode)
     _pool3d_shape_check(input.shape, kernel, stride, padding, dilation, out,
                         "max_pool3d_with_indices_out_cpu_template()", False)
-    return PoolGeometry(input.shape[-3:], kernel, stride, padding, dilation, output_size=out)
+    return WindowGeometry(input.shape[-3:], kernel, stride, padding, dilation, output_size=out)
 
 
 def _max_pool1d_geometry(input, kernel_size, stride, padding, dilation, ceil_mode, return_indices):
@@ -195,7 +195,7 @@ def _max_pool1d_geometry(input, kernel_size, stride, padding, dilation, ceil_mod
         shape = input.shape[:-1] + (1,) + input.shape[-1:]
         geometry = _check_2d(shape, (1, kernel[0]), (1, (strides or kernel)[0]), (0, pads[0]), (1, dils[0]),
                              ceil_mode, True)
-        return PoolGeometry(input.shape[-1:], geometry.kernel[1:], geometry.stride[1:], geometry.padding[1:],
+        return WindowGeometry(input.shape[-1:], geometry.kernel[1:], geometry.stride[1:], geometry.padding[1:],
                             geometry.dilation[1:], output_size=geometry.output_size[1:])
     # ATen's check_max_pool1d
     shape = input.shape
@@ -234,7 +234,7 @@ def _max_pool1d_geometry(input, kernel_size, stride, padding, dilation, ceil_mod
     out = pooling_output_size(shape[-1], k, s, p, dl, ceil_mode)
     if out <= 0:
         raise RuntimeError(f"max_pool1d() Invalid computed output size: {out}")
-    return PoolGeometry(shape[-1:], (k,), (s,), (p,), (dl,), output_size=(out,))
+    return WindowGeometry(shape[-1:], (k,), (s,), (p,), (dl,), output_size=(out,))
 
 
 def _max_pool(input, geometry, return_indices):
@@ -308,7 +308,7 @@ def avg_pool1d(input: Tensor, kernel_size, stride=None, padding=0, ceil_mode: bo
     shape = input.shape[:-1] + (1,) + input.shape[-1:]   # torch runs avg_pool2d on input.unsqueeze(-2)
     geometry = _check_2d(shape, (1, kernel[0]), (1, (strides or kernel)[0]), (0, pads[0]), (1, 1), ceil_mode, False)
     _check_float(input, "avg_pool1d")
-    geometry = PoolGeometry(input.shape[-1:], geometry.kernel[1:], geometry.stride[1:], geometry.padding[1:],
+    geometry = WindowGeometry(input.shape[-1:], geometry.kernel[1:], geometry.stride[1:], geometry.padding[1:],
                             (1,), output_size=geometry.output_size[1:])
     return AvgPool.apply(input, geometry, bool(count_include_pad), None)
 
@@ -342,7 +342,7 @@ def avg_pool3d(input: Tensor, kernel_size, stride=None, padding=0, ceil_mode: bo
     out = _output_sizes(input.shape[-3:], kernel, stride, padding, (1, 1, 1), ceil_mode)
     _pool3d_shape_check(input.shape, kernel, stride, padding, (1, 1, 1), out, "avg_pool3d()", True)
     _check_float(input, "avg_pool3d")
-    geometry = PoolGeometry(input.shape[-3:], kernel, stride, padding, (1, 1, 1), output_size=out)
+    geometry = WindowGeometry(input.shape[-3:], kernel, stride, padding, (1, 1, 1), output_size=out)
     return AvgPool.apply(input, geometry, bool(count_include_pad),
                          None if divisor_override is None else int(divisor_override))
 
@@ -500,9 +500,11 @@ def adaptive_max_pool3d_with_indices(input, output_size, return_indices=False):
 # ---- max-unpooling ----------------------------------------------------------------------------
 
 def _unpool_output_size(input: Tensor, kernel, stride, padding, output_size) -> list:
-    """torch.nn.functional._unpool_output_size: (in - 1)*s + k - 2p unless output_size is given."""
+    """torch.nn.functional._unpool_output_size: a transposed convolution's size, (in - 1)*s + k - 2p,
+    unless output_size is given."""
     d = len(kernel)
-    default = [(input.shape[input.ndim - d + i] - 1) * stride[i] + kernel[i] - 2 * padding[i] for i in range(d)]
+    default = [conv_transpose_output_size(input.shape[input.ndim - d + i], kernel[i], stride[i], padding[i])
+               for i in range(d)]
     if output_size is None:
         sizes = default
     else:

@@ -19,6 +19,7 @@ from __future__ import annotations
 import math
 
 from ...autograd.creation import empty
+from ...kernels.geometry import conv_transpose_output_size, same_padding
 from .. import functional as F
 from .. import init
 from ..parameter import Parameter
@@ -75,8 +76,7 @@ class _ConvNd(Module):
         self.padding_mode = padding_mode
         # F.pad's amounts, last dim first: 'same' puts an odd total's extra zero after, as F.conv does
         if isinstance(padding, str):
-            amounts = [(0, 0)] * n if padding == "valid" else [
-                (dl * (k - 1) // 2, dl * (k - 1) - dl * (k - 1) // 2) for dl, k in zip(dilation, kernel_size)]
+            amounts = [(0, 0)] * n if padding == "valid" else list(same_padding(kernel_size, dilation))
         else:
             amounts = [(p, p) for p in padding]
         self._reversed_padding_repeated_twice = [a for pair in reversed(amounts) for a in pair]
@@ -148,7 +148,7 @@ class Conv1d(_Conv):
 class Conv2d(_Conv):
     """2-d convolution over (N, C_in, H, W) or (C_in, H, W), weight (C_out, C_in / groups, kH, kW).
 
-    H_out = (H + 2*padding - dilation*(kH - 1) - 1) // stride + 1, likewise W_out.
+    H_out and W_out follow ``minigrad.kernels.geometry.conv_output_size`` (torch's formula).
 
     >>> Conv2d(3, 16, 3, padding=1)
     Conv2d(3, 16, kernel_size=(3, 3), stride=(1, 1), padding=(1, 1))
@@ -197,8 +197,8 @@ class _ConvTransposeNd(_ConvNd):
                              f"(got {len(output_size)})")
         min_sizes, max_sizes = [], []
         for d in range(num_spatial_dims):
-            dim_size = ((input.shape[d + num_non_spatial_dims] - 1) * stride[d] - 2 * padding[d]
-                        + (dilation[d] if dilation is not None else 1) * (kernel_size[d] - 1) + 1)
+            dim_size = conv_transpose_output_size(input.shape[d + num_non_spatial_dims], kernel_size[d], stride[d],
+                                                  padding[d], 0, dilation[d] if dilation is not None else 1)
             min_sizes.append(dim_size)
             max_sizes.append(min_sizes[d] + stride[d] - 1)
         for size, low, high in zip(output_size, min_sizes, max_sizes):
@@ -231,7 +231,7 @@ class ConvTranspose1d(_ConvTransposeNd):
 class ConvTranspose2d(_ConvTransposeNd):
     """2-d transposed convolution (the gradient of Conv2d w.r.t. its input), weight (C_in, C_out / groups, kH, kW).
 
-    H_out = (H - 1)*stride - 2*padding + dilation*(kH - 1) + output_padding + 1; ``forward(input,
+    H_out and W_out follow ``minigrad.kernels.geometry.conv_transpose_output_size``; ``forward(input,
     output_size)`` picks the output_padding that gives ``output_size``.
 
     >>> up = ConvTranspose2d(16, 8, 3, stride=2, padding=1)

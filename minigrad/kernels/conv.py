@@ -1,0 +1,194 @@
+"""The convolution algorithms on raw arrays (no autograd): forward, transposed and weight-gradient
+convolutions for N spatial dims, each described by one ``WindowGeometry`` (``geometry.py``, whose
+legend these shape comments use: S input sizes, F the full size the windows cover, O output sizes,
+P = prod(O), K kernel sizes, G groups, Cxg / Cyg channels per group, n a batch chunk).
+
+The arithmetic is im2col (``im2col.py``) and one GEMM per group, over batch chunks that keep the
+column buffer bounded; 1x1 kernels skip im2col and multiply the input directly. A transposed
+convolution picks one of three algorithms per call (the matrix product of a 1x1 kernel, a
+convolution with the flipped kernel, or GEMM + col2im); the choices and the column order below are
+measured speed heuristics (``benchmarks/bench_conv.py``), and every path gives the same values.
+"""
+from __future__ import annotations
+
+import math
+
+from ..backend import xp
+from .geometry import WindowGeometry, conv_geometry, dilated_kernel_size, full_size
+from .im2col import batch_chunks, col2im, im2col, pad_spatial, workspace
+
+_SMALL_GEMM = 256  # a product whose two smaller dims multiply to at most this goes to einsum, not BLAS
+
+
+def _matmul_per_group(module, a, b, out=None):
+    """(G, I, J) = (G, I, K) @ (G, K, J) as one 2-d GEMM per group.
+
+    A stacked ``matmul`` falls back to a slow non-BLAS loop when an operand is a transposed view;
+    2-d products always reach BLAS (with its transpose flags, so no copy is made).
+    """
+    if out is None:
+        out = module.empty((a.shape[0], a.shape[1], b.shape[2]), dtype=a.dtype)
+    rows, inner, cols = a.shape[1], a.shape[2], b.shape[2]
+    if rows * inner * cols // max(rows, inner, cols) <= _SMALL_GEMM:
+        # Thin products (depthwise: (1, 9) @ (9, n*P)) measured 10-100x faster in einsum's own loops
+        # than in a BLAS call, whose threads cost more than the few operations per output entry.
+        if module.__name__ == "numpy":
+            return module.einsum("gik,gkj->gij", a, b, out=out)
+        out[...] = module.einsum("gik,gkj->gij", a, b)  # CuPy's einsum has no ``out``
+        return out
+    for g in range(a.shape[0]):
+        module.matmul(a[g], b[g], out=out[g])
+    return out
+
+
+def _col2im_is_cheaper(y_shape: tuple, weight_shape: tuple, groups: int, dilation: tuple) -> bool:
+    """Whether a unit-stride transposed convolution should take the col2im path.
+
+    The flipped-kernel convolution builds columns of size Cy*K*N*prod(O + dilation*(K-1)) (y padded
+    all round); col2im builds Cx*K*N*P and adds them back with K strided adds. Measured
+    (benchmarks/bench_conv.py shapes): col2im wins when its columns are over 3x smaller, as in the
+    LeNet input gradients (16 -> 1 and 32 -> 16 channels, 5x5 kernels: 2-8x faster); the flipped
+    convolution wins by ~2x for equal channel counts and 3x3 kernels (the CIFAR layers).
+    """
+    channels_out, channels_in = y_shape[1], weight_shape[1] * groups
+    kernel, windows = weight_shape[2:], y_shape[2:]
+    padded = math.prod(full_size(o, k, 1, dl) for o, k, dl in zip(windows, kernel, dilation))  # O + dilation*(K-1)
+    return channels_out * padded > 3 * channels_in * math.prod(windows)
+
+
+def _batch_last_columns(module, windows: tuple) -> bool:
+    """Column order for im2col / col2im: batch-last (P*n) when window rows are short (< 16 entries,
+    as LeNet's 10x10), where it makes the copies ~4x faster; batch-first (n*P) for long rows, where
+    the copies are as fast either way and batch-first spares two transposing copies (measured 5x
+    faster than batch-last's). The CUDA kernels always use batch-last."""
+    return module.__name__ != "numpy" or windows[-1] < 16
+
+
+def _columns_to_batch(product, positions: int, n: int, batch_last: bool):
+    """The GEMM's product (G, Cyg, P*n) or (G, Cyg, n*P) as a view (n, G, Cyg, P)."""
+    groups = product.shape[0]
+    if batch_last:
+        return product.reshape(groups, -1, positions, n).transpose(3, 0, 1, 2)
+    return product.reshape(groups, -1, n, positions).transpose(2, 0, 1, 3)
+
+
+def _batch_to_columns(module, y_chunk, batch_last: bool):
+    """(n, G, Cyg, P) copied into a workspace as GEMM columns (G, Cyg, P*n) or (G, Cyg, n*P)."""
+    n, groups, channels, positions = y_chunk.shape
+    order = (1, 2, 3, 0) if batch_last else (1, 2, 0, 3)
+    shape = (groups, channels, positions, n) if batch_last else (groups, channels, n, positions)
+    y_t = workspace(module, "product", shape, y_chunk.dtype)
+    y_t[...] = y_chunk.transpose(order)
+    return y_t.reshape(groups, channels, n * positions)
+
+
+def _padding_for_adjoint(spatial: tuple, kernel: tuple, stride: tuple, padding: tuple, dilation: tuple) -> tuple:
+    """The ((before, after), ..) padding with which conv_transpose gives back exactly ``spatial`` from
+    the windows of a conv padded by ``padding``: its geometry's pads (the rows read by no window cut)."""
+    return conv_geometry(spatial, kernel, stride, padding, dilation).pads
+
+
+def conv_forward(x, weight, bias, geometry: WindowGeometry):
+    """y (N, Cy, *O) = conv(x (N, Cx, *S), weight (Cy, Cxg, *K)) + bias (Cy,)."""
+    module = xp(x)
+    d, groups, kernel = geometry.ndim, geometry.groups, geometry.kernel
+    batch, channels_in = x.shape[:2]
+    channels_out = weight.shape[0]
+    weight_matrix = weight.reshape(groups, channels_out // groups, -1)          # (G, Cyg, Cxg*K)
+    if geometry.pointwise():
+        y = module.matmul(weight_matrix,                                       # (N, G, Cyg, P) =
+                          x.reshape(batch, groups, channels_in // groups, -1))  # (G, Cyg, Cxg) @ (N, G, Cxg, P)
+        y = y.reshape((batch, channels_out) + geometry.output_size)            # (N, Cy, *O)
+    else:
+        x_padded = pad_spatial(x, geometry.pads)                               # (N, Cx, *F)
+        windows = geometry.output_size
+        positions = math.prod(windows)
+        y = module.empty((batch, channels_out) + windows, dtype=x.dtype)       # (N, Cy, *O)
+        y_groups = y.reshape(batch, groups, channels_out // groups, positions)  # (N, G, Cyg, P)
+        batch_last = _batch_last_columns(module, windows)
+        for chunk in batch_chunks(batch, channels_in * math.prod(kernel) * positions * x.itemsize):
+            n = chunk.stop - chunk.start
+            cols = im2col(x_padded[chunk], kernel, geometry.stride, geometry.dilation, groups,  # (G, Cxg*K, P*n)
+                          batch_last=batch_last)                                                 # or (.., n*P)
+            product = workspace(module, "product", (groups, channels_out // groups, positions * n), x.dtype)
+            _matmul_per_group(module, weight_matrix, cols, out=product)       # (G, Cyg, P*n) = (G, Cyg, Cxg*K) @ (G, Cxg*K, P*n)
+            y_groups[chunk] = _columns_to_batch(product, positions, n, batch_last)  # (n, G, Cyg, P)
+    if bias is not None:
+        y += bias.reshape((channels_out,) + (1,) * d)                         # (N, Cy, *O) + (Cy, 1..)
+    return y
+
+
+def conv_transpose_forward(y, weight, bias, geometry: WindowGeometry):
+    """x (N, Cx, *S) = conv_transpose(y (N, Cy, *O), weight (Cy, Cxg, *K)) + bias (Cx,), S = F - before - after."""
+    module = xp(y)
+    d, groups, kernel, dilation = geometry.ndim, geometry.groups, geometry.kernel, geometry.dilation
+    batch, channels_out = y.shape[:2]
+    windows = geometry.output_size
+    positions = math.prod(windows)
+    channels_in = weight.shape[1] * groups
+    weight_matrix_t = weight.reshape(groups, channels_out // groups, -1).transpose(0, 2, 1)  # (G, Cxg*K, Cyg)
+    if geometry.pointwise():
+        x = module.matmul(weight_matrix_t,                                        # (N, G, Cxg, P) =
+                          y.reshape(batch, groups, channels_out // groups, -1))   # (G, Cxg, Cyg) @ (N, G, Cyg, P)
+        x = x.reshape((batch, channels_in) + geometry.input_size)                 # (N, Cx, *S)
+    elif all(s == 1 for s in geometry.stride) and not _col2im_is_cheaper(y.shape, weight.shape, groups, dilation):
+        # Unit stride: the transposed convolution is a convolution of y, padded by dilation*(K - 1)
+        # minus the cut, with the kernel flipped and its two channel axes swapped (Dumoulin & Visin,
+        # section 4.1). im2col + GEMM measured ~2x faster than col2im's strided adds for this step
+        # when the channel counts are alike (the CIFAR layers).
+        flipped = weight.reshape((groups, channels_out // groups, channels_in // groups) + kernel)
+        flipped = flipped[(slice(None),) * 3 + (slice(None, None, -1),) * d]       # (G, Cyg, Cxg, *K) reversed in K
+        flipped = module.ascontiguousarray(flipped.swapaxes(1, 2)).reshape(
+            (channels_in, channels_out // groups) + kernel)                        # (Cx, Cyg, *K)
+        pads = tuple((dilated_kernel_size(k, dl) - 1 - b, dilated_kernel_size(k, dl) - 1 - a)
+                     for k, dl, (b, a) in zip(kernel, dilation, geometry.pads))
+        flipped_geometry = conv_geometry(windows, kernel, geometry.stride, pads, dilation, groups)
+        x = conv_forward(y, flipped, None, flipped_geometry)                       # (N, Cx, *S)
+    else:
+        x_full = module.zeros((batch, channels_in) + geometry.full_size, dtype=y.dtype)  # (N, Cx, *F)
+        y_groups = y.reshape(batch, groups, channels_out // groups, positions)    # (N, G, Cyg, P)
+        batch_last = _batch_last_columns(module, windows)
+        for chunk in batch_chunks(batch, channels_in * math.prod(kernel) * positions * y.itemsize):
+            n = chunk.stop - chunk.start
+            y_t = _batch_to_columns(module, y_groups[chunk], batch_last)          # (G, Cyg, P*n) or (.., n*P)
+            cols = workspace(module, "cols", (groups, weight_matrix_t.shape[1], positions * n), y.dtype)
+            _matmul_per_group(module, weight_matrix_t, y_t, out=cols)             # (G, Cxg*K, P*n) = (G, Cxg*K, Cyg) @ (G, Cyg, P*n)
+            col2im(cols, x_full[chunk], kernel, geometry.stride, dilation, groups,  # (n, Cx, *F) += cols
+                   batch_last=batch_last)
+        x = pad_spatial(x_full, tuple((-b, -a) for b, a in geometry.pads))       # (N, Cx, *S): cut the padding
+        if not x.flags.c_contiguous:
+            x = module.ascontiguousarray(x)
+    if bias is not None:
+        x += bias.reshape((channels_in,) + (1,) * d)                             # (N, Cx, *S) + (Cx, 1..)
+    return x
+
+
+def conv_weight_grad_forward(x, y, geometry: WindowGeometry):
+    """w (Cy, Cxg, *K) = sum over batch and windows of y[n, o, p] * x_padded[n, c, p*stride + k*dilation]."""
+    module = xp(x)
+    groups, kernel = geometry.groups, geometry.kernel
+    batch, channels_in = x.shape[:2]
+    channels_out = y.shape[1]
+    windows = geometry.output_size
+    positions = math.prod(windows)
+    y_groups = y.reshape(batch, groups, channels_out // groups, positions)         # (N, G, Cyg, P)
+    if geometry.pointwise():
+        x_groups = x.reshape(batch, groups, channels_in // groups, positions)      # (N, G, Cxg, P)
+        # (G, Cyg, Cxg) = sum_n (N, G, Cyg, P) @ (N, G, P, Cxg)
+        options = dict(optimize=True) if module.__name__ == "numpy" else {}  # numpy: BLAS via tensordot
+        w = module.einsum("ngop,ngcp->goc", y_groups, x_groups, **options)
+    else:
+        x_padded = pad_spatial(x, geometry.pads)                                   # (N, Cx, *F)
+        # accumulated transposed, w^T (G, Cxg*K, Cyg): BLAS is several times faster with the long
+        # P*n dimension as the inner one of a (Cxg*K, P*n) @ (P*n, Cyg) product than the other way round
+        w_t = module.zeros((groups, channels_in // groups * math.prod(kernel), channels_out // groups), dtype=x.dtype)
+        batch_last = _batch_last_columns(module, windows)
+        for chunk in batch_chunks(batch, channels_in * math.prod(kernel) * positions * x.itemsize):
+            n = chunk.stop - chunk.start
+            cols = im2col(x_padded[chunk], kernel, geometry.stride, geometry.dilation, groups,  # (G, Cxg*K, P*n)
+                          batch_last=batch_last)                                                 # or (.., n*P)
+            y_t = _batch_to_columns(module, y_groups[chunk], batch_last)              # (G, Cyg, P*n) or (.., n*P)
+            # (G, Cxg*K, Cyg) += (G, Cxg*K, P*n) @ (G, P*n, Cyg)
+            w_t += _matmul_per_group(module, cols, y_t.transpose(0, 2, 1))
+        w = w_t.transpose(0, 2, 1)                                                  # (G, Cyg, Cxg*K)
+    return module.ascontiguousarray(w).reshape((channels_out, channels_in // groups) + kernel)
