@@ -19,6 +19,9 @@ def manual_seed(seed: int):
     """Seed every generator minigrad uses, as ``torch.manual_seed``."""
     global _generator, _cuda_seed, _cuda_generator
     seed = int(seed)
+    if not -2**63 <= seed < 2**64:  # torch's range; a negative seed is read as its 64-bit two's complement
+        raise ValueError(f"Overflow when unpacking long long: seed {seed} does not fit in 64 bits")
+    seed %= 2**64
     _generator = np.random.default_rng(seed)
     _cuda_seed, _cuda_generator = seed, None
     return _generator
