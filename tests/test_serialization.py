@@ -332,24 +332,26 @@ KILL_LOOP = textwrap.dedent("""
     minigrad.save(states[1], path)
     rng = random.Random(seed)
     temporaries = lambda: sorted(f for f in os.listdir(folder) if f != name)
-    report = {"loaded": {"1": 0, "2": 0}, "killed": 0, "rounds_leaving_a_temporary": 0, "most_temporaries": 0}
+    report = {"loaded": {"1": 0, "2": 0}, "changed": 0, "killed": 0, "rounds_leaving_a_temporary": 0, "most_temporaries": 0}
+    on_disk = 1
     for _ in range(rounds):
         pid = os.fork()
-        if pid == 0:  # the writer: save, save, save ... until killed
+        if pid == 0:  # the writer: save the other state, then this one, then the other ... until killed
             try:
                 i = 0
                 while True:
-                    minigrad.save(states[2 - i % 2], path)
+                    minigrad.save(states[3 - on_disk if i % 2 == 0 else on_disk], path)
                     i += 1
             finally:
                 os._exit(1)
-        time.sleep(rng.uniform(0, 0.015))
+        time.sleep(rng.uniform(0, 0.03))
         os.kill(pid, signal.SIGKILL)
         _, status = os.waitpid(pid, 0)
         report["killed"] += os.WIFSIGNALED(status) and os.WTERMSIG(status) == signal.SIGKILL
-        got = minigrad.load(path)  # must load (no exception) and be one whole state
-        epoch = got["epoch"]
+        before, got = on_disk, minigrad.load(path)  # must load (no exception) and be one whole state
+        epoch = on_disk = got["epoch"]
         assert np.array_equal(got["model"]["w"].numpy(), states[epoch]["model"]["w"].numpy()), epoch
+        report["changed"] += epoch != before
         report["loaded"][str(epoch)] += 1
         left = temporaries()
         report["rounds_leaving_a_temporary"] += bool(left)
@@ -375,7 +377,8 @@ def test_200_kills_during_save_leave_old_or_new_state_and_no_temporaries_after_t
     report = __import__("json").loads(result.stdout)
     assert report["killed"] == 200
     assert sum(report["loaded"].values()) == 200
-    assert report["rounds_leaving_a_temporary"] >= 20  # the kills really landed mid-save, often
+    assert report["rounds_leaving_a_temporary"] >= 20  # the kills really landed mid-save, often ...
+    assert 10 <= report["changed"] <= 190  # ... and after a rename too: both outcomes are exercised
     assert report["most_temporaries"] <= 2  # the killed writer's, and at most its predecessor's (killed
     # before its first save got going): they never accumulate
     assert report["left_after_next_save"] == []
