@@ -224,6 +224,8 @@ def _check_nested(data, numpy_dtype) -> None:
         if not first:
             break
         first = first[0]
+    if isinstance(first, str) and shape:  # torch reads a string as one more (endless) dimension
+        raise ValueError("too many dimensions 'str'")
     ints = []
 
     def walk(item, dim: int) -> None:
