@@ -207,6 +207,8 @@ def _where(path: list) -> str:
 def _atomic_write(path: str, data: bytes) -> None:
     """Write ``data`` to ``path`` so that ``path`` holds either its old bytes or all of ``data``."""
     directory = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(directory):
+        raise RuntimeError(f"Parent directory {directory} does not exist.")
     _remove_dead_writers_temporaries(directory)
     temporary = os.path.join(directory, f".{os.path.basename(path)}.~minigrad-{_HOST}-{os.getpid()}-"
                                         f"{secrets.token_hex(4)}.tmp")
