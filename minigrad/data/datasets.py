@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import gzip
 import io
+import math
 import os
 import pickle
 from pathlib import Path
@@ -77,7 +78,7 @@ def read_idx(path) -> np.ndarray:
         raise DatasetCorruptError(f"{path} is truncated (header of {header} bytes)")
     shape = tuple(int(s) for s in np.frombuffer(raw, dtype=">i4", count=ndim, offset=4))
     dtype = np.dtype(_IDX_TYPES[raw[2]])
-    expected = int(np.prod(shape)) * dtype.itemsize
+    expected = math.prod(shape) * dtype.itemsize  # Python ints: a crafted shape cannot overflow into a match
     if len(raw) - header != expected:
         raise DatasetCorruptError(f"{path} is corrupt: shape {shape} needs {expected} bytes of data, "
                                   f"found {len(raw) - header}")
