@@ -321,7 +321,7 @@ def test_process_killed_during_save_leaves_the_previous_checkpoint_intact(tmp_pa
 
 KILL_LOOP = textwrap.dedent("""
     # Saves A and B alternately in a forked writer, SIGKILLs it at a random moment, checks the target, repeats.
-    import json, os, random, signal, sys, time
+    import json, math, os, random, signal, sys, time
     import numpy as np
     import minigrad
     path, rounds, seed = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
@@ -329,7 +329,11 @@ KILL_LOOP = textwrap.dedent("""
     n = 65536
     states = {1: {"model": {"w": minigrad.arange(float(n))}, "epoch": 1},
               2: {"model": {"w": -minigrad.arange(float(n)) - 1}, "epoch": 2}}
-    minigrad.save(states[1], path)
+    save_seconds = math.inf  # kills land within ~2.5 saves, however loaded the machine
+    for _ in range(3):
+        started = time.perf_counter()
+        minigrad.save(states[1], path)
+        save_seconds = min(save_seconds, time.perf_counter() - started)
     rng = random.Random(seed)
     temporaries = lambda: sorted(f for f in os.listdir(folder) if f != name)
     report = {"loaded": {"1": 0, "2": 0}, "changed": 0, "killed": 0, "rounds_leaving_a_temporary": 0, "most_temporaries": 0}
@@ -344,7 +348,7 @@ KILL_LOOP = textwrap.dedent("""
                     i += 1
             finally:
                 os._exit(1)
-        time.sleep(rng.uniform(0, 0.03))
+        time.sleep(rng.uniform(0, 2.5 * save_seconds))
         os.kill(pid, signal.SIGKILL)
         _, status = os.waitpid(pid, 0)
         report["killed"] += os.WIFSIGNALED(status) and os.WTERMSIG(status) == signal.SIGKILL
@@ -377,8 +381,8 @@ def test_200_kills_during_save_leave_old_or_new_state_and_no_temporaries_after_t
     report = __import__("json").loads(result.stdout)
     assert report["killed"] == 200
     assert sum(report["loaded"].values()) == 200
-    assert report["rounds_leaving_a_temporary"] >= 20  # the kills really landed mid-save, often ...
-    assert 10 <= report["changed"] <= 190  # ... and after a rename too: both outcomes are exercised
+    assert report["rounds_leaving_a_temporary"] >= 5  # the kills really landed mid-save ...
+    assert 5 <= report["changed"] <= 195  # ... and after a rename too: both outcomes are exercised
     assert report["most_temporaries"] <= 2  # the killed writer's, and at most its predecessor's (killed
     # before its first save got going): they never accumulate
     assert report["left_after_next_save"] == []
