@@ -132,7 +132,8 @@ def _number(fn: str, name: str, value, position: int):
     """A Number argument (``fill_value``, ``arange``'s bounds): bools, ints, floats, NumPy scalars."""
     if isinstance(value, (bool, int, float, np.bool_, np.integer, np.floating)):
         return value
-    if isinstance(value, Tensor) and value.ndim == 0:
+    if isinstance(value, Tensor) and value.ndim == 0 or isinstance(value, np.ndarray) and value.ndim == 0 \
+            and value.dtype.kind in "biuf":
         return value.item()
     raise TypeError(f"{fn}(): argument '{name}' (position {position}) must be Number, not {_type_name(value)}")
 
@@ -426,6 +427,8 @@ def randint(low, high=None, size=None, dtype=None, device=None, requires_grad=Fa
             raise TypeError("randint() missing the 'size' argument: randint(high, size) or randint(low, high, size)")
         low, high, size = 0, low, high
         position = 2
+    elif high is None:  # randint(high, size=...)
+        low, high, position = 0, low, 2
     else:
         position = 3
     if not isinstance(size, (tuple, list)):
