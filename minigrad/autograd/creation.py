@@ -195,12 +195,14 @@ def _from_python(data) -> np.ndarray:
         array = np.array(plain)
     except (ValueError, TypeError, OverflowError):
         array = None
-    if array is None or array.dtype.kind not in "biuf" or array.dtype.kind == "u":
-        _check_nested(plain, None)  # raises torch's error for what NumPy could not read
-        raise TypeError(f"Could not infer dtype of {type(data).__name__}")  # (not reached for lists)
+    if array is None or array.dtype.kind not in "biuf" or array.dtype == np.uint64:
+        # NumPy could not read it (or read ints beyond int64 as uint64): torch's error for what is wrong
+        _check_nested(plain, None)
+        if array is None or array.dtype.kind not in "biuf":
+            raise TypeError(f"Could not infer dtype of {type(data).__name__}")
     if array.dtype.kind == "f" or (array.size == 0 and array.dtype.kind not in "biu"):
         return array.astype(dtypes.get_default_dtype().numpy)
-    if array.dtype.kind == "i":
+    if array.dtype.kind in "iu":
         return array.astype(np.int64)
     return array
 

@@ -34,3 +34,8 @@ def test_manual_seed_takes_torchs_range_and_reads_a_negative_seed_as_twos_comple
     assert np.array_equal(a.numpy(), minigrad.rand(3).numpy())
     with pytest.raises(ValueError, match="Overflow when unpacking long long"):
         minigrad.manual_seed(-2**63 - 1)
+
+
+def test_lists_of_numpy_unsigned_scalars_still_convert():
+    assert minigrad.tensor([np.uint8(1), np.uint8(2)]).tolist() == [1, 2]
+    assert minigrad.tensor([np.uint64(3)]).tolist() == [3]
