@@ -29,7 +29,8 @@ folder shared over NFS never loses another machine's live temporary) by a proces
 (``os.kill(pid, 0)``). A live writer's temporary, in this process or another, is never touched; a
 recycled pid only delays a cleanup until that process ends. (Linux's ``O_TMPFILE`` + ``linkat`` would
 leave no name behind at all, but ``linkat`` cannot replace an existing file, so a named step and its
-window remain; it is Linux-only too. The pid-marked name works on every POSIX system and on Windows.)
+window remain; it is Linux-only too. The pid-marked name works on every POSIX system; on Windows, where
+``os.kill`` cannot probe a process without ending it, no temporary is removed.)
 
 Loading checks the file before anything is allocated or decoded: the header's length against the file,
 every tensor's dtype, shape and byte range against the bytes that are there, the nesting depth of the

@@ -154,10 +154,6 @@ def _float_only(kernel: str, dtype: np.dtype) -> None:
         raise NotImplementedError(f'"{kernel}" not implemented for \'{_TORCH_TYPE_NAMES[dtype.name]}\'')
 
 
-def _shape(size, fn: str = "zeros") -> tuple:
-    return _size(fn, size)
-
-
 def _numpy_dtype(dtype):
     return dtypes.as_dtype(dtype).numpy if dtype is not None else dtypes.get_default_dtype().numpy
 

@@ -130,7 +130,7 @@ class WeightedRandomSampler(_SeededSampler):
             raise ValueError(f"num_samples should be a positive integer value, but got num_samples={num_samples}")
         if not isinstance(replacement, bool):
             raise ValueError(f"replacement should be a boolean value, but got replacement={replacement}")
-        weights = _as_tensor(weights, dtype=float64).numpy()  # torch's errors for strings, ragged lists ...
+        weights = _as_tensor(weights, dtype=float64).detach().cpu().numpy()  # torch's errors for strings, ragged lists ...
         if weights.ndim != 1:
             raise ValueError(f"weights should be a 1d sequence but given weights have shape {tuple(weights.shape)}")
         # torch finds these when the first epoch draws (torch.multinomial); here they are refused at the door
