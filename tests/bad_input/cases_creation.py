@@ -234,3 +234,13 @@ add(Case("new_zeros with a negative size", lambda api: api.lib.zeros(2).new_zero
          "Trying to create tensor with negative dimension -1: [-1]",
          xfail="new_zeros calls zeros(), whose message torch words differently (ops/__init__ method table, "
                "being restructured: pass the factory's name through)"))
+
+# ---- the generator's state -------------------------------------------------------------------------
+add(Case("set_rng_state of a dict", torch=lambda api: api.lib.set_rng_state({"a": 1}),
+         minigrad=lambda api: api.lib.set_rng_state(5), match="set_rng_state expects the dict",
+         torch_match="expected a torch.ByteTensor"))
+for description, state in [("a foreign dict", {"a": 1}), ("another generator's state", {"bit_generator": "MT19937", "state": {}}),
+                           ("a corrupt PCG64 state", {"bit_generator": "PCG64", "state": {"state": "x", "inc": 1},
+                                                      "has_uint32": 0, "uinteger": 0})]:
+    add(Case(f"set_rng_state of {description}", torch=None, minigrad=lambda api, s=state: api.lib.set_rng_state(s),
+             match="not a state from minigrad.get_rng_state()"))
