@@ -19,6 +19,9 @@ def manual_seed(seed: int):
     """Seed every generator minigrad uses, as ``torch.manual_seed``."""
     global _generator, _cuda_seed, _cuda_generator
     seed = int(seed)
+    if not -2**63 <= seed < 2**64:  # torch's range; a negative seed is read as its 64-bit two's complement
+        raise ValueError(f"Overflow when unpacking long long: seed {seed} does not fit in 64 bits")
+    seed %= 2**64
     _generator = np.random.default_rng(seed)
     _cuda_seed, _cuda_generator = seed, None
     return _generator
@@ -48,4 +51,14 @@ def get_rng_state() -> dict:
 
 
 def set_rng_state(state: dict) -> None:
+    """Restore a state that ``get_rng_state`` returned (checked first: a wrong one changes nothing)."""
+    if not isinstance(state, dict):
+        raise TypeError(f"set_rng_state expects the dict that minigrad.get_rng_state() returned, "
+                        f"but got {type(state).__name__}")
+    trial = np.random.PCG64()
+    try:
+        trial.state = state
+    except (TypeError, ValueError, KeyError) as exc:
+        raise ValueError(f"set_rng_state: not a state from minigrad.get_rng_state() (a PCG64 state dict): "
+                         f"{type(exc).__name__}: {exc}") from None
     _generator.bit_generator.state = state

@@ -22,6 +22,21 @@ corrupted file instead of returning wrong numbers. Writes are atomic: the bytes 
 file in the same folder, are flushed and fsync'ed, and ``os.replace`` puts the file in place (then the
 folder is fsync'ed), so a crash during ``save`` leaves the previous checkpoint whole.
 
+A writer killed mid-save (SIGKILL, power loss) cannot delete its temporary file, so the temporary's name
+says who wrote it: ``.<target>.~minigrad-<host>-<pid>-<random>.tmp``. Every ``save`` first removes the
+temporaries in its folder whose writer is gone: written on this host (a hash of the host name, so a
+folder shared over NFS never loses another machine's live temporary) by a process that no longer exists
+(``os.kill(pid, 0)``). A live writer's temporary, in this process or another, is never touched; a
+recycled pid only delays a cleanup until that process ends. (Linux's ``O_TMPFILE`` + ``linkat`` would
+leave no name behind at all, but ``linkat`` cannot replace an existing file, so a named step and its
+window remain; it is Linux-only too. The pid-marked name works on every POSIX system; on Windows, where
+``os.kill`` cannot probe a process without ending it, no temporary is removed.)
+
+Loading checks the file before anything is allocated or decoded: the header's length against the file,
+every tensor's dtype, shape and byte range against the bytes that are there, the nesting depth of the
+header and of the structure (at most ``MAX_DEPTH`` levels, so a crafted file cannot escape as
+``RecursionError``), and every marker's payload. Any fault is the one ``RuntimeError`` naming the file.
+
     >>> minigrad.save({"model": model.state_dict(), "optimizer": opt.state_dict(), "epoch": 3,
     ...                "rng": minigrad.get_rng_state()}, "checkpoint.safetensors")
     >>> checkpoint = minigrad.load("checkpoint.safetensors")
@@ -30,8 +45,11 @@ folder is fsync'ed), so a crash during ``save`` leaves the previous checkpoint w
 from __future__ import annotations
 
 import json
+import math
 import os
-import tempfile
+import re
+import secrets
+import socket
 import zlib
 from collections.abc import Mapping
 
@@ -52,6 +70,11 @@ _TENSOR, _NDARRAY, _TUPLE, _DICT, _SCALAR, _DTYPE, _DEVICE = (
     "__tensor__", "__ndarray__", "__tuple__", "__dict__", "__scalar__", "__dtype__", "__device__")
 _MARKERS = frozenset((_TENSOR, _NDARRAY, _TUPLE, _DICT, _SCALAR, _DTYPE, _DEVICE))
 _STORABLE_KINDS = "biuf"  # bool, signed and unsigned ints, floats: the dtypes minigrad and safetensors share
+MAX_DEPTH = 200  # deepest nesting save writes and load reads (Python's recursion limit is 1000 frames)
+
+# safetensors' dtype names and their item sizes (the header's "dtype" field)
+_SAFETENSORS_ITEMSIZE = {"BOOL": 1, "U8": 1, "I8": 1, "F8_E5M2": 1, "F8_E4M3": 1, "I16": 2, "U16": 2, "F16": 2,
+                         "BF16": 2, "I32": 4, "U32": 4, "F32": 4, "I64": 8, "U64": 8, "F64": 8}
 
 
 def _safetensors_numpy():
@@ -127,6 +150,9 @@ class _Encoder:
     def encode(self, value, path: list):
         if value is None or isinstance(value, (bool, int, float, str)):
             return value
+        if len(path) >= MAX_DEPTH:
+            raise ValueError(f"minigrad.save cannot store an object nested more than {MAX_DEPTH} levels deep "
+                             f"(at {_where(path[:3] + ['...'])})")
         if isinstance(value, Tensor):
             node = {_TENSOR: self._store(value, value._data, path)}
             if value.requires_grad:
@@ -182,7 +208,12 @@ def _where(path: list) -> str:
 def _atomic_write(path: str, data: bytes) -> None:
     """Write ``data`` to ``path`` so that ``path`` holds either its old bytes or all of ``data``."""
     directory = os.path.dirname(os.path.abspath(path))
-    fd, temporary = tempfile.mkstemp(dir=directory, prefix=f".{os.path.basename(path)}.", suffix=".tmp")
+    if not os.path.isdir(directory):
+        raise RuntimeError(f"Parent directory {directory} does not exist.")
+    _remove_dead_writers_temporaries(directory)
+    temporary = os.path.join(directory, f".{os.path.basename(path)}.~minigrad-{_HOST}-{os.getpid()}-"
+                                        f"{secrets.token_hex(4)}.tmp")
+    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o600)
     try:
         with os.fdopen(fd, "wb") as file:
             file.write(data)
@@ -197,6 +228,42 @@ def _atomic_write(path: str, data: bytes) -> None:
             pass
         raise
     _fsync_directory(directory)
+
+
+_HOST = f"{zlib.crc32(socket.gethostname().encode()):08x}"
+_TEMPORARY = re.compile(r"\.~minigrad-([0-9a-f]{8})-([0-9]+)-[0-9a-f]+\.tmp\Z")
+
+
+def _remove_dead_writers_temporaries(directory: str) -> None:
+    """Delete the temporaries that writers on this host left when they were killed (see the module notes)."""
+    try:
+        entries = list(os.scandir(directory))
+    except OSError:
+        return
+    for entry in entries:
+        match = _TEMPORARY.search(entry.name)
+        if not entry.name.startswith(".") or match is None or match.group(1) != _HOST:
+            continue
+        if _process_exists(int(match.group(2))):
+            continue
+        try:
+            os.unlink(entry.path)
+        except OSError:  # already gone (another saver cleaned it), or not ours to delete
+            pass
+
+
+def _process_exists(pid: int) -> bool:
+    if pid == os.getpid():
+        return True
+    if os.name == "nt":  # os.kill would terminate it on Windows; be conservative
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OverflowError, OSError):
+        return True  # alive under another user (or unknowable): leave it
+    return True
 
 
 def _new_file_mode(path: str) -> int:
@@ -258,6 +325,8 @@ def load(f, map_location=None, *, weights_only: bool = True):
             tensors[key] = Tensor._make(array if device is None else backend.to_device(array, device))
         t = tensors[key]
         if requires_grad:
+            if not t.dtype.is_floating_point:
+                raise _invalid(name, f"the structure asks for gradients of tensor {key!r} of dtype {t.dtype}")
             t.requires_grad = True
         return t
 
@@ -268,13 +337,18 @@ def load(f, map_location=None, *, weights_only: bool = True):
         structure = json.loads(metadata[STRUCTURE_KEY])
     except ValueError as exc:
         raise _invalid(name, f"its structure metadata is not valid JSON: {exc}") from exc
+    except RecursionError:
+        raise _invalid(name, "its structure metadata is nested too deeply") from None
 
     def ndarray(key: str) -> np.ndarray:
         if key not in arrays:
             raise _invalid(name, f"the structure names an array {key!r} that the file does not hold")
         return np.array(arrays[key])
 
-    return _Decoder(tensor, ndarray).decode(structure)
+    try:
+        return _Decoder(tensor, ndarray).decode(structure)
+    except _MalformedStructure as exc:
+        raise _invalid(name, f"its structure metadata is malformed: {exc}") from None
 
 
 def _invalid(name: str, reason: str) -> RuntimeError:
@@ -282,7 +356,12 @@ def _invalid(name: str, reason: str) -> RuntimeError:
 
 
 def _read_metadata(data: bytes, name: str) -> dict:
-    """Check the header's frame and return its ``__metadata__`` (clear errors for broken files)."""
+    """Check the header (its frame and every tensor's entry) and return its ``__metadata__``.
+
+    Everything safetensors would act on is checked here first, so a crafted header can neither make it
+    allocate (a shape whose bytes exceed the file) nor escape as a ``RecursionError`` (JSON nested
+    100,000 deep): every fault is the same clear error naming the file.
+    """
     if len(data) < 8:
         raise _invalid(name, f"the file has {len(data)} bytes, too few for a safetensors header")
     header_size = int.from_bytes(data[:8], "little")
@@ -293,12 +372,37 @@ def _read_metadata(data: bytes, name: str) -> dict:
         header = json.loads(data[8:8 + header_size].decode("utf-8"))
     except (UnicodeDecodeError, ValueError) as exc:
         raise _invalid(name, f"the header is not valid JSON: {exc}") from exc
+    except RecursionError:
+        raise _invalid(name, "the header's JSON is nested too deeply") from None
     if not isinstance(header, dict):
         raise _invalid(name, "the header is not a JSON object")
     metadata = header.get("__metadata__") or {}
     if not isinstance(metadata, dict) or not all(isinstance(v, str) for v in metadata.values()):
         raise _invalid(name, "the header's __metadata__ is not a dict of strings")
+    data_size = len(data) - 8 - header_size
+    for key, entry in header.items():
+        if key != "__metadata__":
+            _check_entry(key, entry, data_size, name)
     return metadata
+
+
+def _check_entry(key: str, entry, data_size: int, name: str) -> None:
+    """One tensor's header entry: a known dtype, a shape of non-negative ints, and a byte range inside the
+    data section whose length is exactly the shape's bytes (checked with Python ints: no overflow)."""
+    if not isinstance(entry, dict) or set(entry) != {"dtype", "shape", "data_offsets"}:
+        raise _invalid(name, f"the header entry of tensor {key!r} is not {{dtype, shape, data_offsets}}")
+    dtype, shape, offsets = entry["dtype"], entry["shape"], entry["data_offsets"]
+    if dtype not in _SAFETENSORS_ITEMSIZE:
+        raise _invalid(name, f"tensor {key!r} has an unknown dtype {dtype!r}")
+    if not isinstance(shape, list) or not all(type(d) is int and d >= 0 for d in shape):
+        raise _invalid(name, f"tensor {key!r} has a shape that is not a list of non-negative ints: {shape!r}")
+    if (not isinstance(offsets, list) or len(offsets) != 2 or not all(type(o) is int for o in offsets)
+            or not 0 <= offsets[0] <= offsets[1] <= data_size):
+        raise _invalid(name, f"tensor {key!r} has byte range {offsets!r} outside the {data_size} bytes of data")
+    nbytes = math.prod(shape) * _SAFETENSORS_ITEMSIZE[dtype]
+    if offsets[1] - offsets[0] != nbytes:
+        raise _invalid(name, f"tensor {key!r} of shape {shape} and dtype {dtype} needs {nbytes} bytes, "
+                             f"its byte range holds {offsets[1] - offsets[0]}")
 
 
 def _verify_checksums(arrays: dict, metadata: dict, name: str) -> None:
@@ -317,33 +421,73 @@ def _verify_checksums(arrays: dict, metadata: dict, name: str) -> None:
             raise _invalid(name, f"checksum mismatch in tensor {key!r}: the file is corrupted")
 
 
+class _MalformedStructure(Exception):
+    """A structure that ``_Encoder`` could not have written (only a crafted or damaged file has one)."""
+
+
 class _Decoder:
-    """Rebuilds the object that ``_Encoder`` flattened."""
+    """Rebuilds the object that ``_Encoder`` flattened, checking each node's form as it goes."""
 
     def __init__(self, tensor, ndarray):
         self.tensor, self.ndarray = tensor, ndarray
 
-    def decode(self, node):
+    def decode(self, node, depth: int = 0):
+        if depth > MAX_DEPTH:
+            raise _MalformedStructure(f"nested more than {MAX_DEPTH} levels deep")
         if isinstance(node, list):
-            return [self.decode(v) for v in node]
+            return [self.decode(v, depth + 1) for v in node]
         if not isinstance(node, dict):
             return node
-        if _TENSOR in node:
-            return self.tensor(node[_TENSOR], bool(node.get("requires_grad", False)))
-        if _NDARRAY in node:
-            return self.ndarray(node[_NDARRAY])
-        if _TUPLE in node:
-            return tuple(self.decode(v) for v in node[_TUPLE])
-        if _DICT in node:
-            return {_hashable(self.decode(k)): self.decode(v) for k, v in node[_DICT]}
-        if _SCALAR in node:
-            dtype, value = node[_SCALAR]
-            return np.dtype(dtype).type(value)
-        if _DTYPE in node:
-            return dtypes.as_dtype(node[_DTYPE])
-        if _DEVICE in node:
-            return backend.device(node[_DEVICE])
-        return {k: self.decode(v) for k, v in node.items()}
+        markers = [key for key in node if key in _MARKERS]
+        if not markers:
+            return {k: self.decode(v, depth + 1) for k, v in node.items()}
+        if len(markers) > 1:
+            raise _MalformedStructure(f"a node holds several markers {markers}")
+        marker = markers[0]
+        payload = node[marker]
+        if marker in (_TENSOR, _NDARRAY):
+            if not isinstance(payload, str):
+                raise _MalformedStructure(f"{marker} names a key that is not a string: {payload!r}")
+            if marker == _NDARRAY:
+                return self.ndarray(payload)
+            return self.tensor(payload, node.get("requires_grad", False) is True)
+        if marker == _TUPLE:
+            if not isinstance(payload, list):
+                raise _MalformedStructure(f"{_TUPLE} holds a {type(payload).__name__}, not a list")
+            return tuple(self.decode(v, depth + 1) for v in payload)
+        if marker == _DICT:
+            if not isinstance(payload, list) or not all(isinstance(p, list) and len(p) == 2 for p in payload):
+                raise _MalformedStructure(f"{_DICT} does not hold [key, value] pairs")
+            out = {}
+            for k, v in payload:
+                key, value = _hashable(self.decode(k, depth + 1)), self.decode(v, depth + 1)
+                try:
+                    out[key] = value
+                except TypeError:
+                    raise _MalformedStructure(f"a dict key of type {type(key).__name__} is not hashable") from None
+            return out
+        if marker == _SCALAR:
+            if (not isinstance(payload, list) or len(payload) != 2 or not isinstance(payload[0], str)
+                    or payload[0] not in _SCALAR_DTYPES or not isinstance(payload[1], (bool, int, float))):
+                raise _MalformedStructure(f"{_SCALAR} is not [a bool/int/float dtype name, a number]: {payload!r}")
+            try:
+                return np.dtype(payload[0]).type(payload[1])
+            except (OverflowError, ValueError) as exc:
+                raise _MalformedStructure(f"{_SCALAR} {payload!r}: {exc}") from None
+        if marker == _DTYPE:
+            try:
+                return dtypes.as_dtype(payload)
+            except TypeError:
+                raise _MalformedStructure(f"{_DTYPE} names no minigrad dtype: {payload!r}") from None
+        try:  # _DEVICE
+            return backend.device(payload)
+        except (TypeError, RuntimeError) as exc:
+            raise _MalformedStructure(f"{_DEVICE} {payload!r}: {exc}") from None
+
+
+_SCALAR_DTYPES = frozenset(np.dtype(t).name for t in (np.bool_, np.uint8, np.uint16, np.uint32, np.uint64, np.int8,
+                                                     np.int16, np.int32, np.int64, np.float16, np.float32,
+                                                     np.float64))
 
 
 def _hashable(key):

@@ -315,6 +315,188 @@ def test_process_killed_during_save_leaves_the_previous_checkpoint_intact(tmp_pa
         assert name.startswith(f".{path.name}.") and name.endswith(".tmp")
         if crash_point == "mid_write":
             assert_clear_error(tmp_path / name, (tmp_path / name).read_bytes())
+    minigrad.save(old, path)  # ... and the next save removes it: its writer is dead
+    assert leftovers(tmp_path, path.name) == []
+
+
+KILL_LOOP = textwrap.dedent("""
+    # Saves A and B alternately in a forked writer, SIGKILLs it at a random moment, checks the target, repeats.
+    import json, math, os, random, signal, sys, time
+    import numpy as np
+    import minigrad
+    path, rounds, seed = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+    folder, name = os.path.dirname(path), os.path.basename(path)
+    n = 65536
+    states = {1: {"model": {"w": minigrad.arange(float(n))}, "epoch": 1},
+              2: {"model": {"w": -minigrad.arange(float(n)) - 1}, "epoch": 2}}
+    save_seconds = math.inf  # kills land within ~2.5 saves, however loaded the machine
+    for _ in range(3):
+        started = time.perf_counter()
+        minigrad.save(states[1], path)
+        save_seconds = min(save_seconds, time.perf_counter() - started)
+    rng = random.Random(seed)
+    temporaries = lambda: sorted(f for f in os.listdir(folder) if f != name)
+    report = {"loaded": {"1": 0, "2": 0}, "changed": 0, "killed": 0, "rounds_leaving_a_temporary": 0, "most_temporaries": 0}
+    on_disk = 1
+    for _ in range(rounds):
+        pid = os.fork()
+        if pid == 0:  # the writer: save the other state, then this one, then the other ... until killed
+            try:
+                i = 0
+                while True:
+                    minigrad.save(states[3 - on_disk if i % 2 == 0 else on_disk], path)
+                    i += 1
+            finally:
+                os._exit(1)
+        time.sleep(rng.uniform(0, 2.5 * save_seconds))
+        os.kill(pid, signal.SIGKILL)
+        _, status = os.waitpid(pid, 0)
+        report["killed"] += os.WIFSIGNALED(status) and os.WTERMSIG(status) == signal.SIGKILL
+        before, got = on_disk, minigrad.load(path)  # must load (no exception) and be one whole state
+        epoch = on_disk = got["epoch"]
+        assert np.array_equal(got["model"]["w"].numpy(), states[epoch]["model"]["w"].numpy()), epoch
+        report["changed"] += epoch != before
+        report["loaded"][str(epoch)] += 1
+        left = temporaries()
+        report["rounds_leaving_a_temporary"] += bool(left)
+        report["most_temporaries"] = max(report["most_temporaries"], len(left))
+    minigrad.save(states[1], path)  # the next save after the last kill
+    report["left_after_next_save"] = temporaries()
+    print(json.dumps(report))
+""")
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="the kill loop forks its writers (POSIX)")
+def test_200_kills_during_save_leave_old_or_new_state_and_no_temporaries_after_the_next_save(tmp_path):
+    """One interpreter forks a writer that saves two states alternately and SIGKILLs it at a random moment,
+    200 times (forking, not starting 200 interpreters, keeps this at a few seconds). After every kill the
+    target loads and equals one of the two states; stale temporaries never pile up (each writer's first
+    save removes its dead predecessors'), and once a save has run after the last kill none is left."""
+    path = tmp_path / "ckpt.safetensors"
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(REPO), os.environ.get("PYTHONPATH", "")]),
+               OPENBLAS_NUM_THREADS="1")
+    result = subprocess.run([sys.executable, "-c", KILL_LOOP, str(path), "200", "0"], capture_output=True,
+                            text=True, timeout=300, env=env)
+    assert result.returncode == 0, result.stderr
+    report = __import__("json").loads(result.stdout)
+    assert report["killed"] == 200
+    assert sum(report["loaded"].values()) == 200
+    assert report["rounds_leaving_a_temporary"] >= 5  # the kills really landed mid-save ...
+    assert 5 <= report["changed"] <= 195  # ... and after a rename too: both outcomes are exercised
+    assert report["most_temporaries"] <= 2  # the killed writer's, and at most its predecessor's (killed
+    # before its first save got going): they never accumulate
+    assert report["left_after_next_save"] == []
+    assert leftovers(tmp_path, path.name) == []
+
+
+def temporary_name(target: Path, pid: int, host=None) -> Path:
+    from minigrad.serialization import _HOST
+    return target.parent / f".{target.name}.~minigrad-{host or _HOST}-{pid}-0123abcd.tmp"
+
+
+def test_save_removes_dead_writers_temporaries_and_never_a_live_writers(tmp_path):
+    path = tmp_path / "ckpt.safetensors"
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()  # exited and reaped: its pid names no process
+    live = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    try:
+        stale = temporary_name(path, dead.pid)
+        stale_other_target = temporary_name(tmp_path / "other.safetensors", dead.pid)
+        live_writer = temporary_name(path, live.pid)
+        this_process = temporary_name(path, os.getpid())
+        from minigrad.serialization import _HOST
+        other_host = temporary_name(path, dead.pid, host="00000000" if _HOST != "00000000" else "11111111")
+        unrelated = tmp_path / ".ckpt.safetensors.user-notes.tmp"
+        for f in (stale, stale_other_target, live_writer, this_process, other_host, unrelated):
+            f.write_bytes(b"partial")
+        minigrad.save({"w": minigrad.ones(2)}, path)
+        assert not stale.exists() and not stale_other_target.exists()
+        assert live_writer.exists() and this_process.exists() and other_host.exists() and unrelated.exists()
+    finally:
+        live.kill()
+        live.wait()
+
+
+# ---- crafted files --------------------------------------------------------------------------------
+
+def crafted(header: bytes, data: bytes = b"") -> bytes:
+    return len(header).to_bytes(8, "little") + header + data
+
+
+def with_structure(structure_json: str) -> bytes:
+    """A file with valid checksums whose structure metadata is ``structure_json`` (the CRCs are no
+    defence against a crafted file, so load must check the structure itself)."""
+    import json
+    from minigrad import serialization
+    metadata = {"format": "minigrad", serialization.STRUCTURE_KEY: structure_json,
+                serialization.CHECKSUM_KEY: json.dumps({"t": serialization._crc32(np.zeros(2, np.float32))})}
+    metadata[serialization.HEADER_CHECKSUM_KEY] = str(serialization._metadata_crc32(metadata))
+    return safetensors.numpy.save({"t": np.zeros(2, np.float32)}, metadata=metadata)
+
+
+@pytest.mark.parametrize("case", [
+    "header_nested_100000", "header_array_nested_100000", "structure_nested_600", "structure_list_nested_600",
+    "structure_json_nested_100000", "shape_beyond_the_file", "shape_overflowing_64_bits", "negative_shape",
+    "offsets_past_the_end", "offsets_reversed", "unknown_dtype", "entry_not_a_dict", "scalar_void_dtype",
+    "scalar_huge_int", "dtype_marker_unknown", "device_marker_bad", "tuple_marker_not_a_list",
+    "dict_marker_not_pairs", "dict_key_unhashable", "two_markers", "tensor_key_not_a_string",
+    "tensor_key_missing", "int_tensor_requires_grad"])
+def test_crafted_file_gives_the_one_clear_error_before_allocating(tmp_path, case):
+    deep = 100_000
+    big = [2**31, 2**31]
+    files = {
+        "header_nested_100000": lambda: crafted(b'{"a":' * deep + b"1" + b"}" * deep),
+        "header_array_nested_100000": lambda: crafted(b"[" * deep + b"]" * deep),
+        "structure_nested_600": lambda: with_structure('{"a":' * 600 + "1" + "}" * 600),
+        "structure_list_nested_600": lambda: with_structure("[" * 600 + "]" * 600),
+        "structure_json_nested_100000": lambda: with_structure("[" * deep + "]" * deep),
+        "shape_beyond_the_file": lambda: crafted(b'{"t":{"dtype":"F32","shape":%s,"data_offsets":[0,8]}}'
+                                                 % str(big).encode(), b"\0" * 8),
+        "shape_overflowing_64_bits": lambda: crafted(b'{"t":{"dtype":"F64","shape":[4611686018427387904,4],'
+                                                     b'"data_offsets":[0,0]}}'),
+        "negative_shape": lambda: crafted(b'{"t":{"dtype":"F32","shape":[-2],"data_offsets":[0,8]}}', b"\0" * 8),
+        "offsets_past_the_end": lambda: crafted(b'{"t":{"dtype":"U8","shape":[9],"data_offsets":[0,9]}}', b"\0" * 8),
+        "offsets_reversed": lambda: crafted(b'{"t":{"dtype":"U8","shape":[0],"data_offsets":[8,0]}}', b"\0" * 8),
+        "unknown_dtype": lambda: crafted(b'{"t":{"dtype":"X99","shape":[1],"data_offsets":[0,1]}}', b"\0"),
+        "entry_not_a_dict": lambda: crafted(b'{"t":[1,2,3]}'),
+        "scalar_void_dtype": lambda: with_structure('{"s":{"__scalar__":["V1000000000000",0]}}'),
+        "scalar_huge_int": lambda: with_structure('{"s":{"__scalar__":["int8",100000]}}'),
+        "dtype_marker_unknown": lambda: with_structure('{"d":{"__dtype__":"complex1024"}}'),
+        "device_marker_bad": lambda: with_structure('{"d":{"__device__":"tpu:7"}}'),
+        "tuple_marker_not_a_list": lambda: with_structure('{"d":{"__tuple__":5}}'),
+        "dict_marker_not_pairs": lambda: with_structure('{"d":{"__dict__":[[1]]}}'),
+        "dict_key_unhashable": lambda: with_structure('{"d":{"__dict__":[[{"a":1},2]]}}'),
+        "two_markers": lambda: with_structure('{"d":{"__tuple__":[],"__dtype__":"float32"}}'),
+        "tensor_key_not_a_string": lambda: with_structure('{"d":{"__tensor__":[1]}}'),
+        "tensor_key_missing": lambda: with_structure('{"d":{"__tensor__":"nope"}}'),
+        "int_tensor_requires_grad": lambda: with_structure('{"d":{"__tensor__":"t","requires_grad":true}}'),
+    }
+    data = files[case]()
+    if case == "int_tensor_requires_grad":  # the same file but with an int tensor
+        data = data.replace(b'"F32"', b'"I32"')
+        from minigrad import serialization
+        import json
+        header = json.loads(data[8:8 + int.from_bytes(data[:8], "little")])
+        metadata = header["__metadata__"]
+        metadata[serialization.CHECKSUM_KEY] = json.dumps({"t": serialization._crc32(np.zeros(2, np.int32))})
+        metadata[serialization.HEADER_CHECKSUM_KEY] = str(serialization._metadata_crc32(metadata))
+        data = safetensors.numpy.save({"t": np.zeros(2, np.int32)}, metadata=metadata)
+    assert_clear_error(tmp_path / f"{case}.safetensors", data)
+
+
+def test_save_refuses_an_object_nested_deeper_than_load_reads(tmp_path):
+    from minigrad.serialization import MAX_DEPTH
+    deep = []
+    for _ in range(MAX_DEPTH + 5):
+        deep = [deep]
+    with pytest.raises(ValueError, match=f"nested more than {MAX_DEPTH} levels deep"):
+        minigrad.save({"x": deep}, tmp_path / "deep.safetensors")
+    assert not any(tmp_path.iterdir())  # refused before a byte was written
+    ok = []
+    for _ in range(MAX_DEPTH - 5):
+        ok = [ok]
+    minigrad.save({"x": ok}, tmp_path / "ok.safetensors")
+    assert minigrad.load(tmp_path / "ok.safetensors")["x"] == ok
 
 
 def test_save_to_a_file_object_and_load_from_one():

@@ -2,6 +2,13 @@
 
 Every factory takes ``dtype``, ``device`` and ``requires_grad`` as torch does; floats default to
 ``get_default_dtype()`` (float32), Python ints to int64.
+
+Arguments are checked here, before any memory is allocated, with torch's exception types and wording
+(``_size``, ``_count``, ``_check_requires_grad``, ``_allocate``): a float or a string is not a size, a
+negative size is refused rather than read as an empty tensor, a size whose bytes overflow 64 bits is
+``"Storage size calculation overflowed"``, an allocation the machine cannot serve is torch's allocator
+message, and a ragged nested list names the dimension where it goes wrong. NumPy's own messages never
+reach the user.
 """
 from __future__ import annotations
 
@@ -15,6 +22,7 @@ from .tensor import Tensor
 
 def _finish(array, dtype, device, requires_grad) -> Tensor:
     """Cast ``array`` to ``dtype``, move it to ``device`` and wrap it."""
+    _check_requires_grad(requires_grad, dtype if dtype is not None else array.dtype)
     if dtype is not None:
         array = array.astype(dtypes.as_dtype(dtype).numpy, copy=False)
     if device is not None:
@@ -25,14 +33,140 @@ def _finish(array, dtype, device, requires_grad) -> Tensor:
     return t
 
 
-def _shape(size) -> tuple:
-    if len(size) == 1 and isinstance(size[0], (tuple, list)):
-        size = tuple(size[0])
-    return tuple(int(s) for s in size)
+# ---- argument checks (torch's wording) ------------------------------------------------------------
+
+_INT64_MAX = 2**63 - 1
+_MAX_DIMS = 64  # NumPy's limit on an array's number of dimensions (torch has none)
+
+
+def _type_name(value) -> str:
+    cls = type(value)
+    return cls.__name__ if cls.__module__ == "builtins" else f"{cls.__module__.split('.')[0]}.{cls.__name__}"
+
+
+def _as_int(value):
+    """``value`` as a Python int when torch's parser takes it as one (int, NumPy int, one-element int
+    tensor), else None. A bool counts as an int, as in torch, except where the caller says otherwise."""
+    if isinstance(value, (int, np.integer)):
+        return int(value)
+    if isinstance(value, Tensor) and value.ndim == 0 and not value.dtype.is_floating_point:
+        return int(value.item())
+    return None
+
+
+def _overflow_error(fn: str, argument: str, position: int) -> TypeError:
+    return TypeError(f"{fn}(): argument '{argument}' failed to unpack the object at pos {position} with error "
+                     '"Overflow when unpacking long long"')
+
+
+def _size(fn: str, size: tuple, position: int = 1) -> tuple:
+    """The shape given as ``*size`` (ints) or as one sequence, checked as torch's argument parser does."""
+    if len(size) == 1 and _as_int(size[0]) is None or len(size) == 1 and isinstance(size[0], bool):
+        sequence = size[0]
+        if not isinstance(sequence, (tuple, list)):  # (minigrad.Size is a tuple)
+            raise TypeError(f"{fn}(): argument 'size' (position {position}) must be tuple of ints, "
+                            f"not {_type_name(sequence)}")
+        shape = []
+        for i, s in enumerate(sequence):
+            value = _as_int(s)
+            if value is None:
+                raise TypeError(f"{fn}(): argument 'size' (position {position}) must be tuple of ints, but found "
+                                f"element of type {_type_name(s)} at pos {i}")
+            if not -_INT64_MAX - 1 <= value <= _INT64_MAX:
+                raise _overflow_error(fn, "size", i + 1)
+            shape.append(value)
+    else:
+        shape = []
+        for i, s in enumerate(size):
+            value = _as_int(s)
+            if value is None:
+                raise TypeError(f"{fn}(): argument 'size' failed to unpack the object at pos {i + 1} with error "
+                                f'"type must be tuple of ints,but got {_type_name(s)}"')
+            if not -_INT64_MAX - 1 <= value <= _INT64_MAX:
+                raise _overflow_error(fn, "size", i + 1)
+            shape.append(value)
+    return tuple(shape)
+
+
+def _check_shape(fn: str, shape: tuple, itemsize: int) -> None:
+    """Negative dimensions, more dimensions than NumPy holds, and byte counts beyond 64 bits."""
+    for d in shape:
+        if d < 0:
+            if fn == "zeros":
+                raise RuntimeError("zeros: Dimension size must be non-negative.")
+            raise RuntimeError(f"Trying to create tensor with negative dimension {d}: {list(shape)}")
+    if len(shape) > _MAX_DIMS:
+        raise RuntimeError(f"{fn}: minigrad tensors have at most {_MAX_DIMS} dimensions (NumPy's limit), "
+                           f"got {len(shape)}")
+    # NumPy refuses a shape whose non-zero dimensions overflow even when another dimension is 0
+    if math.prod(max(d, 1) for d in shape) * itemsize > _INT64_MAX:
+        raise RuntimeError(f"Storage size calculation overflowed with sizes={list(shape)}")
+
+
+def _allocate(make, shape: tuple, itemsize: int):
+    """``make()``, with torch's allocator message when the memory is not there (NumPy's MemoryError)."""
+    try:
+        return make()
+    except MemoryError:
+        nbytes = math.prod(shape) * itemsize
+        raise RuntimeError(f"DefaultCPUAllocator: can't allocate memory: you tried to allocate {nbytes} bytes "
+                           f"(a tensor of shape {list(shape)}).") from None
+
+
+def _check_requires_grad(requires_grad, dtype) -> None:
+    if requires_grad and dtypes.as_dtype(dtype).numpy.kind != "f":
+        raise RuntimeError("Only Tensors of floating point and complex dtype can require gradients")
+
+
+def _count(fn: str, name: str, value, position: int) -> int:
+    """An int argument such as ``randperm``'s ``n`` or ``eye``'s ``n``: not a bool, a float or a string."""
+    number = _as_int(value)
+    if number is None or isinstance(value, bool):
+        raise TypeError(f"{fn}(): argument '{name}' (position {position}) must be int, not {_type_name(value)}")
+    if not -_INT64_MAX - 1 <= number <= _INT64_MAX:
+        raise ValueError("Overflow when unpacking long long")
+    return number
+
+
+def _number(fn: str, name: str, value, position: int):
+    """A Number argument (``fill_value``, ``arange``'s bounds): bools, ints, floats, NumPy scalars."""
+    if isinstance(value, (bool, int, float, np.bool_, np.integer, np.floating)):
+        return value
+    if isinstance(value, Tensor) and value.ndim == 0 or isinstance(value, np.ndarray) and value.ndim == 0 \
+            and value.dtype.kind in "biuf":
+        return value.item()
+    raise TypeError(f"{fn}(): argument '{name}' (position {position}) must be Number, not {_type_name(value)}")
+
+
+def _tensor_argument(fn: str, t) -> Tensor:
+    if not isinstance(t, Tensor):
+        raise TypeError(f"{fn}(): argument 'input' (position 1) must be Tensor, not {_type_name(t)}")
+    return t
+
+
+_TORCH_TYPE_NAMES = {"bool": "Bool", "uint8": "Byte", "int8": "Char", "int16": "Short", "int32": "Int",
+                     "int64": "Long", "float16": "Half", "float32": "Float", "float64": "Double"}
+
+
+def _float_only(kernel: str, dtype: np.dtype) -> None:
+    """``rand`` / ``randn`` draw floats only (torch: NotImplementedError naming its kernel and the dtype)."""
+    if dtype.kind != "f":
+        raise NotImplementedError(f'"{kernel}" not implemented for \'{_TORCH_TYPE_NAMES[dtype.name]}\'')
 
 
 def _numpy_dtype(dtype):
     return dtypes.as_dtype(dtype).numpy if dtype is not None else dtypes.get_default_dtype().numpy
+
+
+def _filled(fn: str, size: tuple, dtype, device, requires_grad, make, position: int = 1) -> Tensor:
+    """A new tensor of shape ``size`` from ``make(xp, shape, numpy_dtype)``, every argument checked first."""
+    shape = _size(fn, size, position)
+    numpy_dtype = np.dtype(_numpy_dtype(dtype))
+    _check_shape(fn, shape, numpy_dtype.itemsize)
+    _check_requires_grad(requires_grad, numpy_dtype)
+    xp = backend.module_for(device or "cpu")
+    return _finish(_allocate(lambda: make(xp, shape, numpy_dtype), shape, numpy_dtype.itemsize),
+                   None, device, requires_grad)
 
 
 def tensor(data, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
@@ -40,26 +174,89 @@ def tensor(data, dtype=None, device=None, requires_grad: bool = False) -> Tensor
     if isinstance(data, Tensor):
         array = data._data.copy()
     elif isinstance(data, (np.ndarray, np.generic)) or backend.is_cupy_array(data):
+        if data.dtype.kind not in "biuf":
+            dtypes.from_numpy_dtype(data.dtype)  # torch's "can't convert np.ndarray of type ..."
         array = data.copy() if not isinstance(data, np.generic) else np.asarray(data)  # keeps its dtype, as torch
-        if array.dtype.kind not in "biuf":
-            raise TypeError(f"can't convert np.ndarray of type {array.dtype}")
     else:
         # with a dtype, Python numbers convert straight to it (0.7 as float64 is 0.7, not float32's 0.69999999)
-        array = _from_python(data) if dtype is None else np.array(_plain(data), dtype=dtypes.as_dtype(dtype).numpy)
+        array = _from_python(data) if dtype is None else _from_python_as(data, dtypes.as_dtype(dtype).numpy)
     if device is None and isinstance(data, Tensor):
         device = data.device
     return _finish(array, dtype, device, requires_grad)
 
 
 def _from_python(data) -> np.ndarray:
-    array = np.array(_plain(data))
+    plain = _plain(data)
+    try:
+        array = np.array(plain)
+    except (ValueError, TypeError, OverflowError):
+        array = None
+    if array is None or array.dtype.kind not in "biuf" or array.dtype == np.uint64:
+        # NumPy could not read it (or read ints beyond int64 as uint64): torch's error for what is wrong
+        _check_nested(plain, None)
+        if array is None or array.dtype.kind not in "biuf":
+            raise TypeError(f"Could not infer dtype of {type(data).__name__}")
     if array.dtype.kind == "f" or (array.size == 0 and array.dtype.kind not in "biu"):
         return array.astype(dtypes.get_default_dtype().numpy)
     if array.dtype.kind in "iu":
         return array.astype(np.int64)
-    if array.dtype.kind != "b":
-        raise TypeError(f"Could not infer dtype of {type(data).__name__}")
     return array
+
+
+def _from_python_as(data, numpy_dtype) -> np.ndarray:
+    plain = _plain(data)
+    try:
+        return np.array(plain, dtype=numpy_dtype)
+    except (ValueError, TypeError, OverflowError):
+        _check_nested(plain, np.dtype(numpy_dtype))
+        raise TypeError(f"could not convert {type(data).__name__} to {np.dtype(numpy_dtype).name}")
+
+
+def _check_nested(data, numpy_dtype) -> None:
+    """Walk nested lists as torch does and raise its error for the first thing wrong: a ragged list
+    (the shape is read off the first elements), a non-number, an int beyond 64 bits, or a value the
+    requested integer dtype cannot hold."""
+    shape = []
+    first = data
+    while isinstance(first, (list, tuple)):
+        shape.append(len(first))
+        if not first:
+            break
+        first = first[0]
+    if isinstance(first, str) and shape:  # torch reads a string as one more (endless) dimension
+        raise ValueError("too many dimensions 'str'")
+    ints = []
+
+    def walk(item, dim: int) -> None:
+        if dim < len(shape):
+            if not isinstance(item, (list, tuple)):
+                raise TypeError(f"not a sequence: expected a sequence of length {shape[dim]} at dim {dim}, "
+                                f"got {_type_name(item)}")
+            if len(item) != shape[dim]:
+                raise ValueError(f"expected sequence of length {shape[dim]} at dim {dim} (got {len(item)})")
+            for element in item:
+                walk(element, dim + 1)
+            return
+        if isinstance(item, (list, tuple)):
+            raise TypeError(f"expected a number at dim {dim} (the first element's depth), got a {_type_name(item)}")
+        if isinstance(item, (str, bytes)):
+            raise TypeError(f"new(): invalid data type '{_type_name(item)}'")
+        if isinstance(item, (bool, np.bool_, float, np.floating)):
+            return
+        if isinstance(item, (int, np.integer)):
+            ints.append(int(item))
+            return
+        raise RuntimeError(f"Could not infer dtype of {_type_name(item)}")
+
+    walk(data, 0)
+    if numpy_dtype is not None and numpy_dtype.kind in "iub" and ints:
+        info = np.iinfo(numpy_dtype) if numpy_dtype.kind != "b" else None
+        for value in ints:
+            if info is not None and not info.min <= value <= info.max:
+                raise RuntimeError(f"value cannot be converted to type {numpy_dtype.name} without overflow")
+    for value in ints:
+        if not -_INT64_MAX - 1 <= value <= _INT64_MAX:
+            raise ValueError(f"Overflow when unpacking long long: {value} does not fit in 64 bits")
 
 
 def _plain(data):
@@ -79,6 +276,7 @@ def as_tensor(data, dtype=None, device=None) -> Tensor:
             out = data.to(device=device, dtype=dtype)
         return out
     if isinstance(data, np.ndarray) or backend.is_cupy_array(data):
+        dtypes.from_numpy_dtype(data.dtype)  # torch's "can't convert np.ndarray of type ..."
         return _finish(data, dtype, device, False)
     return tensor(data, dtype, device)
 
@@ -92,120 +290,191 @@ def from_numpy(array: np.ndarray) -> Tensor:
 
 
 def zeros(*size, dtype=None, device=None, requires_grad=False) -> Tensor:
-    xp = backend.module_for(device or "cpu")
-    return _finish(xp.zeros(_shape(size), dtype=_numpy_dtype(dtype)), None, device, requires_grad)
+    return _filled("zeros", size, dtype, device, requires_grad, lambda xp, shape, dt: xp.zeros(shape, dtype=dt))
 
 
 def ones(*size, dtype=None, device=None, requires_grad=False) -> Tensor:
-    xp = backend.module_for(device or "cpu")
-    return _finish(xp.ones(_shape(size), dtype=_numpy_dtype(dtype)), None, device, requires_grad)
+    return _filled("ones", size, dtype, device, requires_grad, lambda xp, shape, dt: xp.ones(shape, dtype=dt))
 
 
 def empty(*size, dtype=None, device=None, requires_grad=False) -> Tensor:
-    xp = backend.module_for(device or "cpu")
-    return _finish(xp.empty(_shape(size), dtype=_numpy_dtype(dtype)), None, device, requires_grad)
+    return _filled("empty", size, dtype, device, requires_grad, lambda xp, shape, dt: xp.empty(shape, dtype=dt))
 
 
 def full(size, fill_value, dtype=None, device=None, requires_grad=False) -> Tensor:
+    if _as_int(size) is not None or not isinstance(size, (tuple, list)):
+        raise TypeError(f"full(): argument 'size' (position 1) must be tuple of ints, not {_type_name(size)}")
+    fill_value = _number("full", "fill_value", fill_value, 2)
     if dtype is None:
         dtype = dtypes.from_numpy_dtype(dtypes.result_type(fill_value))
-    xp = backend.module_for(device or "cpu")
-    return _finish(xp.full(_shape((size,)), fill_value, dtype=dtypes.as_dtype(dtype).numpy), None, device, requires_grad)
+    return _filled("full", (size,), dtype, device, requires_grad,
+                   lambda xp, shape, dt: xp.full(shape, fill_value, dtype=dt))
 
 
-def _like(t: Tensor, dtype, device):
+def _like(fn: str, t: Tensor, dtype, device):
+    _tensor_argument(fn, t)
     return (dtypes.as_dtype(dtype) if dtype is not None else t.dtype,
             device if device is not None else t.device)
 
 
 def zeros_like(t: Tensor, dtype=None, device=None, requires_grad=False) -> Tensor:
-    dtype, device = _like(t, dtype, device)
+    dtype, device = _like("zeros_like", t, dtype, device)
     return zeros(t.shape, dtype=dtype, device=device, requires_grad=requires_grad)
 
 
 def ones_like(t: Tensor, dtype=None, device=None, requires_grad=False) -> Tensor:
-    dtype, device = _like(t, dtype, device)
+    dtype, device = _like("ones_like", t, dtype, device)
     return ones(t.shape, dtype=dtype, device=device, requires_grad=requires_grad)
 
 
 def empty_like(t: Tensor, dtype=None, device=None, requires_grad=False) -> Tensor:
-    dtype, device = _like(t, dtype, device)
+    dtype, device = _like("empty_like", t, dtype, device)
     return empty(t.shape, dtype=dtype, device=device, requires_grad=requires_grad)
 
 
 def full_like(t: Tensor, fill_value, dtype=None, device=None, requires_grad=False) -> Tensor:
-    dtype, device = _like(t, dtype, device)
+    dtype, device = _like("full_like", t, dtype, device)
+    fill_value = _number("full_like", "fill_value", fill_value, 2)
     return full(t.shape, fill_value, dtype=dtype, device=device, requires_grad=requires_grad)
 
 
 def arange(start, end=None, step=1, dtype=None, device=None, requires_grad=False) -> Tensor:
     """Values from ``start`` up to (not including) ``end``; int64 unless an argument is a float."""
     if end is None:
-        start, end = 0, start
-    if step == 0:
+        start, end = 0, _number("arange", "end", start, 1)
+    else:
+        start, end = _number("arange", "start", start, 1), _number("arange", "end", end, 2)
+    step = _number("arange", "step", step, 3)
+    if step == 0 or step != step:  # (nan)
         raise RuntimeError("step must be nonzero")
+    if not (math.isfinite(start) and math.isfinite(end)):
+        raise RuntimeError(f"unsupported range: {start} -> {end}")
     if (end - start) / step < 0:
         raise RuntimeError("upper bound and lower bound inconsistent with step sign")
     if dtype is None:
         dtype = dtypes.from_numpy_dtype(dtypes.result_type(start, end, step))
     length = max(math.ceil((end - start) / step), 0)
+    target = np.dtype(dtypes.as_dtype(dtype).numpy)
+    _check_shape("arange", (length,), max(target.itemsize, 8))  # (the values are made in float64 first)
+    _check_requires_grad(requires_grad, target)
     xp = backend.module_for(device or "cpu")
     # start + i*step in float64, then cast: the values torch computes for float steps
-    values = start + xp.arange(length, dtype=np.float64) * step
-    return _finish(values.astype(dtypes.as_dtype(dtype).numpy), None, device, requires_grad)
+    values = _allocate(lambda: start + xp.arange(length, dtype=np.float64) * step, (length,), 8)
+    return _finish(values.astype(target), None, device, requires_grad)
 
 
 def linspace(start, end, steps: int, dtype=None, device=None, requires_grad=False) -> Tensor:
+    start, end = _number("linspace", "start", start, 1), _number("linspace", "end", end, 2)
+    if _as_int(steps) is None or isinstance(steps, bool):
+        raise TypeError(f"linspace(): argument 'steps' (position 3) must be int, not {_type_name(steps)}")
+    steps = _as_int(steps)
+    if steps < 0:
+        raise RuntimeError("number of steps must be non-negative")
+    target = np.dtype(_numpy_dtype(dtype))
+    _check_shape("linspace", (steps,), 8)
+    _check_requires_grad(requires_grad, target)
     xp = backend.module_for(device or "cpu")
-    return _finish(xp.linspace(start, end, int(steps)).astype(_numpy_dtype(dtype)), None, device, requires_grad)
+    values = _allocate(lambda: xp.linspace(start, end, steps), (steps,), 8)
+    return _finish(values.astype(target), None, device, requires_grad)
 
 
 def eye(n: int, m: int | None = None, dtype=None, device=None, requires_grad=False) -> Tensor:
-    xp = backend.module_for(device or "cpu")
-    return _finish(xp.eye(n, m, dtype=_numpy_dtype(dtype)), None, device, requires_grad)
+    n = _count("eye", "n", n, 1)
+    if n < 0:
+        raise RuntimeError(f"n must be greater or equal to 0, got {n}")
+    if m is not None:
+        m = _count("eye", "m", m, 2)
+        if m < 0:
+            raise RuntimeError(f"m must be greater or equal to 0, got {m}")
+    return _filled("eye", ((n, n if m is None else m),), dtype, device, requires_grad,
+                   lambda xp, shape, dt: xp.eye(*shape, dtype=dt))
+
+
+def _generator(generator, device):
+    if generator is not None and not isinstance(generator, np.random.Generator) and \
+            not type(generator).__module__.startswith("cupy"):
+        raise TypeError(f"generator must be a NumPy Generator (np.random.default_rng), not {_type_name(generator)}")
+    return generator or random.generator(device)
 
 
 def rand(*size, dtype=None, device=None, requires_grad=False, generator=None) -> Tensor:
     """Uniform on [0, 1)."""
-    rng = generator or random.generator(device)
-    target = np.dtype(_numpy_dtype(dtype))
-    if target in (np.float32, np.float64):  # drawn in the target precision: a cast could round up to 1
-        values = rng.random(_shape(size), dtype=target)
-    else:  # float16: cast, then keep [0, 1) half-open
-        values = rng.random(_shape(size)).astype(target).clip(0, float(np.nextafter(target.type(1), target.type(0))))
-    return _finish(values, None, device, requires_grad)
+    rng = _generator(generator, device)
+    _float_only("check_uniform_bounds", np.dtype(_numpy_dtype(dtype)))
+
+    def make(xp, shape, target):
+        if target in (np.float32, np.float64):  # drawn in the target precision: a cast could round up to 1
+            return rng.random(shape, dtype=target)
+        # float16: cast, then keep [0, 1) half-open
+        return rng.random(shape).astype(target).clip(0, float(np.nextafter(target.type(1), target.type(0))))
+    return _filled("rand", size, dtype, device, requires_grad, make)
 
 
 def randn(*size, dtype=None, device=None, requires_grad=False, generator=None) -> Tensor:
     """Standard normal."""
-    rng = generator or random.generator(device)
-    return _finish(rng.standard_normal(_shape(size)).astype(_numpy_dtype(dtype)), None, device, requires_grad)
+    rng = _generator(generator, device)
+    _float_only("normal_kernel_cpu", np.dtype(_numpy_dtype(dtype)))
+    return _filled("randn", size, dtype, device, requires_grad,
+                   lambda xp, shape, target: rng.standard_normal(shape).astype(target))
 
 
 def randint(low, high=None, size=None, dtype=None, device=None, requires_grad=False, generator=None) -> Tensor:
     """Integers in [low, high); ``randint(high, size)`` as in torch."""
     if size is None:
+        if high is None:
+            raise TypeError("randint() missing the 'size' argument: randint(high, size) or randint(low, high, size)")
         low, high, size = 0, low, high
-    rng = generator or random.generator(device)
-    array = rng.integers(low, high, size=tuple(size)).astype(np.int64)
-    return _finish(array, dtype, device, requires_grad)
+        position = 2
+    elif high is None:  # randint(high, size=...)
+        low, high, position = 0, low, 2
+    else:
+        position = 3
+    if not isinstance(size, (tuple, list)):
+        raise TypeError(f"randint(): argument 'size' (position {position}) must be tuple of ints, "
+                        f"not {_type_name(size)}")
+    for name, value in (("low", low), ("high", high)):
+        if _as_int(value) is None or isinstance(value, bool):
+            raise TypeError(f"randint(): argument '{name}' must be int, not {_type_name(value)}")
+        if not -_INT64_MAX - 1 <= _as_int(value) <= _INT64_MAX:
+            raise ValueError("Overflow when unpacking long long")
+    low, high = _as_int(low), _as_int(high)
+    if low >= high:
+        raise RuntimeError(f"random_ expects 'from' to be less than 'to', but got from={low} >= to={high}")
+    target = np.dtype(np.int64 if dtype is None else dtypes.as_dtype(dtype).numpy)
+    if target.kind in "iub":
+        info = np.iinfo(target) if target.kind != "b" else None
+        lowest, highest = (0, 1) if info is None else (info.min, info.max)
+        if low < lowest:
+            raise RuntimeError(f"from is out of bounds for {target.name}")
+        if high - 1 > highest:
+            raise RuntimeError(f"to - 1 is out of bounds for {target.name}")
+    rng = _generator(generator, device)
+    return _filled("randint", (size,), target, device, requires_grad,
+                   lambda xp, shape, dt: rng.integers(low, high, size=shape).astype(dt), position)
 
 
 def randperm(n: int, dtype=None, device=None, generator=None) -> Tensor:
-    rng = generator or random.generator(device)
-    return _finish(rng.permutation(int(n)).astype(np.int64), dtype, device, False)
+    n = _count("randperm", "n", n, 1)
+    target = np.dtype(np.int64 if dtype is None else dtypes.as_dtype(dtype).numpy)
+    _check_shape("randperm", (n,), 8)
+    if target.kind in "iu" and n - 1 > np.iinfo(target).max:
+        raise RuntimeError(f"value cannot be converted to type {target.name} without overflow")
+    rng = _generator(generator, device)
+    return _finish(_allocate(lambda: rng.permutation(n).astype(np.int64), (n,), 8), dtype, device, False)
 
 
 def rand_like(t: Tensor, dtype=None, device=None, requires_grad=False) -> Tensor:
-    dtype, device = _like(t, dtype, device)
+    dtype, device = _like("rand_like", t, dtype, device)
     return rand(t.shape, dtype=dtype, device=device, requires_grad=requires_grad)
 
 
 def randn_like(t: Tensor, dtype=None, device=None, requires_grad=False) -> Tensor:
-    dtype, device = _like(t, dtype, device)
+    dtype, device = _like("randn_like", t, dtype, device)
     return randn(t.shape, dtype=dtype, device=device, requires_grad=requires_grad)
 
 
 def randint_like(t: Tensor, low, high=None, dtype=None, device=None) -> Tensor:
-    dtype, device = _like(t, dtype, device)
+    dtype, device = _like("randint_like", t, dtype, device)
+    if high is None:
+        low, high = 0, low
     return randint(low, high, t.shape, dtype=dtype, device=device)

@@ -117,10 +117,28 @@ class DataLoader:
                  drop_last: bool = False, timeout: float = 0, worker_init_fn=None, multiprocessing_context=None,
                  generator=None, *, prefetch_factor: int | None = None, persistent_workers: bool = False,
                  pin_memory_device: str = "", in_order: bool = True) -> None:
+        if not isinstance(num_workers, (int, float)) or isinstance(num_workers, bool):
+            raise TypeError(f"num_workers option should be an int, but got num_workers={num_workers!r}")
         if num_workers < 0:
             raise ValueError("num_workers option should be non-negative; use num_workers=0 to disable multiprocessing.")
+        if not isinstance(timeout, (int, float)) or isinstance(timeout, bool):
+            raise TypeError(f"timeout option should be a number of seconds, but got timeout={timeout!r}")
         if timeout < 0:
             raise ValueError("timeout option should be non-negative")
+        if multiprocessing_context is not None:  # (minigrad loads in threads; the value is checked as torch does)
+            if num_workers == 0:
+                raise ValueError("multiprocessing_context can only be used with multi-process loading (num_workers > 0), "
+                                 f"but got num_workers={num_workers}")
+            if isinstance(multiprocessing_context, str) and multiprocessing_context not in ("fork", "spawn", "forkserver"):
+                raise ValueError("multiprocessing_context option should specify a valid start method in "
+                                 f"['fork', 'spawn', 'forkserver'], but got multiprocessing_context={multiprocessing_context!r}")
+        for name, function in (("collate_fn", collate_fn), ("worker_init_fn", worker_init_fn)):
+            if function is not None and not callable(function):
+                raise TypeError(f"{name} should be callable, but got {name}={function!r}")
+        if not isinstance(dataset, IterableDataset) and not (hasattr(dataset, "__getitem__") and hasattr(dataset, "__len__")):
+            if sampler is None and batch_sampler is None:
+                raise TypeError(f"DataLoader needs a dataset with __getitem__ and __len__ (or an IterableDataset), "
+                                f"got {type(dataset).__name__}")
         if num_workers == 0 and prefetch_factor is not None:
             raise ValueError("prefetch_factor option could only be specified in multiprocessing.let num_workers > 0 "
                              "to enable multiprocessing, otherwise set prefetch_factor to None.")

@@ -16,6 +16,7 @@ from __future__ import annotations
 import bisect
 import itertools
 import math
+import numbers
 import warnings
 
 from ..autograd.grad_mode import no_grad
@@ -47,6 +48,12 @@ class TensorDataset(Dataset):
     """Samples are the ``index``-th rows of each tensor: ``ds[i] == tuple(t[i] for t in tensors)``."""
 
     def __init__(self, *tensors: Tensor) -> None:
+        for i, t in enumerate(tensors):
+            if not isinstance(t, Tensor):
+                raise TypeError(f"TensorDataset expects tensors, but argument {i} is a {type(t).__name__}")
+            if t.ndim == 0:
+                raise ValueError(f"TensorDataset needs tensors with a first dimension to index, but argument {i} "
+                                 "is 0-d")
         if not tensors or not all(tensors[0].shape[0] == t.shape[0] for t in tensors):
             raise AssertionError("Size mismatch between tensors")
         self.tensors = tensors
@@ -67,6 +74,8 @@ class StackDataset(Dataset):
             raise ValueError("Supported either ``tuple``- (via ``args``) or``dict``- (via ``kwargs``) like input/output, "
                              "but both types are given.")
         datasets = list(args) or list(kwargs.values())
+        if not datasets:
+            raise ValueError("At least one dataset should be passed")
         self._length = len(datasets[0])
         if any(len(d) != self._length for d in datasets):
             raise ValueError("Size mismatch between datasets")
@@ -169,6 +178,12 @@ def random_split(dataset: Dataset, lengths, generator=None) -> list[Subset]:
         for i, length in enumerate(lengths):
             if length == 0:
                 warnings.warn(f"Length of split at index {i} is 0. This might result in an empty dataset.")
+    for i, length in enumerate(lengths):
+        if not isinstance(length, numbers.Integral) or isinstance(length, bool):
+            raise ValueError("Sum of input lengths does not equal the length of the input dataset! (lengths are "
+                             f"ints summing to {len(dataset)} or fractions summing to 1, got {lengths})")
+        if length < 0:  # (torch accepts a negative length and returns overlapping, wrong-sized subsets)
+            raise ValueError(f"random_split: length at index {i} is negative ({length})")
     if sum(lengths) != len(dataset):
         raise ValueError("Sum of input lengths does not equal the length of the input dataset!")
     rng = generator if generator is not None else _random.generator()

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import gzip
 import io
+import math
 import os
 import pickle
 from pathlib import Path
@@ -41,6 +42,17 @@ __all__ = ["VisionDataset", "MNIST", "FashionMNIST", "CIFAR10", "CIFAR100", "Dat
 
 class DatasetCorruptError(RuntimeError):
     """A data set file exists but cannot be parsed."""
+
+
+def _describe(array: np.ndarray) -> str:
+    return f"{array.ndim}-d {array.dtype} data of shape {tuple(array.shape)}"
+
+
+def _looks_like(array: np.ndarray, other: str) -> str:
+    """A hint when a file holds the other kind of MNIST data (labels are 1-d, images 3-d)."""
+    if other == "labels" and array.ndim == 1 or other == "images" and array.ndim == 3:
+        return f" (this looks like the {other} file)"
+    return ""
 
 
 # ---- file formats ---------------------------------------------------------------------------------
@@ -66,7 +78,7 @@ def read_idx(path) -> np.ndarray:
         raise DatasetCorruptError(f"{path} is truncated (header of {header} bytes)")
     shape = tuple(int(s) for s in np.frombuffer(raw, dtype=">i4", count=ndim, offset=4))
     dtype = np.dtype(_IDX_TYPES[raw[2]])
-    expected = int(np.prod(shape)) * dtype.itemsize
+    expected = math.prod(shape) * dtype.itemsize  # Python ints: a crafted shape cannot overflow into a match
     if len(raw) - header != expected:
         raise DatasetCorruptError(f"{path} is corrupt: shape {shape} needs {expected} bytes of data, "
                                   f"found {len(raw) - header}")
@@ -216,11 +228,18 @@ class MNIST(VisionDataset):
 
     def _load(self):
         prefix = "train" if self.train else "t10k"
-        images = read_idx(self._path(f"{prefix}-images-idx3-ubyte.gz"))
-        labels = read_idx(self._path(f"{prefix}-labels-idx1-ubyte.gz"))
-        if images.ndim != 3 or labels.ndim != 1 or len(images) != len(labels) or images.dtype != np.uint8:
-            raise DatasetCorruptError(f"{self.raw_folder}: expected (N, H, W) uint8 images and N labels, got "
-                                      f"{images.shape} {images.dtype} images and {labels.shape} labels")
+        images_path = self._path(f"{prefix}-images-idx3-ubyte.gz")
+        labels_path = self._path(f"{prefix}-labels-idx1-ubyte.gz")
+        images, labels = read_idx(images_path), read_idx(labels_path)
+        if images.ndim != 3 or images.dtype != np.uint8:
+            raise DatasetCorruptError(f"{images_path}: expected an IDX file of (N, H, W) uint8 images, found "
+                                      f"{_describe(images)}{_looks_like(images, 'labels')}")
+        if labels.ndim != 1 or labels.dtype.kind not in "iu":
+            raise DatasetCorruptError(f"{labels_path}: expected an IDX file of N integer labels, found "
+                                      f"{_describe(labels)}{_looks_like(labels, 'images')}")
+        if len(images) != len(labels):
+            raise DatasetCorruptError(f"{images_path} holds {len(images)} images but {labels_path} holds "
+                                      f"{len(labels)} labels")
         return images, labels.astype(np.int64)
 
     def _check_exists(self) -> bool:

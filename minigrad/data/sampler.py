@@ -15,6 +15,8 @@ from __future__ import annotations
 import numpy as np
 
 from .. import random as _random
+from ..autograd.creation import as_tensor as _as_tensor
+from ..dtypes import float64
 
 
 class Sampler:
@@ -128,15 +130,31 @@ class WeightedRandomSampler(_SeededSampler):
             raise ValueError(f"num_samples should be a positive integer value, but got num_samples={num_samples}")
         if not isinstance(replacement, bool):
             raise ValueError(f"replacement should be a boolean value, but got replacement={replacement}")
-        weights = np.asarray(weights.numpy() if hasattr(weights, "numpy") else weights, dtype=np.float64)
+        weights = _as_tensor(weights, dtype=float64).detach().cpu().numpy()  # torch's errors for strings, ragged lists ...
         if weights.ndim != 1:
             raise ValueError(f"weights should be a 1d sequence but given weights have shape {tuple(weights.shape)}")
+        # torch finds these when the first epoch draws (torch.multinomial); here they are refused at the door
+        if np.isnan(weights).any() or (weights < 0).any():
+            raise RuntimeError("invalid multinomial distribution (encountering probability entry < 0)")
+        if np.isinf(weights).any():
+            raise RuntimeError("invalid multinomial distribution (encountering probability entry = infinity or NaN)")
+        if not weights.sum() > 0:
+            raise RuntimeError("invalid multinomial distribution (sum of probabilities <= 0)")
+        if not replacement and num_samples > len(weights):
+            raise RuntimeError("cannot sample n_sample > prob_dist.size(-1) samples without replacement")
         self.weights, self.num_samples, self.replacement, self.generator = weights, num_samples, replacement, generator
 
     def __iter__(self):
         rng = self._epoch_rng()
         p = self.weights / self.weights.sum()
-        return iter(rng.choice(len(p), size=self.num_samples, replace=self.replacement, p=p).tolist())
+        nonzero = np.count_nonzero(p)
+        if self.replacement or self.num_samples <= nonzero:
+            return iter(rng.choice(len(p), size=self.num_samples, replace=self.replacement, p=p).tolist())
+        # more draws than non-zero weights, without replacement: torch then takes zero-weight indices too
+        # (NumPy's choice refuses); every non-zero index in a weighted order, then zero-weight ones at random
+        order = rng.choice(len(p), size=nonzero, replace=False, p=p).tolist()
+        zeros = np.flatnonzero(p == 0)
+        return iter(order + zeros[rng.permutation(len(zeros))][: self.num_samples - nonzero].tolist())
 
     def __len__(self) -> int:
         return self.num_samples

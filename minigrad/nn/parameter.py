@@ -27,6 +27,8 @@ class Parameter(Tensor):
             data = empty(0)
         if not isinstance(data, Tensor):
             data = Tensor(data)
+        if requires_grad and not data.dtype.is_floating_point:  # (torch's wording for a new tensor)
+            raise RuntimeError("Only Tensors of floating point and complex dtype can require gradients")
         param = object.__new__(cls)
         param._init(data._data, data._vc)
         param.requires_grad = requires_grad  # checks the dtype is floating, with torch's message

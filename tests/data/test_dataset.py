@@ -144,3 +144,17 @@ def test_batch_sampler_matches_torch(torch, n, batch_size, drop_last):
 def test_batch_sampler_rejects_bad_batch_size():
     with pytest.raises(ValueError, match="batch_size should be a positive integer value"):
         BatchSampler(SequentialSampler(range(3)), 0, False)
+
+
+def test_weighted_sampler_without_replacement_takes_zero_weights_last_as_torch(torch):
+    """More draws than non-zero weights: torch's multinomial then returns zero-weight indices too (after
+    every non-zero one); NumPy's choice would refuse."""
+    ours = list(WeightedRandomSampler([0.0, 1.0, 0.0, 3.0], 4, replacement=False))
+    theirs = list(torch.utils.data.WeightedRandomSampler([0.0, 1.0, 0.0, 3.0], 4, replacement=False))
+    for order in (ours, theirs):
+        assert sorted(order) == [0, 1, 2, 3] and set(order[:2]) == {1, 3}
+
+
+def test_weighted_sampler_takes_a_tensor_that_requires_grad():
+    weights = minigrad.tensor([1.0, 0.0, 2.0], requires_grad=True)
+    assert set(WeightedRandomSampler(weights, 10)) <= {0, 2}

@@ -47,6 +47,27 @@ def test_missing_files_error_names_path_and_download_option(tmp_path):
         CIFAR10(tmp_path)
 
 
+@pytest.mark.parametrize("swap", ["labels_in_images_file", "images_in_labels_file", "lengths_differ"])
+def test_mnist_file_of_the_wrong_kind_is_named_with_what_is_wrong(tmp_path, swap):
+    raw = tmp_path / "MNIST" / "raw"
+    made = make_mnist_raw(raw)
+    images, labels = made["train"]
+    images_file, labels_file = raw / "train-images-idx3-ubyte.gz", raw / "train-labels-idx1-ubyte.gz"
+    if swap == "labels_in_images_file":
+        write_idx(images_file, labels)
+        named, words = images_file, ["(N, H, W) uint8 images", "1-d", "looks like the labels file"]
+    elif swap == "images_in_labels_file":
+        write_idx(labels_file, images)
+        named, words = labels_file, ["N integer labels", "3-d", "looks like the images file"]
+    else:
+        write_idx(labels_file, labels[:-1])
+        named, words = images_file, [f"holds {len(images)} images", f"{labels_file} holds {len(labels) - 1} labels"]
+    with pytest.raises(DatasetCorruptError) as info:
+        MNIST(tmp_path)
+    message = str(info.value)
+    assert message.startswith(str(named)) and all(w in message for w in words), message
+
+
 def test_read_idx_rejects_truncated_and_foreign_files(tmp_path):
     path = write_idx(tmp_path / "x.gz", np.zeros((3, 4), np.uint8))
     raw = gzip.decompress(path.read_bytes())

@@ -8,6 +8,13 @@ __all__ = ["ReLU", "ReLU6", "Hardtanh", "LeakyReLU", "ELU", "GELU", "SiLU", "Sig
            "LogSoftmax", "Softmin", "Softplus", "LogSigmoid"]
 
 
+def _check_number(function: str, name: str, position: int, value) -> None:
+    """torch's check of a Number argument, made when the module is built rather than in its first forward."""
+    if not isinstance(value, (int, float)):
+        raise TypeError(f"{function}(): argument '{name}' (position {position}) must be Number, "
+                        f"not {type(value).__name__}")
+
+
 class ReLU(Module):
     """max(x, 0), elementwise."""
 
@@ -27,6 +34,8 @@ class Hardtanh(Module):
 
     def __init__(self, min_val: float = -1.0, max_val: float = 1.0, inplace: bool = False):
         super().__init__()
+        _check_number("hardtanh", "min_val", 2, min_val)
+        _check_number("hardtanh", "max_val", 3, max_val)
         self.min_val, self.max_val, self.inplace = min_val, max_val, inplace
         if self.max_val <= self.min_val:
             raise ValueError(f"max_val ({max_val}) must be greater than min_val ({min_val})")
@@ -54,6 +63,7 @@ class LeakyReLU(Module):
 
     def __init__(self, negative_slope: float = 1e-2, inplace: bool = False):
         super().__init__()
+        _check_number("leaky_relu", "negative_slope", 2, negative_slope)
         self.negative_slope, self.inplace = negative_slope, inplace
 
     def forward(self, input):
@@ -69,6 +79,7 @@ class ELU(Module):
 
     def __init__(self, alpha: float = 1.0, inplace: bool = False):
         super().__init__()
+        _check_number("elu", "alpha", 2, alpha)
         self.alpha, self.inplace = alpha, inplace
 
     def forward(self, input):
@@ -84,6 +95,8 @@ class GELU(Module):
 
     def __init__(self, approximate: str = "none"):
         super().__init__()
+        if approximate not in ("none", "tanh"):
+            raise RuntimeError("approximate argument must be either none or tanh.")
         self.approximate = approximate
 
     def forward(self, input):
@@ -129,6 +142,9 @@ class Softmax(Module):
 
     def __init__(self, dim: int | None = None):
         super().__init__()
+        if dim is not None and (not isinstance(dim, int) or isinstance(dim, bool)):
+            raise TypeError(f"{type(self).__name__.lower()}(): argument 'dim' (position 1) must be int, "
+                            f"not {type(dim).__name__}")
         self.dim = dim
 
     def forward(self, input):

@@ -14,11 +14,15 @@ __all__ = ["L1Loss", "MSELoss", "SmoothL1Loss", "HuberLoss", "NLLLoss", "CrossEn
 
 
 class _Loss(Module):
+    _reductions = ("none", "mean", "sum")
+
     def __init__(self, size_average=None, reduce=None, reduction: str = "mean"):
         super().__init__()
         if size_average is not None or reduce is not None:
             self.reduction = _legacy_reduction(size_average, reduce)
         else:
+            if reduction not in self._reductions:  # (torch finds this in the first forward)
+                raise ValueError(f"{reduction} is not a valid value for reduction")
             self.reduction = reduction
 
 
@@ -115,6 +119,8 @@ class BCEWithLogitsLoss(_Loss):
 
 class KLDivLoss(_Loss):
     """KL divergence of ``target`` from the distribution whose log-probabilities are ``input``."""
+
+    _reductions = ("none", "mean", "sum", "batchmean")
 
     def __init__(self, size_average=None, reduce=None, reduction: str = "mean", log_target: bool = False):
         super().__init__(size_average, reduce, reduction)

@@ -1,0 +1,1 @@
+"""Bad-input suite: see ``harness.py`` for what a case is and how to add a family."""
