@@ -163,12 +163,13 @@ def affine_grid_sample(array, matrix, mode: str, out_hw=None, fill=None):
     if fill is not None:                    # an extra channel of ones: where it is < 1, fill shows through
         x = xp.concatenate([x, xp.ones_like(x[:, :1])], axis=1)
     theta = np.asarray(matrix, dtype=x.dtype).reshape(2, 3)
-    # (h*w, 3) base grid of centre-origin pixel centres; (h*w, 2) = base @ theta^T / (W/2, H/2): normalised
-    xs = np.arange(out_w, dtype=x.dtype) + x.dtype.type(-out_w * 0.5 + 0.5)
-    ys = np.arange(out_h, dtype=x.dtype) + x.dtype.type(-out_h * 0.5 + 0.5)
-    base = np.stack(np.broadcast_arrays(xs[None, :], ys[:, None], np.ones((1, 1), x.dtype)), axis=-1)
+    # centre-origin output pixel centres (x, y, 1) times theta^T / (W/2, H/2): normalised input points,
+    # summed in the order PyTorch's bmm does (x * t0 + y * t1) + t2, so that ties round the same way
+    xs = (np.arange(out_w, dtype=x.dtype) + x.dtype.type(-out_w * 0.5 + 0.5))[None, :]      # (1, w)
+    ys = (np.arange(out_h, dtype=x.dtype) + x.dtype.type(-out_h * 0.5 + 0.5))[:, None]      # (h, 1)
     rescaled_theta = theta.T / np.array([0.5 * in_w, 0.5 * in_h], dtype=x.dtype)      # (3, 2)
-    grid = (base.reshape(-1, 3) @ rescaled_theta).reshape(out_h, out_w, 2)
+    grid = np.stack([xs * rescaled_theta[0, k] + ys * rescaled_theta[1, k] + rescaled_theta[2, k]
+                     for k in range(2)], axis=-1)                                     # (h, w, 2)
     # grid_sample, align_corners=False: normalised -> input pixel coordinates
     # written as PyTorch's CPU kernel computes ((g + 1) * size - 1) / 2: (g + 1) * (size / 2) - 0.5
     one, half = x.dtype.type(1), x.dtype.type(0.5)

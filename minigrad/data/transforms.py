@@ -461,7 +461,7 @@ def resized_crop(img, top: int, left: int, height: int, width: int, size,
 
 
 def five_crop(img, size):
-    """The four corner crops and the centre crop, in that order (top-left, top-right, bottom-left, bottom-right, centre)."""
+    """The four corner crops and the centre crop: (top-left, top-right, bottom-left, bottom-right, centre)."""
     size = _setup_size(size)
     image_h, image_w = _Image(img).size_hw
     crop_h, crop_w = size
@@ -846,7 +846,7 @@ class Lambda:
 
 
 class Resize:
-    """Resize to ``size``: an int sets the smaller edge (aspect ratio kept), ``(h, w)`` the exact size (see ``resize``)."""
+    """Resize to ``size``: an int sets the smaller edge (aspect ratio kept), ``(h, w)`` the exact size (``resize``)."""
 
     def __init__(self, size, interpolation=InterpolationMode.BILINEAR, max_size=None, antialias: bool | None = True):
         if not isinstance(size, (int, Sequence)):
@@ -1275,7 +1275,8 @@ class ToPILImage:
         return to_pil_image(pic, self.mode)
 
     def __repr__(self) -> str:
-        return f"{self.__class__.__name__}(mode={self.mode})" if self.mode is not None else f"{self.__class__.__name__}()"
+        mode = f"mode={self.mode}" if self.mode is not None else ""
+        return f"{self.__class__.__name__}({mode})"
 
 
 class RandomApply:

@@ -120,7 +120,8 @@ def test_resize_output_size_rule_matches_torchvision(torchvision, size, max_size
 
 # ---- crops ---------------------------------------------------------------------------------------------------
 @given(seed=st.integers(0, 1000), h=st.integers(2, 20), w=st.integers(2, 20),
-       scale=st.sampled_from([(0.08, 1.0), (0.5, 0.6), (0.9, 1.0)]), ratio=st.sampled_from([(3 / 4, 4 / 3), (2.0, 3.0)]))
+       scale=st.sampled_from([(0.08, 1.0), (0.5, 0.6), (0.9, 1.0)]),
+       ratio=st.sampled_from([(3 / 4, 4 / 3), (2.0, 3.0)]))
 @settings(max_examples=60, deadline=None)
 def test_random_resized_crop_params_fit_the_image(seed, h, w, scale, ratio):
     minigrad.manual_seed(seed)
@@ -178,7 +179,8 @@ def _fill_for(case):
 
 
 def _assert_warp_close(ours, theirs, mode):
-    """Nearest sampling rounds coordinates computed in float32: a pixel exactly between two may go either way."""
+    """Nearest sampling of a point exactly between two pixels (a 90-degree turn of an odd-by-even image) may
+    go either way in float64, where PyTorch's kernel rounds in an order NumPy does not reproduce."""
     ours, theirs = ours.numpy(), theirs.numpy()
     assert ours.shape == theirs.shape and ours.dtype == theirs.dtype
     tolerance = 1 if ours.dtype.kind in "iu" else 2e-5
@@ -187,7 +189,7 @@ def _assert_warp_close(ours, theirs, mode):
 
 
 @given(case=affine_cases)
-@settings(max_examples=80, deadline=None)
+@settings(max_examples=50, deadline=None)
 def test_rotate_and_affine_of_tensors_match_torchvision(torchvision, case):
     F = torchvision.transforms.functional
     mode = torchvision.transforms.InterpolationMode(case["mode"])
@@ -288,7 +290,8 @@ def test_random_grayscale_keeps_the_channel_count(torchvision, Image):
     x = _image(2, 3, 4, 5, "uint8")
     _assert_close(T.RandomGrayscale(p=1.0)(minigrad.tensor(x)),
                   torchvision.transforms.RandomGrayscale(p=1.0)(_torch_tensor(x)))
-    _assert_same_pil(T.RandomGrayscale(p=1.0)(_pil(Image, x)), torchvision.transforms.RandomGrayscale(p=1.0)(_pil(Image, x)))
+    _assert_same_pil(T.RandomGrayscale(p=1.0)(_pil(Image, x)),
+                     torchvision.transforms.RandomGrayscale(p=1.0)(_pil(Image, x)))
     assert T.RandomGrayscale(p=0.0)(x) is x
 
 
@@ -296,7 +299,7 @@ def test_random_grayscale_keeps_the_channel_count(torchvision, Image):
 @given(c=st.sampled_from([1, 3]), dtype=st.sampled_from(["uint8", "float32", "float64"]),
        kernel=st.tuples(st.sampled_from([1, 3, 5]), st.sampled_from([1, 3, 5])), sigma=st.floats(0.1, 3.0),
        seed=st.integers(0, 50))
-@settings(max_examples=40, deadline=None)
+@settings(max_examples=25, deadline=None)
 def test_gaussian_blur_matches_torchvision(torchvision, Image, c, dtype, kernel, sigma, seed):
     F = torchvision.transforms.functional
     x = _image(seed, c, 6, 7, dtype)
