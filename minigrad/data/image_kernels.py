@@ -6,7 +6,7 @@ formula torchvision applies to tensors, so the transforms give torchvision's num
 - integer images are computed in float32, then rounded (``_cast_squeeze_out`` in torchvision) where
   torchvision rounds, or truncated where it casts (colour blends, grayscale); uint8 resizing rounds after
   each of its two passes, as torchvision v2's native uint8 kernel (and Pillow) do;
-- ``resize`` is separable: ``out = W_h @ x @ W_w^T`` with one ``(out, in)`` weight matrix per axis,
+- ``resize`` is separable: ``out = W_h @ x @ W_w^T`` with one ``(out, in)`` weight matrix per axis (two GEMMs),
   built from PyTorch's ``interpolate`` rules (``aten/src/ATen/native/UpSample.h`` for nearest, bilinear
   and bicubic; ``UpSampleKernel.cpp``'s ``_compute_indices_min_size_weights_aa`` for antialiasing, which
   follows Pillow's ``ImagingResample``);
@@ -108,6 +108,17 @@ def resize_weights(in_size: int, out_size: int, mode: str, antialias: bool) -> n
     raise ValueError(f"Interpolation mode '{mode}' is unsupported with Tensor input")
 
 
+def _resample_last_axis(x, weights):
+    """``(..., n) -> (..., m)`` by an ``(m, n)`` weight matrix, as one GEMM over the flattened leading dims."""
+    # ((...)*, m) = ((...)*, n) @ (n, m); NumPy's broadcasting matmul of a stack would loop over it instead
+    return (x.reshape(-1, x.shape[-1]) @ weights.T).reshape(x.shape[:-1] + (weights.shape[0],))
+
+
+def _resample_rows(x, weights):
+    """``(..., H, W) -> (..., h, W)``: the height axis moved last, resampled, moved back."""
+    return _resample_last_axis(x.swapaxes(-1, -2), weights).swapaxes(-1, -2)
+
+
 def resize(array, size_hw, mode: str, antialias: bool):
     """``(..., C, H, W)`` -> ``(..., C, h, w)``; nearest keeps the dtype exactly, other modes compute in float."""
     h, w = size_hw
@@ -125,12 +136,12 @@ def resize(array, size_hw, mode: str, antialias: bool):
         # torchvision v2 resamples uint8 natively, as Pillow does: a horizontal pass, then a vertical one,
         # each rounded (ties up) and clamped to [0, 255] (so a bicubic overshoot is cut after each pass)
         if in_w != w:
-            x = xp.clip(xp.floor(xp.matmul(x, weights_w.T) + np.float32(0.5)), 0, 255)     # (..., C, H, w)
+            x = xp.clip(xp.floor(_resample_last_axis(x, weights_w) + np.float32(0.5)), 0, 255)  # (..., C, H, w)
         if in_h != h:
-            x = xp.clip(xp.floor(xp.matmul(weights_h, x) + np.float32(0.5)), 0, 255)       # (..., C, h, w)
-        return x.astype(np.uint8)
-    out = xp.matmul(xp.matmul(weights_h, x), weights_w.T)                             # (..., C, h, w)
-    return from_float(out, dtype)
+            x = xp.clip(xp.floor(_resample_rows(x, weights_h) + np.float32(0.5)), 0, 255)       # (..., C, h, w)
+        return xp.ascontiguousarray(x.astype(np.uint8))
+    out = _resample_rows(_resample_last_axis(x, weights_w), weights_h)                # (..., C, h, w) = W_h x W_w^T
+    return xp.ascontiguousarray(from_float(out, dtype))
 
 
 # ---- affine warps (rotate, affine) ------------------------------------------------------------------------
