@@ -266,3 +266,20 @@ def test_resize_keeps_layout_and_rounds_uint8_per_pass():
     assert out[0].tolist() == [0, 64, 191, 255] and (out == out[::-1, ::-1]).all()
     assert T.Resize(2)(minigrad.zeros(3, 4, 6)).shape == (3, 2, 3)     # the smaller edge becomes 2
     assert T.Resize([3, 5], interpolation="nearest")(np.zeros((4, 6, 3), np.uint8)).shape == (3, 5, 3)
+
+
+@pytest.mark.parametrize("transform", [
+    lambda img: T.rotate(img, 33.0, T.InterpolationMode.BILINEAR, expand=True, fill=[5, 6, 7]),
+    lambda img: T.affine(img, 10.0, [1, -2], 0.9, [5.0, 3.0]),
+    lambda img: T.gaussian_blur(img, [3, 5], [0.8, 1.3]),
+    lambda img: T.adjust_hue(T.adjust_saturation(T.adjust_contrast(img, 0.7), 1.4), 0.2),
+    lambda img: T.resized_crop(img, 1, 2, 6, 5, [9, 4], T.InterpolationMode.BICUBIC),
+    lambda img: T.Grayscale(3)(img),
+])
+def test_an_hwc_array_goes_through_the_tensor_formula(transform):
+    """(H, W, C) arrays (minigrad's datasets without a transform) get what the (C, H, W) tensor gets."""
+    hwc = np.random.default_rng(4).integers(0, 256, (8, 9, 3), dtype=np.uint8)
+    from_array = transform(hwc)
+    from_tensor = transform(minigrad.tensor(hwc.transpose(2, 0, 1).copy())).numpy()
+    assert isinstance(from_array, np.ndarray) and from_array.dtype == np.uint8
+    np.testing.assert_array_equal(from_array, from_tensor.transpose(1, 2, 0))
