@@ -29,7 +29,7 @@ from minigrad.optim import SGD
 from minigrad.optim.lr_scheduler import OneCycleLR
 
 from models import cifar_cnn
-from training import Run, describe_and_fit, parser
+from training import Run, describe_and_fit, parser, run_script
 
 MEAN, STD = (0.4914, 0.4822, 0.4465), (0.2470, 0.2435, 0.2616)  # CIFAR-10's per-channel statistics
 
@@ -83,4 +83,4 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
-    main()
+    run_script(main)

@@ -27,7 +27,7 @@ from minigrad.data.datasets import MNIST, FashionMNIST
 from minigrad.optim import Adam
 
 from models import conv_autoencoder
-from training import parser
+from training import parser, run_script
 
 try:
     from tqdm import tqdm
@@ -123,4 +123,4 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
-    main()
+    run_script(main)

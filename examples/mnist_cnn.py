@@ -23,7 +23,7 @@ from minigrad.optim import Adam
 from minigrad.optim.lr_scheduler import OneCycleLR
 
 from models import lenet
-from training import Run, describe_and_fit, parser
+from training import Run, describe_and_fit, parser, run_script
 
 MEAN, STD = (0.1307,), (0.3081,)  # MNIST's pixel statistics
 
@@ -49,4 +49,4 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
-    main()
+    run_script(main)

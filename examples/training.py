@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import sys
 import time
 from pathlib import Path
 
@@ -27,6 +28,17 @@ except ImportError:  # progress bars are optional
 
 def default_data_root() -> str:
     return os.environ.get("MINIGRAD_DATA") or str(Path.home() / ".cache" / "minigrad-data")
+
+
+def run_script(main) -> None:
+    """Run an example's ``main()``; a failed data set download ends it with the library's message (which
+    lists the files to put in place) and how these scripts choose the data folder, without a traceback."""
+    from minigrad.data.download import DownloadError
+    try:
+        main()
+    except DownloadError as exc:
+        sys.exit(f"error: {exc}\nIn these scripts root is --data-root DIR (default: $MINIGRAD_DATA if set, "
+                 f"else ~/.cache/minigrad-data).")
 
 
 def parser(description: str, *, epochs: int, batch_size: int, lr: float, out: str) -> argparse.ArgumentParser:

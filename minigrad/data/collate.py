@@ -15,6 +15,8 @@ tuple                       a **list** of collated fields (torch's backwards com
 other sequence              the same sequence type, each position collated
 PIL image                   uint8 ``Tensor`` of shape (N, H, W[, C]) (minigrad's addition,
                             so torchvision datasets without a transform load too)
+``torch.Tensor``            ``Tensor`` stacked along a new dim 0, through NumPy (minigrad's
+                            addition, for datasets that use torchvision's own transforms)
 ==========================  =========================================================
 
     >>> images, labels = default_collate([(np.zeros((2, 2), np.uint8), 3), (np.ones((2, 2), np.uint8), 7)])
@@ -44,6 +46,17 @@ default_collate_err_msg_format = (
 def _is_pil_image(obj) -> bool:
     pil = sys.modules.get("PIL.Image")
     return pil is not None and isinstance(obj, pil.Image)
+
+
+def _is_torch_tensor(obj) -> bool:
+    """A ``torch.Tensor``? torch is never imported here: if it is not loaded, no object can be one."""
+    torch = sys.modules.get("torch")
+    return torch is not None and isinstance(obj, torch.Tensor)
+
+
+def _torch_to_numpy(t) -> np.ndarray:
+    """A CPU NumPy copy of a torch tensor (detached; conjugate / negative views resolved)."""
+    return t.detach().cpu().resolve_conj().resolve_neg().numpy()
 
 
 def _stack_tensors(batch) -> Tensor:
@@ -81,6 +94,8 @@ def default_collate(batch):
         return _stack_arrays(batch)
     if backend.is_cupy_array(elem):
         return Tensor._make(backend.xp(elem).stack(batch))
+    if _is_torch_tensor(elem):
+        return _stack_arrays([_torch_to_numpy(t) for t in batch])
     if isinstance(elem, (np.bool_, np.number, np.object_)):
         if isinstance(elem, np.object_):
             raise TypeError(default_collate_err_msg_format.format(elem_type))
@@ -131,6 +146,8 @@ def default_convert(data):
     elem_type = type(data)
     if isinstance(data, Tensor):
         return data
+    if _is_torch_tensor(data):
+        return Tensor._make(_torch_to_numpy(data))
     if elem_type.__module__ == "numpy" and elem_type.__name__ not in ("str_", "string_", "bytes_"):
         if isinstance(data, np.ndarray) and np_str_obj_array_pattern.search(data.dtype.str) is not None:
             return data

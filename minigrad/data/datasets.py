@@ -34,7 +34,7 @@ from pathlib import Path
 import numpy as np
 
 from .dataset import Dataset
-from .download import download_url, extract_tar, mirrors_from_env
+from .download import DownloadError, download_url, extract_tar, mirrors_from_env
 
 __all__ = ["VisionDataset", "MNIST", "FashionMNIST", "CIFAR10", "CIFAR100", "DatasetCorruptError",
            "read_idx", "safe_unpickle"]
@@ -156,8 +156,25 @@ class VisionDataset(Dataset):
         except (FileNotFoundError, DatasetCorruptError):
             if not download:
                 raise
-        self.download()
+        try:
+            self.download()
+        except DownloadError as exc:
+            raise DownloadError(self._download_help(exc)) from None  # the message says it all: no chained traceback
         return self._load()
+
+    def _download_help(self, exc: DownloadError) -> str:
+        """What failed, and the exact files to put in place by hand instead (torchvision's layout)."""
+        if hasattr(self, "resources"):   # the MNIST family: four IDX files, .gz as published or un-gzipped
+            files = [os.path.join(self.raw_folder, name) for name, _ in self.resources]
+            how = "each .gz as published, or un-gzipped"
+        else:                            # CIFAR: the folder inside the python archive
+            files = [os.path.join(self.root, self.base_folder, name) for name, _ in self.train_list + self.test_list]
+            files.append(os.path.join(self.root, self.base_folder, self.meta["filename"]))
+            how = f"as extracted from {self.filename} into root"
+        return (f"Could not download {type(self).__name__} (no internet access?): {exc}\n"
+                f"Put these files there yourself ({how}):\n" + "".join(f"  {f}\n" for f in files)
+                + f"or pass root= a folder that already holds them (now root={self.root!r}); "
+                  f"$MINIGRAD_MIRRORS can name other mirrors.")
 
     def _not_found(self, path) -> FileNotFoundError:
         return FileNotFoundError(f"Dataset not found: {path} does not exist. You can use download=True to download "

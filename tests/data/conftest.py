@@ -1,4 +1,5 @@
-"""Writers for small synthetic files in the standard formats, and a loopback HTTP server."""
+"""Writers for small synthetic files in the standard formats, a loopback HTTP server, and torchvision as an
+oracle (skipped when it cannot be imported)."""
 import gzip
 import hashlib
 import http.server
@@ -6,8 +7,10 @@ import io
 import os
 import pickle
 import struct
+import sys
 import tarfile
 import threading
+import types
 from pathlib import Path
 
 import numpy as np
@@ -107,3 +110,49 @@ def http_root(tmp_path):
         server.shutdown()
         server.server_close()
         thread.join()
+
+
+# ---- torchvision as the oracle ------------------------------------------------------------------------
+# PyPI's torchvision wheels are CUDA builds: beside the CPU torch (torch==2.13.0 from the CPU index) their
+# compiled ops extension cannot load (it links libc10_cuda.so), and `import torchvision` then fails in
+# torchvision._meta_registrations with "operator torchvision::nms does not exist". The transforms,
+# utils and datasets tested here need none of those ops, so the import is retried with that module
+# stubbed. $MINIGRAD_TORCHVISION may name a folder holding torchvision (and Pillow) installed with
+# `pip install --no-deps --target DIR torchvision==0.28.0 pillow`, which leaves site-packages' torch alone.
+if os.environ.get("MINIGRAD_TORCHVISION"):
+    sys.path.insert(0, os.environ["MINIGRAD_TORCHVISION"])
+
+
+def import_torchvision():
+    """torchvision, or None when it (or torch, or Pillow) is not importable."""
+    try:
+        import torch  # noqa: F401
+        import PIL.Image  # noqa: F401
+    except ImportError:
+        return None
+    try:
+        import torchvision
+        return torchvision
+    except ImportError:
+        return None
+    except RuntimeError as exc:
+        if "torchvision::" not in str(exc):
+            raise
+    for name in [m for m in sys.modules if m == "torchvision" or m.startswith("torchvision.")]:
+        del sys.modules[name]
+    sys.modules["torchvision._meta_registrations"] = types.ModuleType("torchvision._meta_registrations")
+    import torchvision
+    return torchvision
+
+
+@pytest.fixture(scope="session")
+def torchvision():
+    module = import_torchvision()
+    if module is None:
+        pytest.skip("torchvision (with torch and Pillow) is not importable")
+    return module
+
+
+@pytest.fixture(scope="session")
+def Image():
+    return pytest.importorskip("PIL.Image")

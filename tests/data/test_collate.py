@@ -117,3 +117,32 @@ def test_collate_rejects_string_arrays_and_unknown_types():
         default_collate([np.array(["a"]), np.array(["b"])])
     with pytest.raises(TypeError, match="found <class 'object'>"):
         default_collate([object(), object()])
+
+
+# ---- torch tensors as items (a dataset that uses torchvision's own ToTensor) -----------------------
+@pytest.mark.parametrize("dtype", ["uint8", "int64", "float32", "float64", "bool"])
+def test_collate_accepts_torch_tensors_like_torch_does(torch, dtype):
+    rng = np.random.default_rng(0)
+    batch = [({"image": torch.from_numpy((rng.random((1, 3, 2)) * 9).astype(dtype)), "scalar": torch.tensor(k)},
+              k) for k in range(3)]
+    from torch.utils.data import default_collate as torch_collate
+    _same(default_collate(batch), torch_collate(batch), torch)
+    grads = [torch.ones(2, requires_grad=True).neg() for _ in range(2)]  # non-leaf, with a negative view
+    out = default_collate(grads)
+    assert isinstance(out, minigrad.Tensor) and out.numpy().tolist() == [[-1.0, -1.0]] * 2
+
+
+def test_default_convert_turns_a_torch_tensor_into_a_minigrad_tensor(torch):
+    out = default_convert([torch.arange(3), "x"])
+    assert isinstance(out[0], minigrad.Tensor) and out[0].dtype == minigrad.int64 and out[1] == "x"
+    assert out[0].tolist() == [0, 1, 2]
+
+
+def test_collate_does_not_import_torch():
+    import subprocess
+    import sys
+    code = ("import sys, numpy as np; from minigrad.data import default_collate, default_convert; "
+            "default_collate([(np.zeros(2), 1, {'a': 1.0})] * 2); default_convert([np.zeros(1)]); "
+            "print('torch' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"

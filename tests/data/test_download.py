@@ -132,3 +132,44 @@ def test_extract_refuses_members_outside_the_expected_folder(tmp_path):
     with pytest.raises(ValueError, match="refusing to extract"):
         extract_tar(archive, tmp_path / "root", "cifar-10-batches-py")
     assert not (tmp_path / "escaped").exists() and _leftovers(tmp_path / "root") == []
+
+
+# ---- no internet: one clear message saying where to put the files ----------------------------------
+def _closed_port_mirror():
+    """A loopback URL nothing listens on (a port just bound and released): connections are refused."""
+    import socket
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    return f"http://127.0.0.1:{port}/"
+
+
+@pytest.mark.parametrize("cls, files", [
+    (MNIST, [f"MNIST/raw/{name}" for name in NAMES]),
+    (CIFAR10, [f"cifar-10-batches-py/{n}" for n in ["data_batch_1", "data_batch_5", "test_batch", "batches.meta"]]),
+])
+def test_unreachable_mirrors_give_the_exact_files_to_put_in_place(tmp_path, cls, files):
+    mirror = _closed_port_mirror()
+    with pytest.raises(RuntimeError) as info:
+        cls(tmp_path, download=True, mirrors=[mirror])
+    message = str(info.value)
+    assert isinstance(info.value, DownloadError) and info.value.__suppress_context__
+    assert f"Could not download {cls.__name__}" in message and mirror in message and "refused" in message
+    for f in files:
+        assert f"  {tmp_path / f}\n" in message
+    assert f"root={str(tmp_path)!r}" in message
+
+
+def test_example_script_exits_with_the_message_and_no_traceback(tmp_path):
+    import os
+    import subprocess
+    import sys
+    script = Path(__file__).resolve().parents[2] / "examples" / "mnist_cnn.py"
+    env = dict(os.environ, MINIGRAD_MIRRORS=_closed_port_mirror())
+    env.pop("MINIGRAD_DATA", None)
+    out = subprocess.run([sys.executable, str(script), "--data-root", str(tmp_path), "--out", str(tmp_path / "run")],
+                         capture_output=True, text=True, env=env, timeout=120)
+    assert out.returncode == 1
+    assert "Traceback" not in out.stderr and out.stderr.startswith("error: Could not download MNIST")
+    assert f"  {tmp_path / 'MNIST' / 'raw' / 'train-images-idx3-ubyte.gz'}\n" in out.stderr
+    assert "--data-root DIR" in out.stderr and "$MINIGRAD_DATA" in out.stderr

@@ -241,3 +241,45 @@ def test_torchvision_style_dataset_of_pil_images_loads_in_batches():
 
     x, y = next(iter(DataLoader(WithTransform(), batch_size=5, num_workers=1)))
     assert x.shape == (5, 1, 4, 4) and y.tolist() == [0, 1, 2, 3, 4]
+
+
+# ---- resampling weights against torch's interpolate (torch only; the full transforms are checked against
+# torchvision in test_transforms_torchvision.py) -------------------------------------------------------------
+@pytest.mark.parametrize("mode, antialias", [("nearest", False), ("nearest-exact", False), ("bilinear", False),
+                                             ("bicubic", False), ("bilinear", True), ("bicubic", True)])
+def test_resize_weights_are_torch_interpolate_of_unit_images(torch, mode, antialias):
+    from minigrad.data.image_kernels import resize_weights
+    kwargs = {} if mode.startswith("nearest") else {"align_corners": False, "antialias": antialias}
+    for in_size in range(2, 9):
+        for out_size in range(1, 13):
+            # column k of interpolate(identity) is the resampled unit image e_k: the weight matrix itself
+            unit = torch.eye(in_size, dtype=torch.float64)[None, None]
+            expected = torch.nn.functional.interpolate(unit, size=(out_size, in_size), mode=mode, **kwargs)
+            np.testing.assert_allclose(resize_weights(in_size, out_size, mode, antialias), expected[0, 0].numpy(),
+                                       atol=1e-12)
+
+
+def test_resize_keeps_layout_and_rounds_uint8_per_pass():
+    x = np.array([[0, 255], [255, 0]], np.uint8)
+    out = T.Resize((4, 4), interpolation=T.InterpolationMode.BILINEAR)(x)
+    assert out.dtype == np.uint8 and out.shape == (4, 4)
+    assert out[0].tolist() == [0, 64, 191, 255] and (out == out[::-1, ::-1]).all()
+    assert T.Resize(2)(minigrad.zeros(3, 4, 6)).shape == (3, 2, 3)     # the smaller edge becomes 2
+    assert T.Resize([3, 5], interpolation="nearest")(np.zeros((4, 6, 3), np.uint8)).shape == (3, 5, 3)
+
+
+@pytest.mark.parametrize("transform", [
+    lambda img: T.rotate(img, 33.0, T.InterpolationMode.BILINEAR, expand=True, fill=[5, 6, 7]),
+    lambda img: T.affine(img, 10.0, [1, -2], 0.9, [5.0, 3.0]),
+    lambda img: T.gaussian_blur(img, [3, 5], [0.8, 1.3]),
+    lambda img: T.adjust_hue(T.adjust_saturation(T.adjust_contrast(img, 0.7), 1.4), 0.2),
+    lambda img: T.resized_crop(img, 1, 2, 6, 5, [9, 4], T.InterpolationMode.BICUBIC),
+    lambda img: T.Grayscale(3)(img),
+])
+def test_an_hwc_array_goes_through_the_tensor_formula(transform):
+    """(H, W, C) arrays (minigrad's datasets without a transform) get what the (C, H, W) tensor gets."""
+    hwc = np.random.default_rng(4).integers(0, 256, (8, 9, 3), dtype=np.uint8)
+    from_array = transform(hwc)
+    from_tensor = transform(minigrad.tensor(hwc.transpose(2, 0, 1).copy())).numpy()
+    assert isinstance(from_array, np.ndarray) and from_array.dtype == np.uint8
+    np.testing.assert_array_equal(from_array, from_tensor.transpose(1, 2, 0))
