@@ -47,6 +47,26 @@ def _check_flags(**flags) -> None:
             raise ValueError(f"minigrad optimisers do not support {name}=True")
 
 
+def _typename(obj) -> str:
+    """torch.typename's spelling: ``int``, ``numpy.ndarray``, ``minigrad.autograd.tensor.Tensor``."""
+    module = getattr(type(obj), "__module__", "") or ""
+    name = type(obj).__qualname__
+    return name if module in ("", "builtins") else f"{module}.{name}"
+
+
+def _check_lr(lr) -> None:
+    """torch's checks of a learning rate (a number, or a one-element Tensor): 'Invalid learning rate: -0.1'."""
+    if isinstance(lr, Tensor) and lr.numel() != 1:
+        raise ValueError("Tensor lr must be 1-element")
+    if not 0.0 <= lr:
+        raise ValueError(f"Invalid learning rate: {lr}")
+
+
+def _scalar(value) -> float:
+    """A hyper-parameter as a Python number (a one-element Tensor ``lr`` is read with ``item()``)."""
+    return value.item() if isinstance(value, Tensor) else value
+
+
 class Optimizer:
     """Base class of all optimisers, as ``torch.optim.Optimizer``.
 
@@ -66,7 +86,7 @@ class Optimizer:
         self.defaults = defaults
         if isinstance(params, Tensor):
             raise TypeError("params argument given to the optimizer should be an iterable of Tensors or "
-                            f"dicts, but got {type(params).__module__}.{type(params).__name__}")
+                            f"dicts, but got {_typename(params)}")
         self.state: defaultdict = defaultdict(dict)
         self.param_groups: list[dict] = []
         param_groups = list(params)
@@ -98,8 +118,7 @@ class Optimizer:
             param_group["param_names"] = names
         for p in tensors:
             if not isinstance(p, Tensor):
-                raise TypeError("optimizer can only optimize Tensors, but one of the params is "
-                                f"{type(p).__module__}.{type(p).__name__}")
+                raise TypeError(f"optimizer can only optimize Tensors, but one of the params is {_typename(p)}")
             if not (p.is_leaf or p.retains_grad):
                 raise ValueError("can't optimize a non-leaf Tensor")
         for name, default in self.defaults.items():
