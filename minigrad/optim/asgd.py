@@ -67,7 +67,9 @@ class ASGD(Optimizer):
                     ax += (param - ax) * mu.astype(param.dtype)
                 else:
                     ax[...] = param
-                eta[...] = lr / ((1 + lambd * lr * step) ** alpha)
-                mu[...] = 1 / max(1, step - t0)
+                # through float32 even when a loaded state holds them in float64: torch writes
+                # torch.as_tensor(python float), a tensor of the default dtype, into them
+                eta[...] = np.float32(lr / ((1 + lambd * lr * step) ** alpha))
+                mu[...] = np.float32(1 / max(1, step - t0))
                 p._bump_version()
         return loss
