@@ -414,3 +414,36 @@ def test_unsupported_torch_flags_are_refused_not_ignored():
     with pytest.raises(ValueError, match="fused"):
         optim.Adam([w], fused=True)
     optim.Adam([w], foreach=True)  # accepted: one implementation serves both
+
+
+ALL_OPTIMIZERS = list(STRATEGIES) + ["LBFGS"]
+
+
+@pytest.mark.parametrize("name", ALL_OPTIMIZERS)
+@pytest.mark.parametrize("flags", [{}, {"foreach": True}, {"foreach": False}], ids=["defaults", "foreach", "single"])
+def test_defaults_and_param_group_keys_are_torchs(torch, name, flags):
+    """Made with no arguments but the parameters (and foreach, accepted and ignored: one implementation
+    serves both), the parameter groups hold torch's keys with torch's default values."""
+    if name == "LBFGS" and flags:
+        pytest.skip("torch.optim.LBFGS has no foreach argument")
+    mg_opt = getattr(optim, name)([minigrad.ones(2, requires_grad=True)], **flags)
+    th_opt = getattr(torch.optim, name)([torch.ones(2, requires_grad=True)], **flags)
+    assert mg_opt.state_dict()["param_groups"] == th_opt.state_dict()["param_groups"]
+    assert mg_opt.defaults == th_opt.defaults
+
+
+@pytest.mark.parametrize("name", ALL_OPTIMIZERS)
+def test_a_one_element_tensor_lr_is_accepted_and_read_as_a_number(name):
+    w = minigrad.tensor([1.0, -2.0], requires_grad=True)
+    v = minigrad.tensor([1.0, -2.0], requires_grad=True)
+    by_tensor = getattr(optim, name)([w], lr=minigrad.tensor(0.01))
+    by_float = getattr(optim, name)([v], lr=0.01)
+    for p, opt in ((w, by_tensor), (v, by_float)):
+        def closure(p=p, opt=opt):
+            opt.zero_grad()
+            loss = (p * p).sum()
+            loss.backward()
+            return loss
+        closure()
+        opt.step(closure)
+    np.testing.assert_array_equal(w.detach().numpy(), v.detach().numpy())
