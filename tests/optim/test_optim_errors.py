@@ -12,10 +12,11 @@ import pytest
 import minigrad
 
 OPTIMIZERS = ["SGD", "Adam", "AdamW", "Adagrad", "RMSprop", "Adadelta", "Adamax", "NAdam", "RAdam", "ASGD", "Rprop",
-              "LBFGS"]
+              "LBFGS", "Adafactor"]
 BETAS = ["Adam", "AdamW", "Adamax", "NAdam", "RAdam"]
 EPS = ["Adam", "AdamW", "Adagrad", "RMSprop", "Adadelta", "Adamax", "NAdam", "RAdam"]
-WEIGHT_DECAY = ["SGD", "Adam", "AdamW", "Adagrad", "RMSprop", "Adadelta", "Adamax", "NAdam", "RAdam", "ASGD"]
+WEIGHT_DECAY = ["SGD", "Adam", "AdamW", "Adagrad", "RMSprop", "Adadelta", "Adamax", "NAdam", "RAdam", "ASGD",
+                "Adafactor"]
 
 
 def _param(lib):
@@ -77,6 +78,11 @@ def _optimizer_cases():
     for label, etas in (("etaminus_zero", (0.0, 1.2)), ("etaplus_one", (0.5, 1.0)), ("etas_swapped", (1.2, 0.5)),
                         ("etaminus_one", (1.0, 1.2))):
         add("Rprop", label, lambda lib, etas=etas: lib.optim.Rprop([_param(lib)], etas=etas))
+    adafactor = lambda lib, **kw: lib.optim.Adafactor([_param(lib)], **kw)  # noqa: E731
+    add("Adafactor", "positive_beta2_decay", lambda lib: adafactor(lib, beta2_decay=0.5))
+    add("Adafactor", "negative_eps1", lambda lib: adafactor(lib, eps=(-1e-30, 1e-3)))
+    add("Adafactor", "negative_eps2", lambda lib: adafactor(lib, eps=(None, -1e-3)))
+    add("Adafactor", "d_below_one", lambda lib: adafactor(lib, d=0.5))
     add("LBFGS", "parameter_groups", lambda lib: lib.optim.LBFGS([{"params": [_param(lib)]}, {"params": [_param(lib)]}]))
     add("LBFGS", "unknown_line_search", lambda lib: (lambda w: (lambda opt: opt.step(
         lambda: (opt.zero_grad(), (w * w).sum().backward(), (w * w).sum())[-1]))(
