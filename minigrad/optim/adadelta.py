@@ -24,7 +24,9 @@ class Adadelta(Optimizer):
 
         >>> w = minigrad.tensor([1.0, -2.0], requires_grad=True)
         >>> opt = minigrad.optim.Adadelta([w], lr=1.0)
-        >>> (w * w).sum().backward(); opt.step()
+        >>> (w * w).sum().backward(); opt.step()   # first step: sqrt(eps) / sqrt(0.1 g^2 + eps) * g
+        >>> w
+        tensor([ 0.9968, -1.9968], requires_grad=True)
     """
 
     def __init__(self, params, lr: float = 1.0, rho: float = 0.9, eps: float = 1e-6, weight_decay: float = 0,

@@ -33,8 +33,8 @@ class Adafactor(Optimizer):
         >>> w = minigrad.randn(4, 3, requires_grad=True)
         >>> opt = minigrad.optim.Adafactor([w], lr=1e-2)
         >>> (w * w).sum().backward(); opt.step()
-        >>> opt.state[w]['row_var'].shape, opt.state[w]['col_var'].shape
-        ((4, 1), (1, 3))
+        >>> opt.state[w]['row_var'].shape, opt.state[w]['col_var'].shape   # 4 + 3 numbers, not 4 x 3
+        (minigrad.Size([4, 1]), minigrad.Size([1, 3]))
     """
 
     def __init__(self, params, lr: float = 1e-2, beta2_decay: float = -0.8, eps=(None, 1e-3), d: float = 1.0,

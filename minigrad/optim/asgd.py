@@ -64,7 +64,7 @@ class ASGD(Optimizer):
                 param *= 1 - lambd * eta_value
                 param += -eta_value * grad
                 if float(mu) != 1:
-                    ax += (param - ax) * mu.astype(param.dtype)
+                    ax += (param - ax) * float(mu)  # (mu's value, exactly, in the parameter's dtype)
                 else:
                     ax[...] = param
                 # through float32 even when a loaded state holds them in float64: torch writes

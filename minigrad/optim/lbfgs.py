@@ -153,7 +153,9 @@ class LBFGS(Optimizer):
         ...     loss.backward()
         ...     return loss
         >>> for _ in range(5):
-        ...     opt.step(closure)       # w -> (1, 1), the Rosenbrock minimum
+        ...     opt.step(closure)
+        >>> w                           # the Rosenbrock minimum
+        tensor([1.0000, 1.0000], requires_grad=True)
     """
 
     def __init__(self, params, lr: float = 1, max_iter: int = 20, max_eval: int | None = None,
