@@ -348,3 +348,15 @@ def test_argument_errors_match_torch(torch, case):
     expected = attempt(torch)
     assert expected is not None
     assert attempt(minigrad) == expected
+
+
+def test_every_torch_scheduler_exists_with_torchs_signatures(torch):
+    import inspect
+
+    def signature(function):
+        return [(p.name, p.kind, p.default) for p in inspect.signature(function).parameters.values()]
+
+    for name in torch.optim.lr_scheduler.__all__:
+        ours, theirs = getattr(optim.lr_scheduler, name), getattr(torch.optim.lr_scheduler, name)
+        for method in ("__init__", "step", "state_dict", "load_state_dict", "get_last_lr"):
+            assert signature(getattr(ours, method)) == signature(getattr(theirs, method)), (name, method)

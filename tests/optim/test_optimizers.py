@@ -483,3 +483,21 @@ def test_state_dict_survives_a_safetensors_checkpoint(name, tmp_path):
     run(w, opt, 2)
     run(resumed_w, resumed, 2)
     np.testing.assert_array_equal(resumed_w.detach().numpy(), w.detach().numpy())
+
+
+def _signature(function):
+    import inspect
+    return [(p.name, p.kind, p.default) for p in inspect.signature(function).parameters.values()]
+
+
+@pytest.mark.parametrize("name", ALL_OPTIMIZERS)
+def test_signatures_are_torchs(torch, name):
+    """Argument names, order, keyword-only markers and defaults of the constructor and the methods."""
+    for method in ("__init__", "step", "zero_grad", "state_dict", "load_state_dict", "add_param_group"):
+        assert _signature(getattr(getattr(optim, name), method)) == _signature(
+            getattr(getattr(torch.optim, name), method)), method
+
+
+def test_every_torch_optimizer_exists_but_the_sparse_and_bfloat16_ones(torch):
+    missing = {name for name in torch.optim.__all__ if name[0].isupper() and not hasattr(optim, name)}
+    assert missing == {"SparseAdam", "Muon"}
