@@ -360,3 +360,16 @@ def test_every_torch_scheduler_exists_with_torchs_signatures(torch):
         ours, theirs = getattr(optim.lr_scheduler, name), getattr(torch.optim.lr_scheduler, name)
         for method in ("__init__", "step", "state_dict", "load_state_dict", "get_last_lr"):
             assert signature(getattr(ours, method)) == signature(getattr(theirs, method)), (name, method)
+
+
+@pytest.mark.parametrize("lib_name", ["torch", "minigrad"])
+def test_get_lr_outside_step_warns_to_use_get_last_lr(torch, lib_name):
+    lib = torch if lib_name == "torch" else minigrad
+    opt = lib.optim.SGD([lib.ones(1, requires_grad=True)], lr=1.0)
+    sched = lib.optim.lr_scheduler.StepLR(opt, step_size=2)
+    with pytest.warns(UserWarning, match="please use `get_last_lr\\(\\)`"):
+        sched.get_lr()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        opt.step()
+        sched.step()  # inside step: no warning
