@@ -1,6 +1,7 @@
 """Optimisers against torch.optim step for step, state_dict round trips (within minigrad and across to
 torch and back), zero_grad, parameter groups and argument errors."""
 import copy
+import importlib
 
 import numpy as np
 import pytest
@@ -501,3 +502,59 @@ def test_signatures_are_torchs(torch, name):
 def test_every_torch_optimizer_exists_but_the_sparse_and_bfloat16_ones(torch):
     missing = {name for name in torch.optim.__all__ if name[0].isupper() and not hasattr(optim, name)}
     assert missing == {"SparseAdam", "Muon"}
+
+
+@pytest.mark.parametrize("name", ["SGD", "Adam", "AdamW", "NAdam", "LBFGS"])
+def test_hooks_run_in_torchs_order_with_torchs_arguments(torch, name):
+    """Global and per-optimiser step hooks, state_dict and load_state_dict hooks (with prepend): the same
+    calls in the same order in both frameworks; a step pre hook can swap the closure, a state_dict post
+    hook and a load pre hook can replace the dict."""
+    def record(lib):
+        calls = []
+        w = lib.ones(2, requires_grad=True)
+        opt = getattr(lib.optim, name)([w], lr=0.1)
+        hooks = importlib.import_module(lib.__name__ + ".optim.optimizer")
+
+        def closure():
+            calls.append("closure")
+            opt.zero_grad()
+            loss = (w * w).sum()
+            loss.backward()
+            return loss
+
+        def swap_closure(o, args, kwargs):
+            calls.append(("pre", type(o).__name__, len(args), sorted(kwargs)))
+            return (args[0],), {"closure": closure}
+
+        handles = [hooks.register_optimizer_step_pre_hook(lambda o, a, k: calls.append("global pre")),
+                   hooks.register_optimizer_step_post_hook(lambda o, a, k: calls.append("global post"))]
+        try:
+            opt.register_step_pre_hook(swap_closure)
+            opt.register_step_post_hook(lambda o, a, k: calls.append(("post", sorted(k))))
+            opt.register_state_dict_pre_hook(lambda o: calls.append("sd pre"))
+            opt.register_state_dict_post_hook(lambda o, sd: {**sd, "extra": 1})
+            opt.register_state_dict_post_hook(lambda o, sd: calls.append(("sd post", sorted(sd))), prepend=True)
+            opt.register_load_state_dict_pre_hook(
+                lambda o, sd: {**sd, "param_groups": [{**g, "lr": 0.5} for g in sd["param_groups"]]})
+            opt.register_load_state_dict_post_hook(lambda o: calls.append(("load post", o.param_groups[0]["lr"])))
+            handle = opt.register_step_post_hook(lambda o, a, k: calls.append("removed"))
+            handle.remove()
+            opt.step()
+            saved = opt.state_dict()
+            calls.append(sorted(saved))
+            opt.load_state_dict(saved)
+            calls.append(opt.param_groups[0]["lr"])
+        finally:
+            for h in handles:
+                h.remove()
+        return calls
+
+    assert record(minigrad) == record(torch)
+
+
+def test_a_step_pre_hook_must_return_none_or_args_and_kwargs(torch):
+    for lib in (torch, minigrad):
+        opt = lib.optim.SGD([lib.ones(1, requires_grad=True)], lr=0.1)
+        opt.register_step_pre_hook(lambda o, a, k: "nonsense")
+        with pytest.raises(RuntimeError, match="must return None or a tuple of \\(new_args, new_kwargs\\)"):
+            opt.step()
