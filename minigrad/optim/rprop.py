@@ -13,8 +13,8 @@ from __future__ import annotations
 
 from ..autograd.tensor import Tensor
 from ..backend import xp
-from .optimizer import Optimizer, _check_flags, _check_lr, _increment, _params_with_grad, _scalar, _step_tensor
-from .optimizer import _zeros_like
+from .optimizer import (Optimizer, _check_flags, _check_lr, _increment, _params_with_grad, _scalar, _step_tensor,
+                        _zeros_like)
 
 
 class Rprop(Optimizer):

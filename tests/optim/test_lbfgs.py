@@ -55,7 +55,7 @@ def _pair(torch, dtype, kwargs):
     return mg, th
 
 
-def _assert_state_like_torch(mg_state, th_state, rtol):
+def _assert_state_like_torch(torch, mg_state, th_state, rtol):
     assert list(mg_state) == list(th_state)  # the same keys, in torch's order
     for key, th_value in th_state.items():
         mg_value = mg_state[key]
@@ -65,15 +65,10 @@ def _assert_state_like_torch(mg_state, th_state, rtol):
         else:
             pairs = [(mg_value, th_value)]
         for m, t in pairs:
-            assert isinstance(m, minigrad.Tensor) == isinstance(t, torch_module().Tensor), key
+            assert isinstance(m, minigrad.Tensor) == isinstance(t, torch.Tensor), key
             m = m.detach().numpy() if isinstance(m, minigrad.Tensor) else m
-            t = t.detach().numpy() if isinstance(t, torch_module().Tensor) else t
+            t = t.detach().numpy() if isinstance(t, torch.Tensor) else t
             np.testing.assert_allclose(m, t, rtol=rtol, atol=rtol * 1e-4, err_msg=key)
-
-
-def torch_module():
-    import torch
-    return torch
 
 
 @pytest.mark.parametrize("kwargs", OPTIONS, ids=lambda k: "-".join(f"{v}" for v in k.values()))
@@ -90,7 +85,7 @@ def test_iterates_and_counts_match_torch_step_for_step_in_float64(torch, kwargs)
         mg_state, th_state = mg.opt.state[mg.a], th.opt.state[th.a]
         assert (mg_state["func_evals"], mg_state["n_iter"]) == (th_state["func_evals"], th_state["n_iter"])
     # the state near convergence holds small differences of close numbers: checked more loosely
-    _assert_state_like_torch(mg.opt.state_dict()["state"][0], th.opt.state_dict()["state"][0], rtol=1e-5)
+    _assert_state_like_torch(torch, mg.opt.state_dict()["state"][0], th.opt.state_dict()["state"][0], rtol=1e-5)
     assert mg.opt.state_dict()["param_groups"] == th.opt.state_dict()["param_groups"]
     np.testing.assert_array_equal(mg.unused.detach().numpy(), np.ones(2))
 
