@@ -14,10 +14,10 @@ from __future__ import annotations
 
 import math
 import types
-from functools import partial, wraps
 import warnings
 from bisect import bisect_right
 from collections import Counter
+from functools import partial, wraps
 from weakref import ref
 
 from .optimizer import Optimizer
