@@ -1,5 +1,5 @@
 """Optimisers and learning-rate schedulers with torch.optim's names, arguments and state_dicts."""
-from . import lr_scheduler
+from . import lr_scheduler, swa_utils
 from .adadelta import Adadelta
 from .adafactor import Adafactor
 from .adagrad import Adagrad
@@ -16,4 +16,4 @@ from .sgd import SGD
 
 __all__ = ["Optimizer", "SGD", "Adam", "AdamW", "RMSprop", "Adagrad", "Adadelta", "Adamax", "NAdam", "RAdam", "ASGD",
            "Rprop", "LBFGS", "Adafactor",
-           "lr_scheduler"]
+           "lr_scheduler", "swa_utils"]
