@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from ..autograd.tensor import Tensor
 from ..backend import xp
-from .optimizer import Optimizer, _check_flags, _increment, _params_with_grad, _step_tensor
+from .optimizer import Optimizer, _check_flags, _check_lr, _increment, _params_with_grad, _scalar, _step_tensor
 
 
 class Adagrad(Optimizer):
@@ -31,8 +31,7 @@ class Adagrad(Optimizer):
     def __init__(self, params, lr: float = 1e-2, lr_decay: float = 0, weight_decay: float = 0,
                  initial_accumulator_value: float = 0, eps: float = 1e-10, foreach=None, *,
                  maximize: bool = False, differentiable: bool = False, fused=None):
-        if not 0.0 <= lr:
-            raise ValueError(f"Invalid learning rate: {lr}")
+        _check_lr(lr)
         if not 0.0 <= lr_decay:
             raise ValueError(f"Invalid lr_decay value: {lr_decay}")
         if not 0.0 <= weight_decay:
@@ -60,7 +59,7 @@ class Adagrad(Optimizer):
     def step(self, closure=None):
         loss = self._evaluate(closure)
         for group in self.param_groups:
-            lr, lr_decay, eps = group["lr"], group["lr_decay"], group["eps"]
+            lr, lr_decay, eps = _scalar(group["lr"]), group["lr_decay"], group["eps"]
             weight_decay, maximize = group["weight_decay"], group["maximize"]
             for p in _params_with_grad(group):
                 param, grad = p._data, p._grad._data

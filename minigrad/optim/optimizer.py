@@ -16,8 +16,9 @@ place, with the array module of the parameter (NumPy or CuPy), and never build a
 from __future__ import annotations
 
 import copy
+import functools
 import warnings
-from collections import defaultdict
+from collections import OrderedDict, defaultdict
 from itertools import chain
 
 import numpy as np
@@ -25,6 +26,7 @@ import numpy as np
 from .. import backend
 from ..autograd.grad_mode import enable_grad
 from ..autograd.tensor import Tensor
+from ..nn.modules.module import RemovableHandle
 
 
 class _RequiredParameter:
@@ -47,6 +49,69 @@ def _check_flags(**flags) -> None:
             raise ValueError(f"minigrad optimisers do not support {name}=True")
 
 
+def _typename(obj) -> str:
+    """torch.typename's spelling: ``int``, ``numpy.ndarray``, and ``minigrad.Tensor`` for a tensor."""
+    if isinstance(obj, Tensor):
+        return f"minigrad.{type(obj).__name__}"
+    module = getattr(type(obj), "__module__", "") or ""
+    name = type(obj).__qualname__
+    return name if module in ("", "builtins") else f"{module}.{name}"
+
+
+def _check_lr(lr) -> None:
+    """torch's checks of a learning rate (a number, or a one-element Tensor): 'Invalid learning rate: -0.1'."""
+    if isinstance(lr, Tensor) and lr.numel() != 1:
+        raise ValueError("Tensor lr must be 1-element")
+    if not 0.0 <= lr:
+        raise ValueError(f"Invalid learning rate: {lr}")
+
+
+def _scalar(value) -> float:
+    """A hyper-parameter as a Python number (a one-element Tensor ``lr`` is read with ``item()``)."""
+    return value.item() if isinstance(value, Tensor) else value
+
+
+_global_optimizer_pre_hooks: OrderedDict = OrderedDict()
+_global_optimizer_post_hooks: OrderedDict = OrderedDict()
+
+
+def register_optimizer_step_pre_hook(hook) -> RemovableHandle:
+    """A hook run before the ``step()`` of every optimiser: ``hook(optimizer, args, kwargs)``, returning
+    ``None`` or new ``(args, kwargs)``."""
+    handle = RemovableHandle(_global_optimizer_pre_hooks)
+    _global_optimizer_pre_hooks[handle.id] = hook
+    return handle
+
+
+def register_optimizer_step_post_hook(hook) -> RemovableHandle:
+    """A hook run after the ``step()`` of every optimiser: ``hook(optimizer, args, kwargs)``."""
+    handle = RemovableHandle(_global_optimizer_post_hooks)
+    _global_optimizer_post_hooks[handle.id] = hook
+    return handle
+
+
+def _hooked(step):
+    """``step`` that runs the global and per-optimiser pre hooks before it and post hooks after it."""
+    @functools.wraps(step)
+    def wrapper(*args, **kwargs):
+        self = args[0]
+        for pre_hook in chain(_global_optimizer_pre_hooks.values(), self._optimizer_step_pre_hooks.values()):
+            result = pre_hook(self, args, kwargs)
+            if result is not None:
+                if isinstance(result, tuple) and len(result) == 2:
+                    args, kwargs = result
+                else:
+                    raise RuntimeError(f"{step} must return None or a tuple of (new_args, new_kwargs), but got "
+                                       f"{result}.")
+        out = step(*args, **kwargs)
+        for post_hook in chain(self._optimizer_step_post_hooks.values(), _global_optimizer_post_hooks.values()):
+            post_hook(self, args, kwargs)
+        return out
+
+    wrapper.hooked = True
+    return wrapper
+
+
 class Optimizer:
     """Base class of all optimisers, as ``torch.optim.Optimizer``.
 
@@ -63,10 +128,11 @@ class Optimizer:
     """
 
     def __init__(self, params, defaults: dict):
+        self._init_hooks()
         self.defaults = defaults
         if isinstance(params, Tensor):
             raise TypeError("params argument given to the optimizer should be an iterable of Tensors or "
-                            f"dicts, but got {type(params).__module__}.{type(params).__name__}")
+                            f"dicts, but got {_typename(params)}")
         self.state: defaultdict = defaultdict(dict)
         self.param_groups: list[dict] = []
         param_groups = list(params)
@@ -76,6 +142,50 @@ class Optimizer:
             param_groups = [{"params": param_groups}]
         for param_group in param_groups:
             self.add_param_group(param_group)
+
+    # ---- hooks (torch's: step, state_dict and load_state_dict, each before and after) ----------------
+    _HOOK_DICTS = ("_optimizer_step_pre_hooks", "_optimizer_step_post_hooks", "_optimizer_state_dict_pre_hooks",
+                   "_optimizer_state_dict_post_hooks", "_optimizer_load_state_dict_pre_hooks",
+                   "_optimizer_load_state_dict_post_hooks")
+
+    def _init_hooks(self) -> None:
+        for name in self._HOOK_DICTS:
+            if name not in self.__dict__:
+                setattr(self, name, OrderedDict())
+        # as torch, wrap the step of the optimiser's own class once, when the first one is made
+        if not getattr(type(self).step, "hooked", False):
+            type(self).step = _hooked(type(self).step)
+
+    def _register(self, hooks: OrderedDict, hook, prepend: bool = False) -> RemovableHandle:
+        handle = RemovableHandle(hooks)
+        hooks[handle.id] = hook
+        if prepend:
+            hooks.move_to_end(handle.id, last=False)
+        return handle
+
+    def register_step_pre_hook(self, hook) -> RemovableHandle:
+        """``hook(optimizer, args, kwargs)`` before each ``step()``; it may return new ``(args, kwargs)``."""
+        return self._register(self._optimizer_step_pre_hooks, hook)
+
+    def register_step_post_hook(self, hook) -> RemovableHandle:
+        """``hook(optimizer, args, kwargs)`` after each ``step()``."""
+        return self._register(self._optimizer_step_post_hooks, hook)
+
+    def register_state_dict_pre_hook(self, hook, prepend: bool = False) -> RemovableHandle:
+        """``hook(optimizer)`` before ``state_dict()`` builds the dict."""
+        return self._register(self._optimizer_state_dict_pre_hooks, hook, prepend)
+
+    def register_state_dict_post_hook(self, hook, prepend: bool = False) -> RemovableHandle:
+        """``hook(optimizer, state_dict)`` on the built dict; it may return a replacement."""
+        return self._register(self._optimizer_state_dict_post_hooks, hook, prepend)
+
+    def register_load_state_dict_pre_hook(self, hook, prepend: bool = False) -> RemovableHandle:
+        """``hook(optimizer, state_dict)`` before loading (on a shallow copy); it may return a replacement."""
+        return self._register(self._optimizer_load_state_dict_pre_hooks, hook, prepend)
+
+    def register_load_state_dict_post_hook(self, hook, prepend: bool = False) -> RemovableHandle:
+        """``hook(optimizer)`` after loading."""
+        return self._register(self._optimizer_load_state_dict_post_hooks, hook, prepend)
 
     # ---- parameter groups ---------------------------------------------------------------------
     def add_param_group(self, param_group: dict) -> None:
@@ -98,8 +208,7 @@ class Optimizer:
             param_group["param_names"] = names
         for p in tensors:
             if not isinstance(p, Tensor):
-                raise TypeError("optimizer can only optimize Tensors, but one of the params is "
-                                f"{type(p).__module__}.{type(p).__name__}")
+                raise TypeError(f"optimizer can only optimize Tensors, but one of the params is {_typename(p)}")
             if not (p.is_leaf or p.retains_grad):
                 raise ValueError("can't optimize a non-leaf Tensor")
         for name, default in self.defaults.items():
@@ -158,6 +267,8 @@ class Optimizer:
 
         The tensors in ``state`` are the optimiser's own (not copies), as in torch.
         """
+        for pre_hook in self._optimizer_state_dict_pre_hooks.values():
+            pre_hook(self)
         index_of: dict[int, int] = {}
         start = 0
         packed_groups = []
@@ -169,7 +280,12 @@ class Optimizer:
             start += len(packed["params"])
             packed_groups.append(packed)
         packed_state = {(index_of[id(k)] if isinstance(k, Tensor) else k): v for k, v in self.state.items()}
-        return {"state": packed_state, "param_groups": packed_groups}
+        state_dict = {"state": packed_state, "param_groups": packed_groups}
+        for post_hook in self._optimizer_state_dict_post_hooks.values():
+            result = post_hook(self, state_dict)
+            if result is not None:
+                state_dict = result
+        return state_dict
 
     def load_state_dict(self, state_dict: dict) -> None:
         """Restore state and hyper-parameters from ``state_dict`` (from minigrad or torch's layout).
@@ -177,6 +293,11 @@ class Optimizer:
         Buffers are copied to each parameter's device and (except ``step``) dtype, so the loaded
         optimiser never shares memory with ``state_dict``.
         """
+        state_dict = state_dict.copy()  # (shallow: a pre hook may edit its entries)
+        for pre_hook in self._optimizer_load_state_dict_pre_hooks.values():
+            result = pre_hook(self, state_dict)
+            if result is not None:
+                state_dict = result
         groups = self.param_groups
         saved_groups = copy.deepcopy(state_dict["param_groups"])
         if len(groups) != len(saved_groups):
@@ -200,6 +321,8 @@ class Optimizer:
             _check_flags(**saved)
         self.state = state
         self.param_groups = saved_groups
+        for post_hook in self._optimizer_load_state_dict_post_hooks.values():
+            post_hook(self)
 
     def __repr__(self) -> str:
         text = self.__class__.__name__ + " ("
@@ -215,6 +338,7 @@ class Optimizer:
 
     def __setstate__(self, state: dict) -> None:
         self.__dict__.update(state)
+        self._init_hooks()  # hooks are not pickled, as in torch
 
 
 def _cast(param: Tensor, value, key=None):

@@ -14,7 +14,8 @@ The update for one parameter ``p`` with gradient ``g`` (torch's ``_single_tensor
 from __future__ import annotations
 
 from ..backend import xp
-from .optimizer import Optimizer, _check_flags, _increment, _lerp_, _params_with_grad, _step_tensor, _zeros_like
+from .optimizer import (Optimizer, _check_flags, _check_lr, _increment, _lerp_, _params_with_grad,
+                        _scalar, _step_tensor, _zeros_like)
 
 
 class RMSprop(Optimizer):
@@ -32,8 +33,7 @@ class RMSprop(Optimizer):
     def __init__(self, params, lr: float = 1e-2, alpha: float = 0.99, eps: float = 1e-8, weight_decay: float = 0,
                  momentum: float = 0, centered: bool = False, capturable: bool = False, foreach=None,
                  maximize: bool = False, differentiable: bool = False):
-        if not 0.0 <= lr:
-            raise ValueError(f"Invalid learning rate: {lr}")
+        _check_lr(lr)
         if not 0.0 <= eps:
             raise ValueError(f"Invalid epsilon value: {eps}")
         if not 0.0 <= momentum:
@@ -51,7 +51,7 @@ class RMSprop(Optimizer):
     def step(self, closure=None):
         loss = self._evaluate(closure)
         for group in self.param_groups:
-            lr, alpha, eps, momentum = group["lr"], group["alpha"], group["eps"], group["momentum"]
+            lr, alpha, eps, momentum = _scalar(group["lr"]), group["alpha"], group["eps"], group["momentum"]
             weight_decay, centered, maximize = group["weight_decay"], group["centered"], group["maximize"]
             for p in _params_with_grad(group):
                 param, grad = p._data, p._grad._data

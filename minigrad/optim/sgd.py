@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from ..autograd.tensor import Tensor
 from ..backend import xp
-from .optimizer import Optimizer, _check_flags, _params_with_grad
+from .optimizer import Optimizer, _check_flags, _check_lr, _scalar, _params_with_grad
 
 
 class SGD(Optimizer):
@@ -30,8 +30,7 @@ class SGD(Optimizer):
     def __init__(self, params, lr: float = 1e-3, momentum: float = 0, dampening: float = 0,
                  weight_decay: float = 0, nesterov: bool = False, *, maximize: bool = False,
                  foreach=None, differentiable: bool = False, fused=None):
-        if lr < 0.0:
-            raise ValueError(f"Invalid learning rate: {lr}")
+        _check_lr(lr)
         if momentum < 0.0:
             raise ValueError(f"Invalid momentum value: {momentum}")
         if weight_decay < 0.0:
@@ -47,7 +46,7 @@ class SGD(Optimizer):
     def step(self, closure=None):
         loss = self._evaluate(closure)
         for group in self.param_groups:
-            lr, momentum, dampening = group["lr"], group["momentum"], group["dampening"]
+            lr, momentum, dampening = _scalar(group["lr"]), group["momentum"], group["dampening"]
             weight_decay, nesterov, maximize = group["weight_decay"], group["nesterov"], group["maximize"]
             for p in _params_with_grad(group):
                 param, grad = p._data, p._grad._data

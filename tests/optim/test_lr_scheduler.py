@@ -51,6 +51,20 @@ def _warm(epoch):
     return min(1.0, (epoch + 1) / 5)
 
 
+def _decay(epoch):
+    return 0.97 if epoch % 3 else 1.01
+
+
+class Decay:
+    """A callable object: MultiplicativeLR's and LambdaLR's state_dict keep its __dict__."""
+
+    def __init__(self, rate):
+        self.rate = rate
+
+    def __call__(self, epoch):
+        return self.rate
+
+
 SCHEDULERS = {
     "StepLR": st.fixed_dictionaries(dict(step_size=st.integers(1, 12), gamma=gammas)),
     "MultiStepLR": st.fixed_dictionaries(dict(milestones=st.lists(st.integers(1, STEPS), max_size=5), gamma=gammas)),
@@ -59,6 +73,13 @@ SCHEDULERS = {
     "LinearLR": st.fixed_dictionaries(dict(start_factor=st.floats(0.01, 1.0), end_factor=st.floats(0.0, 1.0),
                                            total_iters=st.integers(1, 30))),
     "LambdaLR": st.fixed_dictionaries(dict(lr_lambda=st.sampled_from([_lambda, [_lambda, _warm]]))),
+    "MultiplicativeLR": st.fixed_dictionaries(dict(lr_lambda=st.sampled_from([_decay, [_decay, _warm]]))),
+    "ConstantLR": st.fixed_dictionaries(dict(factor=st.sampled_from([1.0 / 3, 1.0]) | st.floats(0.01, 1.0),
+                                             total_iters=st.integers(0, 70))),
+    "PolynomialLR": st.fixed_dictionaries(dict(total_iters=st.integers(1, 70),
+                                               power=st.sampled_from([1.0, 2.0]) | st.floats(0.1, 4.0))),
+    "CosineAnnealingWarmRestarts": st.fixed_dictionaries(dict(
+        T_0=st.integers(1, 20), T_mult=st.integers(1, 3), eta_min=st.sampled_from([0.0, 1e-4, 0.01]))),
 }
 
 
@@ -122,6 +143,74 @@ def test_sequential_lr_chains_schedulers_like_torch(torch, warmup, T_max, start_
 
 
 @settings(max_examples=40, deadline=None)
+@given(base_lr=st.sampled_from([0.001, [0.01, 0.002]]), max_lr=st.sampled_from([0.1, [0.2, 0.05]]),
+       step_size_up=st.integers(1, 12), step_size_down=st.none() | st.integers(1, 12),
+       mode=st.sampled_from(["triangular", "triangular2", "exp_range"]), gamma=st.floats(0.8, 1.0),
+       scale=st.sampled_from([None, "function", "object"]), scale_mode=st.sampled_from(["cycle", "iterations"]),
+       cycle_momentum=st.booleans(), kind=st.sampled_from(["SGD", "Adam"]))
+def test_cyclic_lr_and_momentum_match_torch(torch, base_lr, max_lr, step_size_up, step_size_down, mode, gamma, scale,
+                                            scale_mode, cycle_momentum, kind):
+    mg_opt, th_opt = optimizer_pair(torch, kind)
+    scale_fn = {None: None, "function": _lambda, "object": Decay(0.9)}[scale]
+    kwargs = dict(base_lr=base_lr, max_lr=max_lr, step_size_up=step_size_up, step_size_down=step_size_down,
+                  mode=mode, gamma=gamma, scale_fn=scale_fn, scale_mode=scale_mode, cycle_momentum=cycle_momentum)
+    mg_sched = optim.lr_scheduler.CyclicLR(mg_opt, **kwargs)
+    th_sched = torch.optim.lr_scheduler.CyclicLR(th_opt, **kwargs)
+    extra = () if not cycle_momentum else (("betas",) if kind == "Adam" else ("momentum",))
+    run_both(mg_opt, th_opt, mg_sched, th_sched, extra_keys=extra)
+    assert sorted(mg_sched.state_dict()) == sorted(th_sched.state_dict())
+
+
+@settings(max_examples=25, deadline=None)
+@given(factor=st.floats(0.05, 1.0), total_iters=st.integers(0, 20), gamma=gammas, T_max=st.integers(1, 30),
+       order=st.permutations([0, 1, 2]))
+def test_chained_scheduler_composes_like_torch(torch, factor, total_iters, gamma, T_max, order):
+    def build(lib, opt):
+        s = lib.optim.lr_scheduler
+        made = [s.ConstantLR(opt, factor=factor, total_iters=total_iters), s.ExponentialLR(opt, gamma=gamma),
+                s.CosineAnnealingLR(opt, T_max=T_max)]
+        return s.ChainedScheduler([made[i] for i in order])
+
+    mg_opt, th_opt = optimizer_pair(torch)
+    mg_sched, th_sched = build(minigrad, mg_opt), build(torch, th_opt)
+    run_both(mg_opt, th_opt, mg_sched, th_sched)
+
+
+@settings(max_examples=25, deadline=None)
+@given(T_0=st.integers(1, 10), T_mult=st.integers(1, 3), eta_min=st.sampled_from([0.0, 1e-3]),
+       epochs=st.lists(st.integers(0, 400).map(lambda e: e / 8), min_size=1, max_size=30))
+def test_cosine_warm_restarts_with_fractional_epochs_match_torch(torch, T_0, T_mult, eta_min, epochs):
+    """``step(epoch)`` per batch, as the SGDR recipe: the closed form at fractional epochs."""
+    mg_opt, th_opt = optimizer_pair(torch)
+    mg_sched = optim.lr_scheduler.CosineAnnealingWarmRestarts(mg_opt, T_0=T_0, T_mult=T_mult, eta_min=eta_min)
+    th_sched = torch.optim.lr_scheduler.CosineAnnealingWarmRestarts(th_opt, T_0=T_0, T_mult=T_mult, eta_min=eta_min)
+    for epoch in epochs:
+        mg_sched.step(epoch)
+        th_sched.step(epoch)
+        assert mg_sched.get_last_lr() == th_sched.get_last_lr(), epoch
+        assert (mg_sched.T_cur, mg_sched.T_i, mg_sched.last_epoch) == (th_sched.T_cur, th_sched.T_i,
+                                                                         th_sched.last_epoch)
+
+
+@pytest.mark.parametrize("name", ["StepLR", "MultiStepLR", "ConstantLR", "LinearLR", "ExponentialLR",
+                                  "PolynomialLR", "CosineAnnealingLR"])
+@pytest.mark.parametrize("epochs", [[3, 7, 7, 12, 2], [0, 1, 2, 30]])
+def test_step_with_an_epoch_uses_torchs_closed_form(torch, name, epochs):
+    kwargs = {"StepLR": dict(step_size=3), "MultiStepLR": dict(milestones=[2, 5, 5, 9]), "ConstantLR": dict(),
+              "LinearLR": dict(), "ExponentialLR": dict(gamma=0.9), "PolynomialLR": dict(total_iters=9, power=1.5),
+              "CosineAnnealingLR": dict(T_max=8)}[name]
+    mg_opt, th_opt = optimizer_pair(torch)
+    mg_sched = getattr(optim.lr_scheduler, name)(mg_opt, **kwargs)
+    th_sched = getattr(torch.optim.lr_scheduler, name)(th_opt, **kwargs)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # both warn that the epoch argument is deprecated
+        for epoch in epochs:
+            mg_sched.step(epoch)
+            th_sched.step(epoch)
+            assert mg_sched.get_last_lr() == th_sched.get_last_lr(), epoch
+
+
+@settings(max_examples=40, deadline=None)
 @given(mode=st.sampled_from(["min", "max"]), factor=st.floats(0.05, 0.9), patience=st.integers(0, 5),
        threshold=st.sampled_from([1e-4, 0.1, 1.0]), threshold_mode=st.sampled_from(["rel", "abs"]),
        cooldown=st.integers(0, 3), min_lr=st.sampled_from([0.0, 1e-3, [1e-3, 0.02]]),
@@ -142,8 +231,8 @@ def test_reduce_lr_on_plateau_follows_torch_on_the_same_metrics(torch, mode, fac
             th_sched.num_bad_epochs, th_sched.cooldown_counter, th_sched.best)
 
 
-def _make(name, opt):
-    s = optim.lr_scheduler
+def _make(name, opt, lib=minigrad):
+    s = lib.optim.lr_scheduler
     return {
         "StepLR": lambda: s.StepLR(opt, step_size=4, gamma=0.5),
         "MultiStepLR": lambda: s.MultiStepLR(opt, milestones=[3, 7, 7, 12], gamma=0.5),
@@ -154,11 +243,22 @@ def _make(name, opt):
         "OneCycleLR": lambda: s.OneCycleLR(opt, max_lr=0.4, total_steps=30, three_phase=True),
         "SequentialLR": lambda: s.SequentialLR(opt, [s.LinearLR(opt, total_iters=4), s.ExponentialLR(opt, gamma=0.8)],
                                                milestones=[4]),
+        "MultiplicativeLR": lambda: s.MultiplicativeLR(opt, Decay(0.9)),
+        "ConstantLR": lambda: s.ConstantLR(opt, factor=0.5, total_iters=9),
+        "PolynomialLR": lambda: s.PolynomialLR(opt, total_iters=15, power=2.0),
+        "CyclicLR": lambda: s.CyclicLR(opt, base_lr=0.01, max_lr=0.1, step_size_up=4, mode="triangular2"),
+        "CosineAnnealingWarmRestarts": lambda: s.CosineAnnealingWarmRestarts(opt, T_0=3, T_mult=2, eta_min=1e-3),
+        "ChainedScheduler": lambda: s.ChainedScheduler([s.ConstantLR(opt, factor=0.5, total_iters=8),
+                                                        s.ExponentialLR(opt, gamma=0.9)]),
     }[name]()
 
 
-@pytest.mark.parametrize("name", ["StepLR", "MultiStepLR", "ExponentialLR", "CosineAnnealingLR", "LinearLR",
-                                  "LambdaLR", "OneCycleLR", "SequentialLR"])
+ROUND_TRIP = ["StepLR", "MultiStepLR", "ExponentialLR", "CosineAnnealingLR", "LinearLR", "LambdaLR", "OneCycleLR",
+              "SequentialLR", "MultiplicativeLR", "ConstantLR", "PolynomialLR", "CyclicLR",
+              "CosineAnnealingWarmRestarts", "ChainedScheduler"]
+
+
+@pytest.mark.parametrize("name", ROUND_TRIP)
 def test_state_dict_round_trip_resumes_like_uninterrupted(name):
     w = minigrad.ones(2, requires_grad=True)
     opt = optim.SGD([w], lr=0.1, momentum=0.9)
@@ -178,6 +278,27 @@ def test_state_dict_round_trip_resumes_like_uninterrupted(name):
             s.step()
         assert sched2.get_last_lr() == sched.get_last_lr(), f"step {step}"
         assert opt2.param_groups[0]["momentum"] == opt.param_groups[0]["momentum"]
+
+
+@pytest.mark.parametrize("name", ROUND_TRIP)
+def test_state_dict_has_torchs_keys_and_values(torch, name):
+    """The same entries as torch's state_dict (nested ones for SequentialLR and ChainedScheduler), equal
+    where they are plain values; so a checkpoint's scheduler part reads the same in both."""
+    mg_opt, th_opt = optimizer_pair(torch)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        mg_sched, th_sched = _make(name, mg_opt), _make(name, th_opt, torch)
+    for _ in range(6):
+        for o, s in ((mg_opt, mg_sched), (th_opt, th_sched)):
+            o.step()
+            s.step()
+
+    def plain(state):
+        return {k: ([plain(v) for v in value] if k == "_schedulers" else value) for k, value in state.items()
+                if not callable(value)}
+
+    mg_state, th_state = plain(mg_sched.state_dict()), plain(th_sched.state_dict())
+    assert mg_state == th_state
 
 
 def test_reduce_lr_on_plateau_state_dict_round_trip():
@@ -227,3 +348,28 @@ def test_argument_errors_match_torch(torch, case):
     expected = attempt(torch)
     assert expected is not None
     assert attempt(minigrad) == expected
+
+
+def test_every_torch_scheduler_exists_with_torchs_signatures(torch):
+    import inspect
+
+    def signature(function):
+        return [(p.name, p.kind, p.default) for p in inspect.signature(function).parameters.values()]
+
+    for name in torch.optim.lr_scheduler.__all__:
+        ours, theirs = getattr(optim.lr_scheduler, name), getattr(torch.optim.lr_scheduler, name)
+        for method in ("__init__", "step", "state_dict", "load_state_dict", "get_last_lr"):
+            assert signature(getattr(ours, method)) == signature(getattr(theirs, method)), (name, method)
+
+
+@pytest.mark.parametrize("lib_name", ["torch", "minigrad"])
+def test_get_lr_outside_step_warns_to_use_get_last_lr(torch, lib_name):
+    lib = torch if lib_name == "torch" else minigrad
+    opt = lib.optim.SGD([lib.ones(1, requires_grad=True)], lr=1.0)
+    sched = lib.optim.lr_scheduler.StepLR(opt, step_size=2)
+    with pytest.warns(UserWarning, match="please use `get_last_lr\\(\\)`"):
+        sched.get_lr()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        opt.step()
+        sched.step()  # inside step: no warning
