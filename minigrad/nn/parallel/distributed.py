@@ -69,6 +69,7 @@ class DistributedDataParallel(Module):
         self._sync_from_rank0(list(module.parameters()) + self._buffers_to_sync)
         self._buckets = self._make_buckets(self._parameters_to_sync)
         self._queued = False
+        self._expect_hooks = False  # set by a forward that will be followed by a synchronised backward
         self._hook_handles = [p.register_hook(self._on_gradient) for p in self._parameters_to_sync]
 
     # ---- construction -------------------------------------------------------------------------
@@ -96,8 +97,9 @@ class DistributedDataParallel(Module):
 
     def _make_buckets(self, parameters):
         """Lists of parameters, reverse order (the order gradients tend to arrive), one dtype and device
-        per bucket, each under the cap (the first 1 MB, as torch, so the first message leaves early)."""
-        buckets, current, size, cap = [], [], 0, 1 << 20
+        per bucket, each under the cap (the first at most 1 MB, as torch, so that the first message is small)."""
+        buckets, current, size = [], [], 0
+        cap = min(1 << 20, int(self.bucket_cap_mb * (1 << 20)))
         key = None
         for p in reversed(parameters):
             nbytes = p._data.nbytes
@@ -115,13 +117,17 @@ class DistributedDataParallel(Module):
     # ---- forward ----------------------------------------------------------------------------------
     def forward(self, *inputs, **kwargs):
         from ...autograd.grad_mode import is_grad_enabled
-        if self.broadcast_buffers and self._buffers_to_sync and is_grad_enabled() and self.require_backward_grad_sync:
+        # As torch, the forward decides: the backward of a forward run inside no_sync() (or of a call of
+        # self.module directly) is not averaged; that of a forward outside it is.
+        self._expect_hooks = is_grad_enabled() and self.require_backward_grad_sync
+        if self.broadcast_buffers and self._buffers_to_sync and self._expect_hooks:
             self._sync_from_rank0(self._buffers_to_sync)
         return self.module(*inputs, **kwargs)
 
     @contextlib.contextmanager
     def no_sync(self):
-        """Backward passes inside accumulate gradients locally, without averaging."""
+        """The backward passes of forwards run inside accumulate gradients locally, without averaging;
+        the first forward-backward after it averages all that was accumulated."""
         previous, self.require_backward_grad_sync = self.require_backward_grad_sync, False
         try:
             yield
@@ -130,14 +136,14 @@ class DistributedDataParallel(Module):
 
     # ---- backward ---------------------------------------------------------------------------------
     def _on_gradient(self, grad):
-        if self.require_backward_grad_sync and not self._queued:
+        if self._expect_hooks and not self._queued:
             from ...autograd.engine import queue_callback
             self._queued = True
             queue_callback(self._average_gradients)
         return None
 
     def _average_gradients(self) -> None:
-        self._queued = False
+        self._queued = self._expect_hooks = False
         pending = [self._start_bucket(bucket) for bucket in self._buckets]
         for bucket, (flat, work) in zip(self._buckets, pending):
             work.wait()
