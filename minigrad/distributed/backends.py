@@ -196,10 +196,13 @@ class NCCLBackend:
     name = "nccl"
 
     def __init__(self, mpi_backend, nccl=None, cupy=None):
-        if nccl is None:
-            from cupy.cuda import nccl
-        if cupy is None:
-            import cupy
+        if nccl is None or cupy is None:
+            try:
+                import cupy
+                from cupy.cuda import nccl
+            except Exception as error:
+                raise RuntimeError("the 'nccl' backend needs CuPy built with NCCL and a GPU "
+                                   f'(pip install "minigrad[cuda]"): {error}') from None
         self.mpi, self.nccl, self.cupy = mpi_backend, nccl, cupy
         self.rank, self.size = mpi_backend.rank, mpi_backend.size
         self.local_rank, self.local_size = mpi_backend.local_rank, mpi_backend.local_size
