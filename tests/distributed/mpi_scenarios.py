@@ -7,6 +7,7 @@ The single-process twins of these runs live in test_mpi.py (``make_model``, ``da
 """
 from __future__ import annotations
 
+import os
 import sys
 import time
 from pathlib import Path
@@ -48,6 +49,18 @@ def check_identical_on_all_ranks(module, what: str) -> None:
     for rank, weights in enumerate(everyone[1:], start=1):
         if not np.array_equal(weights, everyone[0]):
             raise AssertionError(f"{what}: rank {rank}'s weights differ from rank 0's")
+
+
+def check_one_blas_thread():
+    """Unless the user chose a number of threads, each rank runs BLAS on one."""
+    if any(os.environ.get(v) for v in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")):
+        return
+    try:
+        from threadpoolctl import threadpool_info
+    except ImportError:
+        return
+    blas = [info["num_threads"] for info in threadpool_info() if info["user_api"] == "blas"]
+    assert blas and all(n == 1 for n in blas), blas
 
 
 def check_collectives(rank, world):
@@ -166,6 +179,7 @@ def scenario_train(out: Path) -> None:
     dist.init_process_group("mpi")
     rank, world = dist.get_rank(), dist.get_world_size()
     assert world == 2 and dist.get_backend() == "mpi" and dist.is_initialized()
+    check_one_blas_thread()
     check_collectives(rank, world)
     for kind in ("plain", "syncbn"):
         train(kind, out, rank)
