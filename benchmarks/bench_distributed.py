@@ -7,7 +7,10 @@ Each repeat runs one plain process (no MPI, one step = the whole global batch) a
 ``mpiexec -n K`` job (DistributedDataParallel + SyncBatchNorm, each rank batch / K), one after the
 other, each as a fresh subprocess; both time ``--steps`` training steps after 3 warm-up steps on the same
 random images. Printed: global images per second of each, their ratio (the speed-up; the median over
-repeats is the figure to quote), and the share of the distributed step spent averaging gradients.
+repeats is the figure to quote), the share of the distributed step spent averaging gradients, and
+images per CPU-second of each (all threads of all ranks): on a machine shared with other work, a job
+of K processes gets a larger share of the cores than a job of one, which inflates the speed-up; the
+CPU-second figure does not depend on that share and shows what parallelism costs in extra work.
 Ranks use one BLAS thread each (minigrad.distributed's default); the single process keeps NumPy's default.
 """
 from __future__ import annotations
@@ -69,21 +72,26 @@ def worker(args) -> None:
     if distributed:
         dist.barrier()
     comm["seconds"] = 0.0
-    start = time.perf_counter()
+    cpu_start, start = time.process_time(), time.perf_counter()
     for _ in range(args.steps):
         step()
     if distributed:
         dist.barrier()
-    seconds = time.perf_counter() - start
+    seconds, cpu_seconds = time.perf_counter() - start, time.process_time() - cpu_start
+    if distributed:  # the CPU time of all ranks
+        total = minigrad.tensor([cpu_seconds], dtype=minigrad.float64)
+        dist.all_reduce(total)
+        cpu_seconds = total.item()
     if rank == 0:
-        print(f"RESULT {args.steps * args.batch / seconds:.2f} {comm['seconds'] / seconds:.4f}", flush=True)
+        images = args.steps * args.batch
+        print(f"RESULT {images / seconds:.2f} {comm['seconds'] / seconds:.4f} {images / cpu_seconds:.2f}", flush=True)
 
 
-def run(command) -> tuple[float, float]:
+def run(command) -> tuple[float, float, float]:
+    """(images per second, share of the time averaging gradients, images per CPU-second)."""
     out = subprocess.run(command, capture_output=True, text=True, check=True).stdout
     line = next(line for line in out.splitlines() if line.startswith("RESULT"))
-    images_per_second, comm_share = map(float, line.split()[1:])
-    return images_per_second, comm_share
+    return tuple(map(float, line.split()[1:]))
 
 
 def main() -> None:
@@ -106,12 +114,12 @@ def main() -> None:
     print(f"{args.model}: global batch {args.batch}, {args.steps} steps, 1 process vs {args.ranks} ranks; "
           f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
     for k in range(args.repeat):
-        single, _ = run([sys.executable] + common + ["--worker", "single"])
-        ddp, comm = run([args.mpiexec, "-n", str(args.ranks), sys.executable] + common + ["--worker", "ddp"])
+        single, _, single_cpu = run([sys.executable] + common + ["--worker", "single"])
+        ddp, comm, ddp_cpu = run([args.mpiexec, "-n", str(args.ranks), sys.executable] + common + ["--worker", "ddp"])
         ratios.append(ddp / single)
         print(f"repeat {k + 1}: 1 process {single:7.1f} img/s   {args.ranks} ranks {ddp:7.1f} img/s   "
               f"speed-up {ddp / single:.2f}x   gradient averaging {100 * comm:.1f}% of the time   "
-              f"(load {os.getloadavg()[0]:.1f})", flush=True)
+              f"images per CPU-second {single_cpu:.1f} vs {ddp_cpu:.1f}   (load {os.getloadavg()[0]:.1f})", flush=True)
     print(f"median speed-up {statistics.median(ratios):.2f}x")
 
 
