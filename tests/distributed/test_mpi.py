@@ -81,16 +81,15 @@ def test_two_ranks_of_32_train_as_one_process_of_64(trained, kind):
 
 
 def test_collectives_no_sync_and_unused_parameters_pass_on_both_ranks(trained):
-    _, stdout = trained
-    assert "rank 0 done" in stdout and "rank 1 done" in stdout
+    out, _ = trained
+    assert (out / "done_rank0").exists() and (out / "done_rank1").exists()
 
 
 def test_a_shape_mismatch_raises_on_every_rank_naming_the_parameter(trained):
-    _, stdout = trained
-    lines = [line for line in stdout.splitlines() if "raised" in line]
-    assert len(lines) == 2, stdout
-    for line in lines:
-        assert "'1.weight' with shape [2, 4]" in line and "on rank 1" in line and "[2, 3]" in line, line
+    out, _ = trained
+    for rank in (0, 1):
+        message = (out / f"mismatch_rank{rank}.txt").read_text()
+        assert "'1.weight' with shape [2, 4]" in message and "on rank 1" in message and "[2, 3]" in message, message
 
 
 def test_a_rank_that_raises_ends_the_job_within_10_seconds(tmp_path):
@@ -106,7 +105,7 @@ def test_a_rank_that_raises_ends_the_job_within_10_seconds(tmp_path):
 def test_a_distributed_run_resumes_to_exactly_the_same_weights(tmp_path):
     pytest.importorskip("safetensors")
     stdout = _ok(launch("resume", tmp_path))
-    assert "rank 0 resumed exactly" in stdout and "rank 1 resumed exactly" in stdout
+    assert (tmp_path / "resumed_rank0").exists() and (tmp_path / "resumed_rank1").exists()
     assert stdout.count("epoch 2/2") == 2  # rank 0 alone prints: once per run, not once per rank
     state = minigrad.load(tmp_path / "crashed" / "checkpoint.safetensors")
     assert not any(key.startswith("module.") for key in state["model"])
