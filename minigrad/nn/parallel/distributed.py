@@ -41,8 +41,9 @@ class DistributedDataParallel(Module):
         device_ids, output_device, dim, find_unused_parameters, gradient_as_bucket_view, static_graph:
             accepted for torch's signature; a missing gradient is always handled (as zero).
 
-    ``no_sync()`` skips the averaging for the backward passes inside it (gradient accumulation); the
-    first backward outside it averages everything accumulated.
+    ``no_sync()``: the backward of a forward run inside it is not averaged (gradient accumulation);
+    the first forward-backward outside it averages everything accumulated. Calling ``self.module``
+    directly also skips the averaging, as in torch.
     """
 
     def __init__(self, module: Module, device_ids=None, output_device=None, dim: int = 0,
@@ -61,7 +62,7 @@ class DistributedDataParallel(Module):
         self.find_unused_parameters, self.static_graph = find_unused_parameters, static_graph
         self.device_ids, self.output_device, self.dim = device_ids, output_device, dim
         self.require_backward_grad_sync = True
-        self._dist, self._world = dist, dist.process_group._backend()
+        self._world = dist.process_group._backend()
         named = [(n, p) for n, p in module.named_parameters() if p.requires_grad]
         self._parameters_to_sync = [p for _, p in named]
         self._buffers_to_sync = [b for _, b in module.named_buffers() if b is not None]
