@@ -109,3 +109,18 @@ def test_a_distributed_run_resumes_to_exactly_the_same_weights(tmp_path):
     assert stdout.count("epoch 2/2") == 2  # rank 0 alone prints: once per run, not once per rank
     state = minigrad.load(tmp_path / "crashed" / "checkpoint.safetensors")
     assert not any(key.startswith("module.") for key in state["model"])
+
+
+def test_the_mnist_example_trains_on_two_ranks_and_rank_0_alone_reports(tmp_path, data_root):
+    pytest.importorskip("safetensors")
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(REPO), os.environ.get("PYTHONPATH", "")]))
+    result = subprocess.run([MPIEXEC, "-n", "2", sys.executable, str(REPO / "examples" / "mnist_cnn.py"), "--distributed",
+                             "--data-root", str(data_root), "--no-download", "--limit", "256", "--epochs", "1",
+                             "--checkpoint-every", "2", "--quiet", "--no-plots", "--out", str(tmp_path)],
+                            capture_output=True, text=True, timeout=180, env=env)
+    stdout = _ok(result)
+    assert stdout.count("epoch 1/1") == 1 and "2 ranks" in stdout  # printed by rank 0 only
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["checkpoint.safetensors", "history.json"]
+    sys.path.insert(0, str(REPO / "examples"))
+    from models import lenet
+    lenet(minigrad.nn).load_state_dict(minigrad.load(tmp_path / "checkpoint.safetensors")["model"])
