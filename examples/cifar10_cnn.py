@@ -3,6 +3,7 @@
     python examples/cifar10_cnn.py --data-root /path/to/data     # needs DATA/cifar-10-batches-py
     python examples/cifar10_cnn.py --epochs 1 --limit 5000        # a quick look
     python examples/cifar10_cnn.py --resume
+    mpiexec -n 2 python examples/cifar10_cnn.py --distributed   # data-parallel, SyncBatchNorm
 
 Augmentation is the standard one (random 32x32 crops of the image padded by 4, random horizontal
 flips), done a whole batch at a time inside the loader's thread: per-batch random numbers come from
@@ -29,7 +30,8 @@ from minigrad.optim import SGD
 from minigrad.optim.lr_scheduler import OneCycleLR
 
 from models import cifar_cnn
-from training import Run, describe_and_fit, parser, run_script
+from training import (Run, describe_and_fit, parallel, parser, rank_batch_size, run_script, setup_distributed,
+                      test_shard, train_sampling)
 
 MEAN, STD = (0.4914, 0.4822, 0.4465), (0.2470, 0.2435, 0.2616)  # CIFAR-10's per-channel statistics
 
@@ -60,17 +62,18 @@ def main(argv=None):
     p = parser(__doc__.splitlines()[0], epochs=10, batch_size=128, lr=0.1, out="runs/cifar10")
     p.add_argument("--width", type=int, default=32, help="channels of the first stage (then 2x, 4x)")
     args = p.parse_args(argv)
-    minigrad.manual_seed(args.seed)
+    setup_distributed(args)                   # --distributed: join mpiexec's ranks
+    minigrad.manual_seed(args.seed + args.rank)  # ranks draw different augmentation and dropout
     download = not args.no_download
     train_set = CIFAR10(args.data_root, train=True, download=download)
     test_set = CIFAR10(args.data_root, train=False, download=download)
     if args.limit:
         train_set = Subset(train_set, range(args.limit))
-    train_loader = DataLoader(train_set, batch_size=args.batch_size, shuffle=True, drop_last=True,
-                              collate_fn=train_batch, num_workers=args.num_workers)
-    test_loader = DataLoader(test_set, batch_size=500, collate_fn=test_batch, num_workers=args.num_workers)
+    train_loader = DataLoader(train_set, batch_size=rank_batch_size(args), drop_last=True, collate_fn=train_batch,
+                              num_workers=args.num_workers, **train_sampling(args, train_set))
+    test_loader = DataLoader(test_shard(args, test_set), batch_size=500, collate_fn=test_batch, num_workers=args.num_workers)
 
-    model = cifar_cnn(nn, args.width).to(args.device)
+    model = parallel(args, cifar_cnn(nn, args.width).to(args.device))  # DDP + SyncBatchNorm with --distributed
     optimizer = SGD(model.parameters(), lr=args.lr, momentum=0.9, nesterov=True, weight_decay=5e-4)
     scheduler = OneCycleLR(optimizer, max_lr=args.lr, epochs=args.epochs, steps_per_epoch=len(train_loader),
                            pct_start=0.25)

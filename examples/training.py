@@ -7,6 +7,13 @@ loader's position in the epoch, minigrad's random state and the history so far. 
 killed at any moment resumes with ``--resume`` from its last checkpoint and ends with exactly the
 weights an uninterrupted run would have: the loader replays the same order and augmentation for the
 rest of the epoch, and dropout draws the same numbers.
+
+``--distributed`` (under ``mpiexec -n K``) trains data-parallel: ``--batch-size`` stays the global batch,
+each rank loads ``batch_size / K`` of it through a ``DistributedSampler`` and the model is wrapped in
+``DistributedDataParallel``, so K ranks follow the single-process recipe (same batch, learning rate and
+steps per epoch). Every rank evaluates its share of the test set and the sums are all-reduced. Rank 0
+alone prints, draws and writes checkpoints; a checkpoint holds every rank's random state and loader
+position, so a distributed run resumes exactly too (with the same K, from a folder every rank can read).
 """
 from __future__ import annotations
 
@@ -59,7 +66,68 @@ def parser(description: str, *, epochs: int, batch_size: int, lr: float, out: st
     p.add_argument("--no-download", action="store_true", help="fail instead of downloading missing data")
     p.add_argument("--no-plots", action="store_true", help="skip the PNG plots")
     p.add_argument("--quiet", action="store_true", help="no progress bars")
+    p.add_argument("--distributed", action="store_true",
+                   help="data-parallel over the processes of mpiexec (MPI; NCCL with --device cuda); "
+                        "--batch-size is the global batch, split evenly between the ranks")
     return p
+
+
+def setup_distributed(args) -> None:
+    """Join the process group when ``--distributed``; set ``args.rank`` and ``args.world_size``."""
+    args.rank, args.world_size = 0, 1
+    if not args.distributed:
+        return
+    import minigrad.distributed as dist
+    cuda = args.device.startswith("cuda")
+    dist.init_process_group("nccl" if cuda else "mpi")
+    args.rank, args.world_size = dist.get_rank(), dist.get_world_size()
+    if cuda:  # one GPU per rank: the one NCCL's bootstrap picked
+        args.device = f"cuda:{dist.get_local_rank() % minigrad.cuda.device_count()}"
+    if args.batch_size % args.world_size:
+        raise SystemExit(f"--batch-size {args.batch_size} does not split evenly between {args.world_size} ranks")
+
+
+def rank_batch_size(args) -> int:
+    return args.batch_size // getattr(args, "world_size", 1)
+
+
+def train_sampling(args, dataset) -> dict:
+    """The DataLoader arguments that choose the training order: a shuffled order, or this rank's shard of it."""
+    if getattr(args, "world_size", 1) == 1 and not getattr(args, "distributed", False):
+        return {"shuffle": True}
+    from minigrad.data import DistributedSampler
+    return {"sampler": DistributedSampler(dataset, args.world_size, args.rank, shuffle=True, seed=args.seed)}
+
+
+def test_shard(args, dataset):
+    """This rank's share of the test set (every K-th image from its rank: no padding, no repeats)."""
+    if getattr(args, "world_size", 1) == 1:
+        return dataset
+    from minigrad.data import Subset
+    return Subset(dataset, range(args.rank, len(dataset), args.world_size))
+
+
+def parallel(args, model):
+    """The model wrapped for data-parallel training (its BatchNorm layers made SyncBatchNorm)."""
+    if not getattr(args, "distributed", False):
+        return model
+    import minigrad.nn as nn
+    from minigrad.nn.parallel import DistributedDataParallel
+    return DistributedDataParallel(nn.SyncBatchNorm.convert_sync_batchnorm(model))
+
+
+def unwrap(model):
+    """The model itself, without DistributedDataParallel (its state-dict keys have no ``module.``)."""
+    return getattr(model, "module", model)
+
+
+def _sum_over_ranks(*values):
+    import minigrad.distributed as dist
+    if not dist.is_initialized() or dist.get_world_size() == 1:
+        return values
+    totals = minigrad.tensor([float(v) for v in values], dtype=minigrad.float64)
+    dist.all_reduce(totals)
+    return tuple(totals.tolist())
 
 
 class Run:
@@ -76,18 +144,34 @@ class Run:
                         "seconds": []}
         self.out = Path(args.out)
         self.checkpoint_path = self.out / "checkpoint.safetensors"
+        self.rank, self.world_size = getattr(args, "rank", 0), getattr(args, "world_size", 1)
+        self.is_main = self.rank == 0
+
+    def log(self, *message, **print_options) -> None:
+        if self.is_main:
+            print(*message, **{"flush": True, **print_options})
 
     # ---- checkpoints ------------------------------------------------------------------------
     def save(self, mid_epoch: bool) -> None:
+        rank_state = {"rng": minigrad.get_rng_state(),
+                      "loader": self.train_loader.state_dict() if mid_epoch else None}
+        ranks = [rank_state]
+        if self.world_size > 1:  # every rank's random state and loader position; rank 0 writes them
+            import minigrad.distributed as dist
+            ranks = [None] * self.world_size
+            dist.all_gather_object(ranks, rank_state)
+        if not self.is_main:
+            return
         self.out.mkdir(parents=True, exist_ok=True)
         minigrad.save({
-            "model": self.model.state_dict(),
+            "model": unwrap(self.model).state_dict(),
             "optimizer": self.optimizer.state_dict(),
             "scheduler": self.scheduler.state_dict() if self.scheduler is not None else None,
             "loader": self.train_loader.state_dict() if mid_epoch else None,
             "epoch": self.epoch, "step": self.step, "epochs": self.args.epochs,
             "rng": json.dumps(minigrad.get_rng_state()),
             "history": json.dumps(self.history),
+            "ranks": json.dumps(ranks),
         }, self.checkpoint_path)
 
     def resume(self) -> None:
@@ -97,24 +181,33 @@ class Run:
         if state["epochs"] != self.args.epochs:
             raise SystemExit(f"--resume: {self.checkpoint_path} belongs to a run of --epochs {state['epochs']}; "
                              "resume with the same --epochs (the learning-rate schedule depends on it)")
-        self.model.load_state_dict(state["model"])
+        unwrap(self.model).load_state_dict(state["model"])
         self.optimizer.load_state_dict(state["optimizer"])
         if self.scheduler is not None and state["scheduler"] is not None:
             self.scheduler.load_state_dict(state["scheduler"])
-        if state["loader"] is not None:
-            self.train_loader.load_state_dict(state["loader"])
+        loader, rng = state["loader"], json.loads(state["rng"])
+        if "ranks" in state:  # this rank's own random state and loader position
+            ranks = json.loads(state["ranks"])
+            if len(ranks) != self.world_size:
+                raise SystemExit(f"--resume: {self.checkpoint_path} was written by {len(ranks)} ranks; resume "
+                                 f"with as many (this job has {self.world_size})")
+            loader, rng = ranks[self.rank]["loader"], ranks[self.rank]["rng"]
+        if loader is not None:
+            self.train_loader.load_state_dict(loader)
         self.epoch, self.step = state["epoch"], state["step"]
-        minigrad.set_rng_state(json.loads(state["rng"]))
+        minigrad.set_rng_state(rng)
         self.history = json.loads(state["history"])
-        print(f"resumed from {self.checkpoint_path}: epoch {self.epoch + 1}, step {self.step}")
+        self.log(f"resumed from {self.checkpoint_path}: epoch {self.epoch + 1}, step {self.step}")
 
     # ---- the loops ----------------------------------------------------------------------------
     def train_epoch(self) -> tuple[float, float]:
         model, device = self.model.train(), self.args.device
         total_loss, correct, seen = 0.0, 0, 0
         batches = self.train_loader
+        if hasattr(batches.sampler, "set_epoch"):  # a DistributedSampler: this epoch's order
+            batches.sampler.set_epoch(self.epoch)
         bar = None
-        if tqdm is not None and not self.args.quiet:
+        if tqdm is not None and not self.args.quiet and self.is_main:
             bar = batches = tqdm(batches, desc=f"epoch {self.epoch + 1}/{self.args.epochs}", leave=False,
                                  unit="batch", dynamic_ncols=True)
         for images, labels in batches:
@@ -139,6 +232,7 @@ class Run:
                 self.save(mid_epoch=True)
         if bar is not None:
             bar.close()
+        total_loss, correct, seen = _sum_over_ranks(total_loss, correct, seen)
         return total_loss / max(seen, 1), correct / max(seen, 1)
 
     def evaluate(self, loader=None) -> tuple[float, float]:
@@ -151,6 +245,7 @@ class Run:
                 total_loss += self.loss_fn(logits, labels, reduction="sum").item()
                 correct += int((logits.argmax(1) == labels).sum().item())
                 seen += len(labels)
+        total_loss, correct, seen = _sum_over_ranks(total_loss, correct, seen)
         return total_loss / max(seen, 1), correct / max(seen, 1)
 
     def fit(self) -> dict:
@@ -165,10 +260,12 @@ class Run:
                 self.scheduler.step()
             for key, value in zip(self.history, (self.epoch + 1, train_loss, train_acc, test_loss, test_acc, seconds)):
                 self.history[key].append(value)
-            print(f"epoch {self.epoch + 1}/{self.args.epochs}  train loss {train_loss:.4f} acc {train_acc:.4f}  "
+            self.log(f"epoch {self.epoch + 1}/{self.args.epochs}  train loss {train_loss:.4f} acc {train_acc:.4f}  "
                   f"test loss {test_loss:.4f} acc {test_acc:.4f}  ({seconds:.1f} s)", flush=True)
             self.epoch += 1
             self.save(mid_epoch=False)
+        if not self.is_main:
+            return self.history
         (self.out / "history.json").write_text(json.dumps(self.history, indent=1))
         if not self.args.no_plots:
             plot_history(self.history, self.out / "curves.png")
@@ -178,13 +275,15 @@ class Run:
 def describe_and_fit(run: Run, training_images: int) -> dict:
     """What the classification examples do around ``Run.fit``: print the model and its size, train,
     print the final test accuracy, and draw the first layer's filters."""
-    print(run.model)
-    print(f"{sum(p.numel() for p in run.model.parameters()):,} parameters; {training_images:,} training images")
+    model = unwrap(run.model)
+    run.log(model)
+    run.log(f"{sum(p.numel() for p in model.parameters()):,} parameters; {training_images:,} training images"
+            + (f"; {run.world_size} ranks" if run.world_size > 1 else ""))
     history = run.fit()
-    print(f"test accuracy {history['test_acc'][-1]:.4f} after {len(history['epoch'])} epochs "
+    run.log(f"test accuracy {history['test_acc'][-1]:.4f} after {len(history['epoch'])} epochs "
           f"({sum(history['seconds']):.0f} s)")
-    if not run.args.no_plots:
-        plot_filters(run.model[0].weight, run.out / "filters.png", "conv1 filters")
+    if not run.args.no_plots and run.is_main:
+        plot_filters(model[0].weight, run.out / "filters.png", "conv1 filters")
     return history
 
 

@@ -66,6 +66,34 @@ def _count_dependencies(roots):
     return dependencies
 
 
+_final_callbacks = None  # the list queue_callback appends to while a backward walk runs
+
+
+def queue_callback(callback) -> None:
+    """Run ``callback()`` once the backward walk now running has finished, after every gradient is in
+    place (torch's ``Variable._execution_engine.queue_callback``; DistributedDataParallel uses it)."""
+    if _final_callbacks is None:
+        raise RuntimeError("Final callbacks can only be installed during backward pass.")
+    _final_callbacks.append(callback)
+
+
+def _runs_final_callbacks(run):
+    """Give each backward walk its own callback queue (a hook may start a nested one) and empty it
+    after the walk, in the order the callbacks were queued."""
+    def wrapper(*args, **kwargs):
+        global _final_callbacks
+        outer, _final_callbacks = _final_callbacks, []
+        try:
+            result = run(*args, **kwargs)
+            callbacks = _final_callbacks
+        finally:
+            _final_callbacks = outer
+        for callback in callbacks:
+            callback()
+        return result
+    return wrapper
+
+
 def _add(buffer, index, grad):
     current = buffer[index]
     buffer[index] = grad if current is None else current + grad
@@ -106,6 +134,7 @@ def _accumulate(leaf: Tensor, grad: Tensor, create_graph: bool):
         leaf._grad = Tensor._make(leaf._grad._data + grad._data)
 
 
+@_runs_final_callbacks
 def run_backward(outputs, grad_outputs, retain_graph, create_graph, inputs=None, allow_unused=False):
     """The engine behind ``backward`` (``inputs`` is None: accumulate into leaves) and ``grad``
     (``inputs`` given: return their gradients and touch no ``.grad``)."""

@@ -30,3 +30,6 @@ __all__ = ["DataLoader", "Dataset", "IterableDataset", "TensorDataset", "StackDa
            "WeightedRandomSampler", "BatchSampler", "default_collate", "default_convert", "get_worker_info",
            "WorkerInfo", "generator", "transforms", "datasets", "download", "MNIST", "FashionMNIST", "CIFAR10",
            "CIFAR100"]
+from .distributed import DistributedSampler  # noqa: E402
+
+__all__ += ["DistributedSampler"]

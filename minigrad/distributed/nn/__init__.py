@@ -1,0 +1,2 @@
+"""``minigrad.distributed.nn``: collectives that autograd can differentiate (torch.distributed.nn)."""
+from . import functional
