@@ -19,10 +19,12 @@ LAYERS = [
     ("autograd core", ["minigrad.autograd"]),
     ("kernels", ["minigrad.kernels"]),
     ("primitives", ["minigrad.ops"]),
+    # collectives on tensors (MPI / NCCL), with a differentiable all_reduce: SyncBatchNorm (a module) and
+    # DistributedDataParallel (nn.parallel) are built on them, so they sit below the functional API
+    ("collectives", ["minigrad.distributed"]),
     ("functional API", ["minigrad.nn.functional"]),
     ("modules", ["minigrad.nn", "minigrad.nn.modules", "minigrad.nn.parameter", "minigrad.nn.init"]),
-    ("training", ["minigrad.optim", "minigrad.data", "minigrad.serialization", "minigrad.distributed",
-                  "minigrad.utils"]),
+    ("training", ["minigrad.optim", "minigrad.data", "minigrad.serialization", "minigrad.utils"]),
     ("package root", ["minigrad"]),  # the facade: ``import minigrad`` brings every layer, as torch does
 ]
 
