@@ -32,7 +32,6 @@ REWRITE = [
 
 STEPS = 3
 NOT_YET = {
-    "mnist_adadelta": "minigrad.optim has no Adadelta yet (issue 12, point 5)",
     "dcgan_step": "LeakyReLU(inplace=True) on a BatchNorm output breaks backward (issue 12, point 1)",
     "custom_function": "new-style autograd.Function (forward without ctx + setup_context) (issue 12, point 6)",
 }
