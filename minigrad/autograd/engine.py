@@ -161,6 +161,8 @@ def run_backward(outputs, grad_outputs, retain_graph, create_graph, inputs=None,
             else:
                 if node._materialize_grads and any(g is None for g in grads):
                     grads = [g if g is not None else _zeros_like_output(node, i, grads) for i, g in enumerate(grads)]
+                for guard in node._guards:  # a saved in-place result changed since: torch's error
+                    guard.unpack(node)
                 input_grads = _backward_of(node, grads, create_graph)
             if not retain_graph:
                 node._release()

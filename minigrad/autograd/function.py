@@ -85,6 +85,7 @@ class Function:
     _pre_hooks = None        # {output_nr: [hook, ...]}: tensor hooks of this node's outputs
     _num_outputs = 1
     _dirty = ()
+    _guards = ()             # _SavedValue entries checked before backward (results of in-place ops)
 
     # Optional fused backward on arrays (see the module docstring): a staticmethod
     # ``backward_arrays(ctx, *grad_arrays)`` that the engine uses instead of ``backward`` when no

@@ -135,7 +135,8 @@ class Pow(Primitive):
         ctx.shapes = (_shape(a), _shape(b))
         pa, pb = _promote(a, b)
         out = pa ** pb
-        ctx.save_for_backward(a, b, out)
+        # the output only when b needs a gradient, as torch (so x ** 2 followed by an in-place op works)
+        ctx.save_for_backward(a, b, out if ctx.needs_input_grad[1] else None)
         return out
 
     @staticmethod

@@ -25,7 +25,7 @@ from __future__ import annotations
 from .. import backend, dtypes
 from .. import random as _random
 from ..autograd.creation import arange, full, zeros
-from ..autograd.function import Primitive
+from ..autograd.function import Primitive, _SavedValue
 from ..autograd.grad_mode import is_grad_enabled, no_grad
 from ..autograd.tensor import Tensor
 from ..backend import xp
@@ -86,15 +86,33 @@ def snapshot(self: Tensor) -> Tensor:
     return copy
 
 
-def method(function):
-    """The in-place method ``x.op_(...)`` of an out-of-place ``op(x, ...)``: compute ``op`` out of
-    place (from a snapshot when a graph is recorded), then write the result into ``x``."""
+def apply_(function, self: Tensor, *args, saves_result: bool = False, **kwargs) -> Tensor:
+    """``self.op_(*args)``: compute ``function(self, *args)`` out of place (from a snapshot when a
+    graph is recorded, so the op's own saved values are not the memory it overwrites), then write
+    the result into ``self``.
+
+    ``saves_result``: torch's node for this in-place op saves its result, which *is* ``self`` after
+    the write (``relu_``, ``sigmoid_``, ``exp_`` ...). Then a later in-place change of ``self`` must
+    make that node's backward raise, as torch's does: the node keeps a guard on ``self``'s version
+    counter at the version the write left it (checked by the engine before the node runs)."""
+    source = self
+    if is_grad_enabled() and (self._requires_grad or any(
+            isinstance(a, Tensor) and a._requires_grad for a in args)):
+        source = snapshot(self)
+    out = write(self, function(source, *args, **kwargs))
+    if saves_result and self.grad_fn is not None and is_grad_enabled():
+        node = self.grad_fn
+        guard = _SavedValue()
+        guard.tensor, guard.array, guard.output_nr = None, self._data, self._output_nr
+        guard.counter, guard.version = self._vc, self._vc.value
+        node._guards = node._guards + (guard,)
+    return out
+
+
+def method(function, saves_result: bool = False):
+    """The in-place method ``x.op_(...)`` of an out-of-place ``op(x, ...)`` (see ``apply_``)."""
     def op_(self, *args, **kwargs):
-        source = self
-        if is_grad_enabled() and (self._requires_grad or any(
-                isinstance(a, Tensor) and a._requires_grad for a in args)):
-            source = snapshot(self)
-        return write(self, function(source, *args, **kwargs))
+        return apply_(function, self, *args, saves_result=saves_result, **kwargs)
     op_.__name__ = op_.__qualname__ = function.__name__ + "_"
     return op_
 
