@@ -57,6 +57,10 @@ INPLACE = {
     "sub_tensor_": lambda y, z, F: y.sub_(z),
     "neg_": lambda y, z, F: y.neg_(),
     "reciprocal_": lambda y, z, F: y.reciprocal_(),
+    "expm1_": lambda y, z, F: y.expm1_(),
+    "round_": lambda y, z, F: y.round_(),
+    "frac_": lambda y, z, F: y.frac_(),
+    "remainder_": lambda y, z, F: y.remainder_(0.5),
 }
 
 
