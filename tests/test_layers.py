@@ -21,7 +21,7 @@ LAYERS = [
     ("primitives", ["minigrad.ops"]),
     ("functional API", ["minigrad.nn.functional"]),
     ("modules", ["minigrad.nn", "minigrad.nn.modules", "minigrad.nn.parameter", "minigrad.nn.init"]),
-    ("training", ["minigrad.optim", "minigrad.data", "minigrad.serialization", "minigrad.distributed",
+    ("training", ["minigrad.optim", "minigrad.data", "minigrad.serialization", "minigrad.testing", "minigrad.distributed",
                   "minigrad.utils"]),
     ("package root", ["minigrad"]),  # the facade: ``import minigrad`` brings every layer, as torch does
 ]

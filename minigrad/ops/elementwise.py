@@ -597,6 +597,8 @@ def remainder(a, b):
 
 
 def fmod(a, b):
+    if not isinstance(a, Tensor):
+        raise TypeError(f"fmod(): argument 'input' (position 1) must be Tensor, not {type(a).__name__}")
     with np.errstate(all="ignore"):
         return _binary(Fmod, a, _scalar(b))
 
