@@ -213,6 +213,8 @@ def _backward_of(node, grads, create_graph):
               else cls.backward(node, *grads))
     if not isinstance(result, tuple):
         result = (result,)
+    if len(result) > len(node.next_edges) and all(r is None for r in result[len(node.next_edges):]):
+        result = result[:len(node.next_edges)]  # extra Nones are allowed, as in torch
     if len(result) > len(node.next_edges):
         raise RuntimeError(f"function {node.name()} returned an incorrect number of gradients "
                            f"(expected {len(node.next_edges)}, got {len(result)})")

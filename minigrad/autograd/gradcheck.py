@@ -143,6 +143,17 @@ def _check_undefined_grad(func, inputs, outputs):
     return None
 
 
+def _multiplied_by_grad_output(inputs, outputs) -> bool:
+    """torch's check: with zero grad_outputs, every input gradient must be zero."""
+    wanted = [x for x in inputs if isinstance(x, Tensor) and x.requires_grad]
+    differentiable = [o for o in outputs if o.requires_grad]
+    if not differentiable:
+        return True
+    zeros = [Tensor._make(backend.xp(o._data).zeros(o._data.shape, dtype=o._data.dtype)) for o in differentiable]
+    grads = autograd_grad(differentiable, wanted, zeros, retain_graph=True, allow_unused=True)
+    return all(g is None or not bool(backend.xp(g._data).any(g._data)) for g in grads)
+
+
 def _ones(out: Tensor):
     return backend.xp(out._data).ones(out._data.shape, dtype=out._data.dtype)
 
@@ -223,6 +234,8 @@ def gradcheck(func, inputs, *, eps: float = 1e-6, atol: float = 1e-5, rtol: floa
                     f"numerical:{n}\nanalytical:{a}\n", raise_exception)
         if prefix:  # fast mode saw a mismatch that the slow recomputation did not confirm
             return _fail(prefix, raise_exception)
+    if not _multiplied_by_grad_output(inputs, outputs):
+        return _fail("backward not multiplied by grad_output", raise_exception)
     if check_undefined_grad:
         problem = _check_undefined_grad(func, inputs, outputs)
         if problem:
