@@ -14,6 +14,11 @@ Tensors"; ``torch/csrc/autograd/variable.cpp``, ``rebase_history``):
   ``snapshot(x)``, a copy at ``x``'s old place in the graph, so what its backward saved is not the
   memory the op overwrites. A leaf that requires grad (or a view of one) may not be written while
   grad is recorded.
+- **What the in-place op's node saves.** ``apply_`` computes from the snapshot, so the op's own
+  saved values survive the write (``nn.ReLU(inplace=True)`` on a non-leaf keeps backward working).
+  Where torch's node saves its *result*, which is ``self`` after the write (``relu_``, ``sigmoid_``,
+  ``exp_`` ...: ``saves_result=True``), the node keeps a guard on ``self``'s version, so a later
+  in-place change of ``self`` makes backward raise exactly where torch's does.
 - **View history (torch's ``CopySlices``).** Writing into a view ``v`` of a base ``b`` changes
   ``b`` too, so ``b``'s history is rewritten: ``b``'s new value is its old value with ``v``'s
   entries replaced (``IndexPut``), and ``v`` becomes that new ``b`` seen through the same view ops
@@ -99,11 +104,12 @@ def apply_(function, self: Tensor, *args, saves_result: bool = False, **kwargs) 
     if is_grad_enabled() and (self._requires_grad or any(
             isinstance(a, Tensor) and a._requires_grad for a in args)):
         source = snapshot(self)
-    out = write(self, function(source, *args, **kwargs))
-    if saves_result and self.grad_fn is not None and is_grad_enabled():
-        node = self.grad_fn
+    result = function(source, *args, **kwargs)
+    node = result.grad_fn  # the op's own node (a view's history is rebuilt around it by write)
+    out = write(self, result)
+    if saves_result and node is not None and is_grad_enabled():
         guard = _SavedValue()
-        guard.tensor, guard.array, guard.output_nr = None, self._data, self._output_nr
+        guard.tensor, guard.array, guard.output_nr = None, self._data, result._output_nr
         guard.counter, guard.version = self._vc, self._vc.value
         node._guards = node._guards + (guard,)
     return out

@@ -139,3 +139,30 @@ def test_inplace_activation_modules_backward():
             getattr(lib.nn, name)(*args, inplace=True)(x * 1.5).sum().backward()
             grads.append(x.grad.numpy())
         np.testing.assert_allclose(grads[1], grads[0], rtol=1e-12, err_msg=name)
+
+
+@pytest.mark.parametrize("op", ["relu_", "sigmoid_", "add_", "clamp_", "leaky_relu_"])
+@pytest.mark.parametrize("then", [None, "mul_"])
+def test_inplace_on_a_view_then_backward_through_the_base_matches_torch(op, then):
+    """The in-place op's node is inside the base's rewritten history (torch's CopySlices): a later
+    change of the view must still make it raise when it saved its result."""
+    outcomes = []
+    for lib, F in ((torch, TF), (minigrad, MF)):
+        x = lib.tensor([1.0, -2.0, 3.0, -0.5], dtype=lib.float64, requires_grad=True)
+        base = x * 2
+        view = base[1:]
+        INPLACE[op](view, None, F)
+        if then:
+            view.mul_(2)
+        try:
+            (base * lib.arange(4, dtype=lib.float64)).sum().backward()
+        except RuntimeError as error:
+            outcomes.append(str(error).split(":")[0])
+            continue
+        outcomes.append((base._version, x.grad.numpy().copy()))
+    assert type(outcomes[1]) is type(outcomes[0])
+    if isinstance(outcomes[0], str):
+        assert outcomes[1] == outcomes[0]
+    else:
+        assert outcomes[1][0] == outcomes[0][0]
+        np.testing.assert_allclose(outcomes[1][1], outcomes[0][1], rtol=1e-12, atol=1e-15)
