@@ -201,3 +201,9 @@ _TENSOR_METHODS = {
 
 for _name, _method in _TENSOR_METHODS.items():
     setattr(Tensor, _name, _method)
+
+# torch's in-place functions: torch.relu_(x) is x.relu_()
+for _name in ("abs_", "ceil_", "clamp_", "clip_", "cos_", "erf_", "exp_", "expm1_", "floor_", "frac_", "log1p_",
+              "log_", "neg_", "reciprocal_", "relu_", "round_", "rsqrt_", "sigmoid_", "sin_", "sqrt_", "square_",
+              "tanh_", "trunc_"):
+    globals()[_name] = _TENSOR_METHODS[_name]

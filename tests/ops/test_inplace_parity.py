@@ -58,6 +58,8 @@ INPLACE = {
     "neg_": lambda y, z, F: y.neg_(),
     "reciprocal_": lambda y, z, F: y.reciprocal_(),
     "expm1_": lambda y, z, F: y.expm1_(),
+    "torch.relu_": lambda y, z, F: (torch if F is TF else minigrad).relu_(y),
+    "torch.sigmoid_": lambda y, z, F: (torch if F is TF else minigrad).sigmoid_(y),
     "round_": lambda y, z, F: y.round_(),
     "frac_": lambda y, z, F: y.frac_(),
     "remainder_": lambda y, z, F: y.remainder_(0.5),
@@ -132,7 +134,7 @@ def test_dropout_inplace_matches_torch_outcome(producer, feature):
 def test_inplace_activation_modules_backward():
     """The reported case: nn.LeakyReLU(0.2, inplace=True)(x * 1).sum().backward() works, as in torch."""
     for name, args in [("LeakyReLU", (0.2,)), ("ReLU", ()), ("ELU", ()), ("SiLU", ()), ("Hardtanh", ()),
-                       ("ReLU6", ())]:
+                       ("ReLU6", ()), ("Threshold", (0.1, 20.0))]:
         grads = []
         for lib in (torch, minigrad):
             x = lib.tensor(np.linspace(-2, 2, 9), requires_grad=True)
