@@ -91,7 +91,7 @@ def snapshot(self: Tensor) -> Tensor:
     return copy
 
 
-def apply_(function, self: Tensor, *args, saves_result: bool = False, **kwargs) -> Tensor:
+def apply_(function, self: Tensor, *args, saves_result: bool = False, saves_input: bool = True, **kwargs) -> Tensor:
     """``self.op_(*args)``: compute ``function(self, *args)`` out of place (from a snapshot when a
     graph is recorded, so the op's own saved values are not the memory it overwrites), then write
     the result into ``self``.
@@ -99,9 +99,12 @@ def apply_(function, self: Tensor, *args, saves_result: bool = False, **kwargs) 
     ``saves_result``: torch's node for this in-place op saves its result, which *is* ``self`` after
     the write (``relu_``, ``sigmoid_``, ``exp_`` ...). Then a later in-place change of ``self`` must
     make that node's backward raise, as torch's does: the node keeps a guard on ``self``'s version
-    counter at the version the write left it (checked by the engine before the node runs)."""
+    counter at the version the write left it (checked by the engine before the node runs).
+
+    ``saves_input=False``: minigrad's primitive saves only its own output (Relu, Sigmoid, Tanh, Exp,
+    Sqrt), so it may read ``self`` directly and the snapshot's copy is saved."""
     source = self
-    if is_grad_enabled() and (self._requires_grad or any(
+    if saves_input and is_grad_enabled() and (self._requires_grad or any(
             isinstance(a, Tensor) and a._requires_grad for a in args)):
         source = snapshot(self)
     result = function(source, *args, **kwargs)
@@ -115,10 +118,10 @@ def apply_(function, self: Tensor, *args, saves_result: bool = False, **kwargs) 
     return out
 
 
-def method(function, saves_result: bool = False):
+def method(function, saves_result: bool = False, saves_input: bool = True):
     """The in-place method ``x.op_(...)`` of an out-of-place ``op(x, ...)`` (see ``apply_``)."""
     def op_(self, *args, **kwargs):
-        return apply_(function, self, *args, saves_result=saves_result, **kwargs)
+        return apply_(function, self, *args, saves_result=saves_result, saves_input=saves_input, **kwargs)
     op_.__name__ = op_.__qualname__ = function.__name__ + "_"
     return op_
 

@@ -21,19 +21,20 @@ __all__ = ["relu", "relu_", "relu6", "leaky_relu", "leaky_relu_", "elu", "elu_",
            "threshold", "threshold_"]
 
 
-def _maybe_inplace(function, input: Tensor, inplace: bool, *args, saves_result: bool = False) -> Tensor:
+def _maybe_inplace(function, input: Tensor, inplace: bool, *args, saves_result: bool = False,
+                   saves_input: bool = True) -> Tensor:
     """``function(input, *args)``, or, with ``inplace``, computed from a snapshot of ``input`` and
     written into it (``ops.inplace.apply_``): then the graph and version counters are torch's (an
     in-place activation on a non-leaf keeps backward working; ``saves_result`` where torch's node
     keeps the result, so a later in-place change of it raises on backward, as in torch)."""
     if inplace:
-        return _apply_inplace(function, input, *args, saves_result=saves_result)
+        return _apply_inplace(function, input, *args, saves_result=saves_result, saves_input=saves_input)
     return function(input, *args)
 
 
 def relu(input: Tensor, inplace: bool = False) -> Tensor:
     """max(x, 0)."""
-    return _maybe_inplace(E.relu, input, inplace, saves_result=True)
+    return _maybe_inplace(E.relu, input, inplace, saves_result=True, saves_input=False)
 
 
 def relu_(input: Tensor) -> Tensor:
