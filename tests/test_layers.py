@@ -24,7 +24,7 @@ LAYERS = [
     ("collectives", ["minigrad.distributed"]),
     ("functional API", ["minigrad.nn.functional"]),
     ("modules", ["minigrad.nn", "minigrad.nn.modules", "minigrad.nn.parameter", "minigrad.nn.init"]),
-    ("training", ["minigrad.optim", "minigrad.data", "minigrad.serialization", "minigrad.utils"]),
+    ("training", ["minigrad.optim", "minigrad.data", "minigrad.serialization", "minigrad.testing", "minigrad.utils"]),
     ("package root", ["minigrad"]),  # the facade: ``import minigrad`` brings every layer, as torch does
 ]
 

@@ -190,6 +190,8 @@ def run_backward(outputs, grad_outputs, retain_graph, create_graph, inputs=None,
             else:
                 if node._materialize_grads and any(g is None for g in grads):
                     grads = [g if g is not None else _zeros_like_output(node, i, grads) for i, g in enumerate(grads)]
+                for guard in node._guards:  # a saved in-place result changed since: torch's error
+                    guard.unpack(node)
                 input_grads = _backward_of(node, grads, create_graph)
             if not retain_graph:
                 node._release()
@@ -240,6 +242,8 @@ def _backward_of(node, grads, create_graph):
               else cls.backward(node, *grads))
     if not isinstance(result, tuple):
         result = (result,)
+    if len(result) > len(node.next_edges) and all(r is None for r in result[len(node.next_edges):]):
+        result = result[:len(node.next_edges)]  # extra Nones are allowed, as in torch
     if len(result) > len(node.next_edges):
         raise RuntimeError(f"function {node.name()} returned an incorrect number of gradients "
                            f"(expected {len(node.next_edges)}, got {len(result)})")

@@ -50,6 +50,9 @@ and the freeing of saved values work the same on either path.
 """
 from __future__ import annotations
 
+import functools
+import inspect
+
 import numpy as np
 
 from .. import backend
@@ -85,6 +88,7 @@ class Function:
     _pre_hooks = None        # {output_nr: [hook, ...]}: tensor hooks of this node's outputs
     _num_outputs = 1
     _dirty = ()
+    _guards = ()             # _SavedValue entries checked before backward (results of in-place ops)
 
     # Optional fused backward on arrays (see the module docstring): a staticmethod
     # ``backward_arrays(ctx, *grad_arrays)`` that the engine uses instead of ``backward`` when no
@@ -151,10 +155,22 @@ class Function:
     def backward(ctx, *grad_outputs):
         raise NotImplementedError("You must implement the backward function for custom autograd.Function.")
 
+    @staticmethod
+    def setup_context(ctx, inputs, output):
+        """New style (torch >= 2.0): define ``forward(*args)`` without ``ctx`` and this method to fill
+        ``ctx`` from the inputs (positional, with keyword arguments and defaults bound in) and the output."""
+        raise NotImplementedError("setup_context is not implemented.")
+
+    def save_for_forward(self, *tensors):
+        """Keep tensors for a forward-mode ``jvp`` (minigrad has no forward-mode AD: kept, not used)."""
+        self.saved_for_forward = tensors
+
     @classmethod
     def apply(cls, *args, **kwargs):
         """Run ``forward`` without recording and, when grad mode is on and an input requires grad,
         make the call a node of the graph. This is the hot path of every operation: keep it lean."""
+        if cls.setup_context is not Function.setup_context:
+            return _apply_new_style(cls, args, kwargs)
         ctx = cls()
         recording = _grad_state.enabled
         if recording:
@@ -216,6 +232,81 @@ class Primitive(Function):
     """
 
     _array_forward = True
+
+
+def _forward_signature(cls):
+    signature = cls.__dict__.get("_signature")
+    if signature is None:
+        signature = inspect.signature(cls.forward)
+        cls._signature = signature
+    return signature
+
+
+def _apply_new_style(cls, args, kwargs):
+    """``apply`` of a Function with ``setup_context``: ``forward(*args)`` takes no ctx; keyword
+    arguments and defaults are bound into the positional inputs that ``setup_context`` receives
+    (torch's ``bind_default_args``), then the call is recorded as for the classic style."""
+    bound = _forward_signature(cls).bind(*args, **kwargs)
+    bound.apply_defaults()
+    args = tuple(bound.args)
+    ctx = cls()
+    recording = _grad_state.enabled
+    needs = tuple([isinstance(a, Tensor) and a._requires_grad for a in args])
+    recording = recording and True in needs
+    ctx.needs_input_grad = needs if recording else (False,) * len(args)
+    previous, _grad_state.enabled = _grad_state.enabled, False
+    try:
+        raw = cls.forward(*args)
+        cls.setup_context(ctx, args, raw)
+    finally:
+        _grad_state.enabled = previous
+    multiple = type(raw) is tuple
+    raw_outputs = raw if multiple else (raw,)
+    outputs = tuple([_as_output(r, args, ctx._dirty) for r in raw_outputs])
+    if recording:
+        ctx._connect(args, needs, raw_outputs, outputs)
+    elif ctx._to_save:
+        ctx._to_save = ()
+    return outputs if multiple else outputs[0]
+
+
+def once_differentiable(fn):
+    """Decorate a ``backward`` that is not itself differentiable: it runs with grad mode off, and
+    when a graph of the backward was asked for (``create_graph=True``), its results are wired to a
+    node that raises torch's error if anything differentiates through them."""
+    @functools.wraps(fn)
+    def wrapper(ctx, *args):
+        previous, _grad_state.enabled = _grad_state.enabled, False
+        try:
+            outputs = fn(ctx, *args)
+        finally:
+            _grad_state.enabled = previous
+        if not _grad_state.enabled or not any(isinstance(a, Tensor) and a.requires_grad for a in args):
+            return outputs
+        multiple = isinstance(outputs, tuple)
+        outputs = outputs if multiple else (outputs,)
+        wrapped = _DelayedError.apply(*[o.detach().requires_grad_() if isinstance(o, Tensor) else o
+                                        for o in outputs])
+        wrapped = wrapped if isinstance(wrapped, tuple) else (wrapped,)
+        wrapped = tuple(w if isinstance(o, Tensor) else None for w, o in zip(wrapped, outputs))
+        return wrapped if multiple else wrapped[0]
+    return wrapper
+
+
+class _DelayedError(Function):
+    """torch's ``DelayedError``: passes values through; raises when differentiated."""
+
+    @staticmethod
+    def forward(ctx, *values):
+        results = tuple(v.detach() if isinstance(v, Tensor) else v for v in values)
+        return results if len(results) != 1 else results[0]
+
+    @staticmethod
+    def backward(ctx, *grads):
+        raise RuntimeError("trying to differentiate twice a function that was marked with @once_differentiable")
+
+    def name(self):
+        return "DelayedError"
 
 
 def _mark_view(out, cls, args):

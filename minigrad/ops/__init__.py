@@ -113,7 +113,7 @@ _TENSOR_METHODS = {
     "square": elementwise.square, "abs": elementwise.abs, "sin": elementwise.sin, "cos": elementwise.cos,
     "tanh": elementwise.tanh, "sigmoid": elementwise.sigmoid, "relu": elementwise.relu, "erf": elementwise.erf,
     "sign": elementwise.sign, "floor": elementwise.floor, "ceil": elementwise.ceil, "round": elementwise.round,
-    "trunc": elementwise.trunc,
+    "trunc": elementwise.trunc, "frac": elementwise.frac, "fmod": elementwise.fmod,
     "clamp": elementwise.clamp, "clip": elementwise.clip,
     "clamp_min": lambda self, min: elementwise.clamp(self, min=min),
     "clamp_max": lambda self, max: elementwise.clamp(self, max=max),
@@ -174,14 +174,21 @@ _TENSOR_METHODS = {
     "__imul__": inplace.method(elementwise.mul), "__itruediv__": inplace.method(elementwise.div),
     "__ipow__": inplace.method(elementwise.pow), "__ifloordiv__": inplace.method(elementwise.floor_divide),
     # (no __imatmul__: torch has none, so x @= y rebinds x to x @ y)
-    "exp_": inplace.method(elementwise.exp), "log_": inplace.method(elementwise.log),
-    "log1p_": inplace.method(elementwise.log1p), "sqrt_": inplace.method(elementwise.sqrt),
-    "reciprocal_": inplace.method(elementwise.reciprocal), "square_": inplace.method(elementwise.square),
+    "exp_": inplace.method(elementwise.exp, saves_result=True, saves_input=False), "log_": inplace.method(elementwise.log),
+    "log1p_": inplace.method(elementwise.log1p), "sqrt_": inplace.method(elementwise.sqrt, saves_result=True, saves_input=False),
+    "reciprocal_": inplace.method(elementwise.reciprocal, saves_result=True), "square_": inplace.method(elementwise.square),
     "abs_": inplace.method(elementwise.abs), "sin_": inplace.method(elementwise.sin),
-    "cos_": inplace.method(elementwise.cos), "tanh_": inplace.method(elementwise.tanh),
-    "sigmoid_": inplace.method(elementwise.sigmoid), "relu_": inplace.method(elementwise.relu),
+    "cos_": inplace.method(elementwise.cos), "tanh_": inplace.method(elementwise.tanh, saves_result=True, saves_input=False),
+    "sigmoid_": inplace.method(elementwise.sigmoid, saves_result=True, saves_input=False), "relu_": inplace.method(elementwise.relu, saves_result=True, saves_input=False),
     "clamp_": inplace.method(elementwise.clamp), "clip_": inplace.method(elementwise.clip),
     "masked_fill_": inplace.method(masked_fill),
+    "rsqrt_": inplace.method(elementwise.rsqrt, saves_result=True), "expm1_": inplace.method(elementwise.expm1, saves_result=True),
+    "erf_": inplace.method(elementwise.erf), "sign_": inplace.method(elementwise.sign),
+    "floor_": inplace.method(elementwise.floor), "ceil_": inplace.method(elementwise.ceil),
+    "round_": inplace.method(elementwise.round), "trunc_": inplace.method(elementwise.trunc),
+    "frac_": inplace.method(elementwise.frac), "fmod_": inplace.method(elementwise.fmod),
+    "clamp_min_": inplace.method(lambda self, min: elementwise.clamp(self, min=min)),
+    "clamp_max_": inplace.method(lambda self, max: elementwise.clamp(self, max=max)),
     "zero_": lambda self: inplace.write(self, zeros_like(self)),
     "fill_": lambda self, value: inplace.write(
         self, full_like(self, value.item() if isinstance(value, Tensor) else value)),
@@ -194,3 +201,9 @@ _TENSOR_METHODS = {
 
 for _name, _method in _TENSOR_METHODS.items():
     setattr(Tensor, _name, _method)
+
+# torch's in-place functions: torch.relu_(x) is x.relu_()
+for _name in ("abs_", "ceil_", "clamp_", "clip_", "cos_", "erf_", "exp_", "expm1_", "floor_", "frac_", "log1p_",
+              "log_", "neg_", "reciprocal_", "relu_", "round_", "rsqrt_", "sigmoid_", "sin_", "sqrt_", "square_",
+              "tanh_", "trunc_"):
+    globals()[_name] = _TENSOR_METHODS[_name]

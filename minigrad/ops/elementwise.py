@@ -135,7 +135,8 @@ class Pow(Primitive):
         ctx.shapes = (_shape(a), _shape(b))
         pa, pb = _promote(a, b)
         out = pa ** pb
-        ctx.save_for_backward(a, b, out)
+        # the output only when b needs a gradient, as torch (so x ** 2 followed by an in-place op works)
+        ctx.save_for_backward(a, b, out if ctx.needs_input_grad[1] else None)
         return out
 
     @staticmethod
@@ -170,6 +171,21 @@ class Exp(Primitive):
     def backward(ctx, grad):
         (out,) = ctx.saved_tensors
         return grad * out
+
+
+class Expm1(Primitive):
+    """exp(x) - 1, exact for small |x| (``expm1``, not ``exp(x) - 1``, which is 0 for x = 1e-10 in float32)."""
+
+    @staticmethod
+    def forward(ctx, x):
+        out = xp(x).expm1(_promote(x, floating=True)[0])
+        ctx.save_for_backward(out)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        (out,) = ctx.saved_tensors
+        return grad * (out + 1)
 
 
 class Log(Primitive):
@@ -502,7 +518,8 @@ def div(a, b, rounding_mode=None):
             out = module.trunc(pa / pb).astype(module.result_type(pa, pb)) if module.result_type(pa, pb).kind != "f" else module.trunc(pa / pb)
         else:
             raise RuntimeError(f"div expected rounding_mode to be one of None, 'trunc', or 'floor' but found '{rounding_mode}'")
-    return Tensor._make(module.asarray(out))
+    # torch's DivBackward2: in the graph, with a zero gradient for each input
+    return _zero_gradient(Tensor._make(module.asarray(out)), "DivBackward2", a, b)
 
 
 def true_divide(a, b):
@@ -510,7 +527,9 @@ def true_divide(a, b):
 
 
 def floor_divide(a, b):
-    return div(a, b, rounding_mode="floor")
+    out = div(a, b, rounding_mode="floor")
+    # torch: the result requires grad but its node has no derivative (backward through it raises)
+    return _not_implemented(out, "floor_divide", a, b)
 
 
 def _check_integer_divisor(module, pa, pb):
@@ -519,12 +538,69 @@ def _check_integer_divisor(module, pa, pb):
         raise RuntimeError("ZeroDivisionError")
 
 
+class Remainder(Primitive):
+    """a - floor(a / b) * b (Python's ``%``: the sign of b). Gradients, as torch: 1 for a,
+    -floor(a / b) for b (the quotient is piecewise constant)."""
+
+    @staticmethod
+    def forward(ctx, a, b):
+        ctx.shapes = (_shape(a), _shape(b))
+        pa, pb = _promote(a, b)
+        module = xp(pa if hasattr(pa, "shape") else pb)
+        _check_integer_divisor(module, pa, pb)
+        if _needs(ctx, 1):
+            ctx.save_for_backward(a, b)
+        return module.asarray(module.mod(pa, pb))
+
+    @staticmethod
+    def backward(ctx, grad):
+        ga = unbroadcast(grad, ctx.shapes[0]) if _needs(ctx, 0) else None
+        gb = None
+        if _needs(ctx, 1):
+            a, b = ctx.saved_tensors
+            gb = unbroadcast(-grad * div(a.detach() if isinstance(a, Tensor) else a, b.detach(),
+                                         rounding_mode="floor"), ctx.shapes[1])
+        return ga, gb
+
+
+class Fmod(Primitive):
+    """a - trunc(a / b) * b (C's ``fmod``: the sign of a). Gradients: 1 for a, -trunc(a / b) for b."""
+
+    @staticmethod
+    def forward(ctx, a, b):
+        ctx.shapes = (_shape(a), _shape(b))
+        pa, pb = _promote(a, b)
+        module = xp(pa if hasattr(pa, "shape") else pb)
+        _check_integer_divisor(module, pa, pb)
+        if _needs(ctx, 1):
+            ctx.save_for_backward(a, b)
+        return module.asarray(module.fmod(pa, pb))
+
+    @staticmethod
+    def backward(ctx, grad):
+        ga = unbroadcast(grad, ctx.shapes[0]) if _needs(ctx, 0) else None
+        gb = None
+        if _needs(ctx, 1):
+            a, b = ctx.saved_tensors
+            gb = unbroadcast(-grad * div(a.detach() if isinstance(a, Tensor) else a, b.detach(),
+                                         rounding_mode="trunc"), ctx.shapes[1])
+        return ga, gb
+
+
 def remainder(a, b):
-    pa, pb = _promote(a._data if isinstance(a, Tensor) else a, b._data if isinstance(b, Tensor) else b)
-    module = xp(pa if hasattr(pa, "shape") else pb)
-    _check_integer_divisor(module, pa, pb)
+    a, b = _scalar(a), _scalar(b)
     with np.errstate(all="ignore"):
-        return Tensor._make(module.asarray(module.mod(pa, pb)))
+        out = _binary(Remainder, a, b)
+    if not isinstance(a, Tensor):  # torch has no derivative for remainder(Scalar, Tensor)
+        return _not_implemented(out, "remainder", b)
+    return out
+
+
+def fmod(a, b):
+    if not isinstance(a, Tensor):
+        raise TypeError(f"fmod(): argument 'input' (position 1) must be Tensor, not {type(a).__name__}")
+    with np.errstate(all="ignore"):
+        return _binary(Fmod, a, _scalar(b))
 
 
 def pow(a, b):
@@ -555,7 +631,7 @@ def log1p(x):
 
 
 def expm1(x):
-    return exp(x) - 1
+    return Expm1.apply(x)
 
 
 def sqrt(x):
@@ -595,7 +671,7 @@ def erf(x):
 
 
 def sign(x):
-    return Tensor._make(xp(x._data).sign(x._data))
+    return _zero_gradient(Tensor._make(xp(x._data).sign(x._data)), "SignBackward0", x)
 
 
 def relu(x):
@@ -725,20 +801,87 @@ def isfinite(x):
     return Tensor._make(xp(x._data).isfinite(x._data))
 
 
+class _ZeroGradient(Primitive):
+    """A piecewise-constant result (floor, ceil, round, trunc, sign, division with a rounding mode)
+    kept in the graph as torch keeps it: it requires grad when an input does, and the gradient it
+    passes back is zero, a zero tensor of each input's shape (not None: ``x.grad`` is zeros, as torch)."""
+
+    @staticmethod
+    def forward(ctx, result, *inputs):
+        return result
+
+    @staticmethod
+    def backward(ctx, grad):
+        from ..autograd.creation import zeros  # noqa: PLC0415 (creation imports ops lazily)
+        return (None,) + tuple(zeros(meta[0], dtype=grad.dtype, device=grad.device) if meta is not None else None
+                               for meta in ctx._input_meta[1:])
+
+    _torch_name = "ZeroGradientBackward0"
+
+    def name(self):
+        return self._torch_name
+
+
+class _NotImplementedNode(Primitive):
+    """torch's ``NotImplemented`` node: the result requires grad, backward through it raises."""
+
+    @staticmethod
+    def forward(ctx, result, *inputs):
+        return result
+
+    @staticmethod
+    def backward(ctx, grad):
+        raise RuntimeError(f"derivative for aten::{ctx.op_name} is not implemented")
+
+    def name(self):
+        return "NotImplemented"
+
+
+def _zero_gradient(result, torch_name, *inputs):
+    out = _ZeroGradient.apply(result, *inputs)
+    if out.grad_fn is not None:
+        out.grad_fn._torch_name = torch_name
+    return out
+
+
+def _not_implemented(result, op_name, *inputs):
+    out = _NotImplementedNode.apply(result.detach(), *inputs)
+    if out.grad_fn is not None:
+        out.grad_fn.op_name = op_name
+    return out
+
+
 def floor(x):
-    return Tensor._make(xp(x._data).floor(x._data))
+    return _zero_gradient(Tensor._make(xp(x._data).floor(x._data)), "FloorBackward0", x)
 
 
 def ceil(x):
-    return Tensor._make(xp(x._data).ceil(x._data))
+    return _zero_gradient(Tensor._make(xp(x._data).ceil(x._data)), "CeilBackward0", x)
 
 
 def round(x, decimals: int = 0):
-    return Tensor._make(xp(x._data).round(x._data, decimals))
+    return _zero_gradient(Tensor._make(xp(x._data).round(x._data, decimals)),
+                          "RoundBackward1" if decimals else "RoundBackward0", x)
 
 
 def trunc(x):
-    return Tensor._make(xp(x._data).trunc(x._data))
+    return _zero_gradient(Tensor._make(xp(x._data).trunc(x._data)), "TruncBackward0", x)
+
+
+class Frac(Primitive):
+    """x - trunc(x), the sign of x; gradient 1."""
+
+    @staticmethod
+    def forward(ctx, x):
+        return x - xp(x).trunc(x)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad
+
+
+def frac(x):
+    return Frac.apply(x)
 
 
 def equal(a, b) -> bool:

@@ -14,6 +14,11 @@ Tensors"; ``torch/csrc/autograd/variable.cpp``, ``rebase_history``):
   ``snapshot(x)``, a copy at ``x``'s old place in the graph, so what its backward saved is not the
   memory the op overwrites. A leaf that requires grad (or a view of one) may not be written while
   grad is recorded.
+- **What the in-place op's node saves.** ``apply_`` computes from the snapshot, so the op's own
+  saved values survive the write (``nn.ReLU(inplace=True)`` on a non-leaf keeps backward working).
+  Where torch's node saves its *result*, which is ``self`` after the write (``relu_``, ``sigmoid_``,
+  ``exp_`` ...: ``saves_result=True``), the node keeps a guard on ``self``'s version, so a later
+  in-place change of ``self`` makes backward raise exactly where torch's does.
 - **View history (torch's ``CopySlices``).** Writing into a view ``v`` of a base ``b`` changes
   ``b`` too, so ``b``'s history is rewritten: ``b``'s new value is its old value with ``v``'s
   entries replaced (``IndexPut``), and ``v`` becomes that new ``b`` seen through the same view ops
@@ -25,7 +30,7 @@ from __future__ import annotations
 from .. import backend, dtypes
 from .. import random as _random
 from ..autograd.creation import arange, full, zeros
-from ..autograd.function import Primitive
+from ..autograd.function import Primitive, _SavedValue
 from ..autograd.grad_mode import is_grad_enabled, no_grad
 from ..autograd.tensor import Tensor
 from ..backend import xp
@@ -86,15 +91,37 @@ def snapshot(self: Tensor) -> Tensor:
     return copy
 
 
-def method(function):
-    """The in-place method ``x.op_(...)`` of an out-of-place ``op(x, ...)``: compute ``op`` out of
-    place (from a snapshot when a graph is recorded), then write the result into ``x``."""
+def apply_(function, self: Tensor, *args, saves_result: bool = False, saves_input: bool = True, **kwargs) -> Tensor:
+    """``self.op_(*args)``: compute ``function(self, *args)`` out of place (from a snapshot when a
+    graph is recorded, so the op's own saved values are not the memory it overwrites), then write
+    the result into ``self``.
+
+    ``saves_result``: torch's node for this in-place op saves its result, which *is* ``self`` after
+    the write (``relu_``, ``sigmoid_``, ``exp_`` ...). Then a later in-place change of ``self`` must
+    make that node's backward raise, as torch's does: the node keeps a guard on ``self``'s version
+    counter at the version the write left it (checked by the engine before the node runs).
+
+    ``saves_input=False``: minigrad's primitive saves only its own output (Relu, Sigmoid, Tanh, Exp,
+    Sqrt), so it may read ``self`` directly and the snapshot's copy is saved."""
+    source = self
+    if saves_input and is_grad_enabled() and (self._requires_grad or any(
+            isinstance(a, Tensor) and a._requires_grad for a in args)):
+        source = snapshot(self)
+    result = function(source, *args, **kwargs)
+    node = result.grad_fn  # the op's own node (a view's history is rebuilt around it by write)
+    out = write(self, result)
+    if saves_result and node is not None and is_grad_enabled():
+        guard = _SavedValue()
+        guard.tensor, guard.array, guard.output_nr = None, self._data, result._output_nr
+        guard.counter, guard.version = self._vc, self._vc.value
+        node._guards = node._guards + (guard,)
+    return out
+
+
+def method(function, saves_result: bool = False, saves_input: bool = True):
+    """The in-place method ``x.op_(...)`` of an out-of-place ``op(x, ...)`` (see ``apply_``)."""
     def op_(self, *args, **kwargs):
-        source = self
-        if is_grad_enabled() and (self._requires_grad or any(
-                isinstance(a, Tensor) and a._requires_grad for a in args)):
-            source = snapshot(self)
-        return write(self, function(source, *args, **kwargs))
+        return apply_(function, self, *args, saves_result=saves_result, saves_input=saves_input, **kwargs)
     op_.__name__ = op_.__qualname__ = function.__name__ + "_"
     return op_
 

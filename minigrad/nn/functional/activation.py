@@ -12,21 +12,29 @@ from __future__ import annotations
 import warnings
 
 from ...autograd.tensor import Tensor
-from ...ops.inplace import write as _inplace
+from ...ops.inplace import apply_ as _apply_inplace
 from ...ops import elementwise as E
 from ...ops import reduction as R
 
 __all__ = ["relu", "relu_", "relu6", "leaky_relu", "leaky_relu_", "elu", "elu_", "gelu", "silu", "sigmoid", "tanh",
-           "softmax", "log_softmax", "softmin", "softplus", "hardtanh", "hardtanh_", "logsigmoid"]
+           "softmax", "log_softmax", "softmin", "softplus", "hardtanh", "hardtanh_", "logsigmoid",
+           "threshold", "threshold_"]
 
 
-def _maybe_inplace(input: Tensor, result: Tensor, inplace: bool) -> Tensor:
-    return _inplace(input, result) if inplace else result
+def _maybe_inplace(function, input: Tensor, inplace: bool, *args, saves_result: bool = False,
+                   saves_input: bool = True) -> Tensor:
+    """``function(input, *args)``, or, with ``inplace``, computed from a snapshot of ``input`` and
+    written into it (``ops.inplace.apply_``): then the graph and version counters are torch's (an
+    in-place activation on a non-leaf keeps backward working; ``saves_result`` where torch's node
+    keeps the result, so a later in-place change of it raises on backward, as in torch)."""
+    if inplace:
+        return _apply_inplace(function, input, *args, saves_result=saves_result, saves_input=saves_input)
+    return function(input, *args)
 
 
 def relu(input: Tensor, inplace: bool = False) -> Tensor:
     """max(x, 0)."""
-    return _maybe_inplace(input, E.relu(input), inplace)
+    return _maybe_inplace(E.relu, input, inplace, saves_result=True, saves_input=False)
 
 
 def relu_(input: Tensor) -> Tensor:
@@ -39,12 +47,29 @@ def hardtanh(input: Tensor, min_val: float = -1.0, max_val: float = 1.0, inplace
         raise ValueError("min_val cannot be greater than max_val")
     # torch's gradient passes only strictly inside (min_val, max_val), unlike clamp's, which
     # includes the ends: so the value comes from a constant clamp wherever x is not strictly inside.
+    return _maybe_inplace(_hardtanh, input, inplace, min_val, max_val)
+
+
+def _hardtanh(input: Tensor, min_val: float, max_val: float) -> Tensor:
     inside = (input > min_val) & (input < max_val)
-    return _maybe_inplace(input, E.where(inside, input, E.clamp(input.detach(), min_val, max_val)), inplace)
+    return E.where(inside, input, E.clamp(input.detach(), min_val, max_val))
 
 
 def hardtanh_(input: Tensor, min_val: float = -1.0, max_val: float = 1.0) -> Tensor:
     return hardtanh(input, min_val, max_val, inplace=True)
+
+
+def threshold(input: Tensor, threshold: float, value: float, inplace: bool = False) -> Tensor:
+    """x where x > threshold, value elsewhere (the gradient passes where x > threshold)."""
+    return _maybe_inplace(_threshold, input, inplace, threshold, value)
+
+
+def _threshold(input: Tensor, threshold: float, value: float) -> Tensor:
+    return E.where(input > threshold, input, value)
+
+
+def threshold_(input: Tensor, threshold: float, value: float) -> Tensor:
+    return _maybe_inplace(_threshold, input, True, threshold, value)
 
 
 def relu6(input: Tensor, inplace: bool = False) -> Tensor:
@@ -54,7 +79,7 @@ def relu6(input: Tensor, inplace: bool = False) -> Tensor:
 
 def leaky_relu(input: Tensor, negative_slope: float = 0.01, inplace: bool = False) -> Tensor:
     """x where x > 0, negative_slope * x elsewhere."""
-    return _maybe_inplace(input, E.leaky_relu(input, negative_slope), inplace)
+    return _maybe_inplace(E.leaky_relu, input, inplace, negative_slope, saves_result=True)
 
 
 def leaky_relu_(input: Tensor, negative_slope: float = 0.01) -> Tensor:
@@ -63,7 +88,7 @@ def leaky_relu_(input: Tensor, negative_slope: float = 0.01) -> Tensor:
 
 def elu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
     """x where x > 0, alpha * (exp(x) - 1) elsewhere."""
-    return _maybe_inplace(input, E.elu(input, alpha), inplace)
+    return _maybe_inplace(E.elu, input, inplace, alpha, saves_result=True)
 
 
 def elu_(input: Tensor, alpha: float = 1.0) -> Tensor:
@@ -77,7 +102,7 @@ def gelu(input: Tensor, approximate: str = "none") -> Tensor:
 
 def silu(input: Tensor, inplace: bool = False) -> Tensor:
     """x * sigmoid(x) (a.k.a. swish)."""
-    return _maybe_inplace(input, E.silu(input), inplace)
+    return _maybe_inplace(E.silu, input, inplace)
 
 
 def sigmoid(input: Tensor) -> Tensor:

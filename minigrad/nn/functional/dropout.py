@@ -9,7 +9,7 @@ import warnings
 
 from ... import random as _random
 from ...autograd.tensor import Tensor
-from ...ops.inplace import write as _inplace
+from ...ops.inplace import apply_ as _apply_inplace
 
 __all__ = ["dropout", "dropout1d", "dropout2d", "dropout3d", "alpha_dropout"]
 
@@ -26,8 +26,9 @@ def _masked(input: Tensor, p: float, mask_shape: tuple, inplace: bool) -> Tensor
         scaled_mask = (rng.random(mask_shape) < 0).astype(input._data.dtype)   # all zeros
     else:
         scaled_mask = ((rng.random(mask_shape) >= p) * (1.0 / (1.0 - p))).astype(input._data.dtype)
-    out = input * Tensor._make(scaled_mask)
-    return _inplace(input, out) if inplace else out
+    mask = Tensor._make(scaled_mask)
+    # in place: torch's dropout_ is input.mul_(mask), computed from a snapshot so Mul's saved input survives
+    return _apply_inplace(lambda x: x * mask, input) if inplace else input * mask
 
 
 def dropout(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False) -> Tensor:
@@ -89,5 +90,6 @@ def alpha_dropout(input: Tensor, p: float = 0.5, training: bool = False, inplace
     a = ((1 - p) * (1 + p * alpha_prime ** 2)) ** -0.5
     b = -a * alpha_prime * p
     keep_t = Tensor._make(keep.astype(input._data.dtype))
-    out = (input * keep_t + alpha_prime * (1 - keep_t)) * a + b
-    return _inplace(input, out) if inplace else out
+    def alpha_masked(x):
+        return (x * keep_t + alpha_prime * (1 - keep_t)) * a + b
+    return _apply_inplace(alpha_masked, input) if inplace else alpha_masked(input)
