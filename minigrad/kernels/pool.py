@@ -510,7 +510,8 @@ def fractional_max_pool_forward(x, kernel: tuple, output_size: tuple, samples, s
     windows, window_size = math.prod(output_size), math.prod(kernel)
     index = module.broadcast_to(index, (planes,) + tuple(output_size) + tuple(kernel)).reshape(
         planes, windows, window_size)                                                # (P, prod O, prod K)
-    values = module.take_along_axis(x.reshape(planes, -1), index.reshape(planes, -1), axis=1)
+    values = module.take_along_axis(x.reshape(planes, math.prod(spatial)), index.reshape(planes, windows * window_size),
+                                    axis=1)
     values = values.reshape(planes, windows, window_size)
     winner = values.argmax(axis=2)[..., None] if window_size else module.zeros((planes, windows, 1), module.int64)
     best = module.take_along_axis(values, winner, axis=2)[..., 0]

@@ -40,4 +40,6 @@ class FractionalMaxPool(Primitive):
 
     @staticmethod
     def backward(ctx, grad, *_):
+        if grad.numel() == 0:   # an empty batch (kernels.flat_scatter_add reshapes with -1, which 0 rows reject)
+            return grad.new_zeros(tuple(grad.shape[:grad.ndim - len(ctx.spatial_size)]) + ctx.spatial_size), None
         return FlatScatterAdd.apply(grad, ctx.indices, ctx.spatial_size), None

@@ -668,3 +668,36 @@ def fractional_max_pool3d_with_indices(input, kernel_size, output_size=None, out
 
 __all__ += ["fractional_max_pool2d", "fractional_max_pool3d", "fractional_max_pool2d_with_indices",
             "fractional_max_pool3d_with_indices"]
+
+
+# ---- local response normalisation -------------------------------------------------------------
+
+def local_response_norm(input, size: int, alpha: float = 1e-4, beta: float = 0.75, k: float = 1.0):
+    """Normalise each entry by its neighbours across channels (Krizhevsky et al., 2012):
+    b_c = a_c / (k + alpha / size * sum_{c' in window(c)} a_{c'}^2)^beta, the window ``size`` channels
+    centred on c (size // 2 before, (size - 1) // 2 after, zeros past the ends), as torch's composite:
+    an average pool over the channel axis of the squares. Differentiable to any order through its parts.
+
+    >>> local_response_norm(minigrad.ones(1, 3, 2), 2).shape
+    minigrad.Size([1, 3, 2])
+    """
+    from ...ops.padding import pad
+    dim = input.dim()
+    if dim < 3:
+        raise ValueError(f"Expected 3D or higher dimensionality input (got {dim} dimensions)")
+    if input.numel() == 0:
+        return input
+    div = input * input
+    if dim == 3:
+        div = pad(div.unsqueeze(1), (0, 0, size // 2, (size - 1) // 2))              # (N, 1, C + size - 1, L)
+        div = avg_pool2d(div, (size, 1), stride=1).squeeze(1)                        # (N, C, L)
+    else:
+        sizes = input.shape
+        div = div.reshape(sizes[0], 1, sizes[1], sizes[2], -1)                       # (N, 1, C, S1, rest)
+        div = pad(div, (0, 0, 0, 0, size // 2, (size - 1) // 2))
+        div = avg_pool3d(div, (size, 1, 1), stride=1).squeeze(1).reshape(sizes)
+    div = (div * alpha + k) ** beta
+    return input / div
+
+
+__all__ += ["local_response_norm"]
