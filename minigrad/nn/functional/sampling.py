@@ -12,6 +12,13 @@ Interpolation is separable: one spatial axis at a time.
   src = o (I - 1) / (O - 1) (``align_corners=True``); out[o] = (1 - l) in[i0] + l in[i1] with
   i0 = floor(src), i1 = min(i0 + 1, I - 1), l = src - i0 (torch's ``area_pixel_compute_source_index``).
   Written as a product with an (O, I) interpolation matrix, so forward and backward are one matmul each.
+- bicubic (4-d input): src as linear's without the clamp at 0; out[o] = sum_{j=-1..2} w_j in[clamp(i0 + j)]
+  with Keys' cubic convolution weights (A = -0.75) of t = src - i0 (torch's ``upsample_bicubic2d``):
+  again an (O, I) matrix per axis.
+- antialias=True (bilinear / bicubic, 4-d input): each output averages the inputs under the filter
+  stretched by the scale when downsampling, support (1 or 2) * max(scale, 1) around its centre
+  scale * (o + 0.5), weights normalised to sum 1 (torch's ``_upsample_*_aa``, PIL's resampling; the
+  bicubic filter uses A = -0.5 there): an (O, I) matrix per axis too.
 """
 from __future__ import annotations
 
@@ -62,6 +69,66 @@ def _linear_matrix(input_size: int, output_size: int, scale, align_corners: bool
     return Tensor._make(xp.asarray(matrix.astype(dtype)))
 
 
+def _cubic_weights(t, a: float):
+    """Keys' cubic convolution weights of the four neighbours i0 - 1 .. i0 + 2 at offset t in [0, 1)
+    (torch's ``get_cubic_upsample_coefficients``)."""
+    def near(x):   # |x| <= 1
+        return ((a + 2) * x - (a + 3)) * x * x + 1
+
+    def far(x):    # 1 < |x| < 2
+        return ((a * x - 5 * a) * x + 8 * a) * x - 4 * a
+    return [far(t + 1), near(t), near(1 - t), far(2 - t)]
+
+
+def _cubic_matrix(input_size: int, output_size: int, scale, align_corners: bool, dtype, xp):
+    """(O, I) matrix whose row o holds the bicubic weights of output position o (A = -0.75); indices
+    past an edge are clamped to it, so their weights add up there."""
+    out_positions = np.arange(output_size, dtype=np.float64)
+    if align_corners:
+        step = (input_size - 1) / (output_size - 1) if output_size > 1 else 0.0
+        source = out_positions * step
+    else:
+        source = _scale_for_index(input_size, output_size, scale) * (out_positions + 0.5) - 0.5
+    lower = np.floor(source)
+    weights = _cubic_weights(source - lower, -0.75)
+    matrix = np.zeros((output_size, input_size), dtype=np.float64)
+    rows = np.arange(output_size)
+    for j, weight in enumerate(weights):
+        np.add.at(matrix, (rows, np.clip(lower.astype(np.int64) - 1 + j, 0, input_size - 1)), weight)
+    return Tensor._make(xp.asarray(matrix.astype(dtype)))
+
+
+def _antialias_matrix(input_size: int, output_size: int, scale, align_corners: bool, mode: str, dtype, xp):
+    """(O, I) matrix of torch's anti-aliased resampling (``_compute_index_ranges_weights`` with the
+    triangle filter for bilinear, the cubic one with A = -0.5 for bicubic), weights normalised per row."""
+    if align_corners:
+        step = (input_size - 1) / (output_size - 1) if output_size > 1 else 0.0
+    else:
+        step = _scale_for_index(input_size, output_size, scale)
+    interp_size = 2 if mode == "bilinear" else 4
+    support = interp_size * 0.5 * step if step >= 1.0 else interp_size * 0.5
+    inverse = 1.0 / step if step >= 1.0 else 1.0
+    max_size = int(math.ceil(support)) * 2 + 1
+    centers = step * (np.arange(output_size, dtype=np.float64) + 0.5)
+    starts = np.maximum((centers - support + 0.5).astype(np.int64), 0)                    # (O,)
+    sizes = np.clip(np.minimum((centers + support + 0.5).astype(np.int64), input_size) - starts, 0, max_size)
+    offsets = np.arange(max_size)                                                         # (M,)
+    x = np.abs((offsets[None, :] + starts[:, None] - centers[:, None] + 0.5) * inverse)  # (O, M)
+    if mode == "bilinear":
+        weights = np.where(x < 1.0, 1.0 - x, 0.0)
+    else:
+        a = -0.5
+        weights = np.where(x < 1.0, ((a + 2) * x - (a + 3)) * x * x + 1,
+                           np.where(x < 2.0, ((a * x - 5 * a) * x + 8 * a) * x - 4 * a, 0.0))
+    weights = np.where(offsets[None, :] < sizes[:, None], weights, 0.0)
+    totals = weights.sum(axis=1, keepdims=True)
+    weights = np.where(totals != 0, weights / np.where(totals != 0, totals, 1.0), weights)
+    matrix = np.zeros((output_size, input_size), dtype=np.float64)
+    columns = np.minimum(starts[:, None] + offsets[None, :], input_size - 1)
+    np.add.at(matrix, (np.repeat(np.arange(output_size), max_size), columns.ravel()), weights.ravel())
+    return Tensor._make(xp.asarray(matrix.astype(dtype)))
+
+
 def _apply_along(x: Tensor, axis: int, matrix: Tensor) -> Tensor:
     """Contract ``x``'s ``axis`` (size I) with an (O, I) matrix: the axis becomes size O."""
     if axis == x.dim() - 1:
@@ -104,17 +171,12 @@ def interpolate(input: Tensor, size=None, scale_factor=None, mode: str = "neares
         if align_corners is not None:
             raise ValueError("align_corners option can only be set with the interpolating modes: "
                              "linear | bilinear | bicubic | trilinear")
-    elif mode in _LINEAR_MODES:
+    elif mode in _LINEAR_MODES or mode == "bicubic":
         align_corners = bool(align_corners) if align_corners is not None else False
-    elif mode == "bicubic":  # a torch mode minigrad lacks: say so instead of torch's unknown-mode text
-        raise NotImplementedError("interpolate: mode='bicubic' is not supported by minigrad (supported: nearest, "
-                                  "nearest-exact, linear, bilinear, trilinear, area)")
     else:
         raise NotImplementedError(f"Input Error: Only 3D, 4D and 5D input Tensors supported (got {input.dim()}D) "
                                   "for the modes: nearest | linear | bilinear | bicubic | trilinear | area | "
                                   f"nearest-exact (got {mode})")
-    if antialias:
-        raise NotImplementedError("interpolate: antialias=True is not supported")
     spatial = input.dim() - 2
     if spatial not in (1, 2, 3):
         raise NotImplementedError(f"Input Error: Only 3D, 4D and 5D input Tensors supported (got {input.dim()}D) "
@@ -126,12 +188,25 @@ def interpolate(input: Tensor, size=None, scale_factor=None, mode: str = "neares
     sizes, scales = _output_size(input, size, scale_factor, spatial)
     if recompute_scale_factor:
         scales = [None] * spatial
+    if antialias and not (mode in ("bilinear", "bicubic") and input.dim() == 4):
+        raise ValueError("Anti-alias option is restricted to bilinear, bicubic, and lanczos modes and requires a "
+                         "4-D tensor as input")
+    if mode == "bicubic" and input.dim() != 4:
+        raise NotImplementedError(f"Input Error: Only 3D, 4D and 5D input Tensors supported (got {input.dim()}D) "
+                                  "for the modes: nearest | linear | bilinear | bicubic | trilinear | lanczos | "
+                                  f"area | nearest-exact (got {mode})")
     xp = backend.xp(input._data)
     out = input
     for i in range(spatial):
         axis, in_size, out_size = i + 2, input.shape[i + 2], sizes[i]
         if mode == "area":
             matrix = _area_matrix(in_size, out_size, input._data.dtype, xp)
+            out = _apply_along(out, axis, matrix)
+        elif antialias:
+            matrix = _antialias_matrix(in_size, out_size, scales[i], align_corners, mode, input._data.dtype, xp)
+            out = _apply_along(out, axis, matrix)
+        elif mode == "bicubic":
+            matrix = _cubic_matrix(in_size, out_size, scales[i], align_corners, input._data.dtype, xp)
             out = _apply_along(out, axis, matrix)
         elif mode in _LINEAR_MODES:
             matrix = _linear_matrix(in_size, out_size, scales[i], align_corners, input._data.dtype, xp)
