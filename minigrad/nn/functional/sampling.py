@@ -22,6 +22,7 @@ Interpolation is separable: one spatial axis at a time.
 """
 from __future__ import annotations
 
+import itertools
 import math
 
 import numpy as np
@@ -273,3 +274,198 @@ def pixel_unshuffle(input: Tensor, downscale_factor: int) -> Tensor:
     x = input.reshape(*lead, channels, height // r, r, width // r, r)  # (*, C, H, r, W, r)
     x = x.permute(*range(k), k, k + 2, k + 4, k + 1, k + 3)           # (*, C, r, r, H, W)
     return x.reshape(*lead, channels * r * r, height // r, width // r)
+
+
+# ---- affine_grid and grid_sample --------------------------------------------------------------
+
+def _linspace_from_neg_one(steps: int, align_corners: bool, dtype, xp):
+    """ATen's linspace_from_neg_one: the normalised pixel centres (align_corners=False) or corners."""
+    if steps <= 1:
+        return xp.zeros(1, dtype=dtype)
+    values = xp.linspace(-1, 1, steps, dtype=dtype)
+    return values * (steps - 1) / steps if not align_corners else values
+
+
+def affine_grid(theta: Tensor, size, align_corners=None) -> Tensor:
+    """The sampling grid (N, H, W, 2) (or (N, D, H, W, 3)) of the affine maps theta (N, 2, 3) (or
+    (N, 3, 4)) for an output of ``size`` (N, C, H, W) (or (N, C, D, H, W)): grid[n, h, w] =
+    theta[n] @ (x_w, y_h, 1), x and y the normalised coordinates of the output pixels in [-1, 1]. A
+    matrix product with a constant base grid, so differentiable in theta to any order.
+
+    >>> affine_grid(minigrad.tensor([[[1., 0., 0.], [0., 1., 0.]]]), (1, 1, 2, 2), align_corners=True)[0, 0].tolist()
+    [[-1.0, -1.0], [1.0, -1.0]]
+    """
+    if align_corners is None:
+        align_corners = False
+    if not theta.is_floating_point():
+        raise ValueError(f"Expected theta to have floating point type, but got {theta.dtype}")
+    size = list(size)
+    if len(size) == 4:
+        if theta.dim() != 3 or theta.shape[-2] != 2 or theta.shape[-1] != 3:
+            raise ValueError(f"Expected a batch of 2D affine matrices of shape Nx2x3 for size {_torch_size(size)}. "
+                             f"Got {_torch_size(theta.shape)}.")
+        spatial = size[-2:]
+    elif len(size) == 5:
+        if theta.dim() != 3 or theta.shape[-2] != 3 or theta.shape[-1] != 4:
+            raise ValueError(f"Expected a batch of 3D affine matrices of shape Nx3x4 for size {_torch_size(size)}. "
+                             f"Got {_torch_size(theta.shape)}.")
+        spatial = size[-3:]
+    else:
+        raise NotImplementedError("affine_grid only supports 4D and 5D sizes, for 2D and 3D affine transforms, "
+                                  f"respectively. Got size {_torch_size(size)}.")
+    if min(spatial) <= 0:
+        raise ValueError(f"Expected non-zero, positive output size. Got {_torch_size(size)}")
+    xp = backend.xp(theta._data)
+    dtype = theta._data.dtype
+    d = len(spatial)
+    axes = [_linspace_from_neg_one(s, align_corners, dtype, xp) for s in spatial]      # per dim, (S_i,)
+    base = xp.ones(tuple(spatial) + (d + 1,), dtype=dtype)                              # (*S, d + 1)
+    for coordinate in range(d):          # coordinate 0 is x (the last spatial dim), 1 is y, 2 is z
+        dim = d - 1 - coordinate
+        shape = [1] * d
+        shape[dim] = spatial[dim]
+        base[..., coordinate] = axes[dim].reshape(shape)
+    base = Tensor._make(base.reshape(1, -1, d + 1))                                      # (1, P, d + 1)
+    grid = base @ theta.transpose(1, 2)                                                  # (N, P, d)
+    return grid.reshape((size[0],) + tuple(spatial) + (d,))
+
+
+def _torch_size(shape) -> str:
+    return f"torch.Size({list(shape)})"
+
+
+def _reflect(coordinate: Tensor, twice_low: int, twice_high: int) -> Tensor:
+    """ATen's reflect_coordinates: fold a coordinate into [low, high] by reflecting at both ends."""
+    from ...autograd.creation import zeros_like
+    if twice_low == twice_high:
+        return zeros_like(coordinate)
+    xp = backend.xp(coordinate._data)
+    low, span = twice_low / 2, (twice_high - twice_low) / 2
+    shifted = coordinate - low
+    sign = Tensor._make(xp.where(shifted._data < 0, -1, 1).astype(shifted._data.dtype))
+    distance = shifted * sign                                                             # |coordinate - low|
+    flips = xp.floor(distance._data / span)
+    extra = distance - Tensor._make((flips * span).astype(distance._data.dtype))          # fmod(distance, span)
+    even = Tensor._make(flips % 2 == 0)
+    from ...ops.elementwise import where
+    return where(even, extra + low, (extra * -1 + span) + low)
+
+
+def _clip(coordinate: Tensor, size: int) -> Tensor:
+    """ATen's clip_coordinates: into [0, size - 1], with gradient 0 at and past either end."""
+    from ...ops.elementwise import where
+    xp = backend.xp(coordinate._data)
+    data = coordinate._data
+    inside = Tensor._make((data > 0) & (data < size - 1))
+    clipped = Tensor._make(xp.clip(data, 0, size - 1).astype(data.dtype))
+    return where(inside, coordinate, clipped)
+
+
+def _source_coordinate(coordinate: Tensor, size: int, padding_mode: str, align_corners: bool, vectorised: bool):
+    """ATen's grid_sampler_compute_source_index: unnormalise a [-1, 1] coordinate, then apply the padding
+    mode (border: clip; reflection: reflect, then clip). ``vectorised``: the 2-d CPU kernel's
+    arithmetic ((x + 1) * scale - 0.5), else the scalar kernel's (((x + 1) * size - 1) / 2)."""
+    if vectorised:
+        scale = (size - 1) / 2 if align_corners else size / 2
+        source = (coordinate + 1) * scale if align_corners else (coordinate + 1) * scale - 0.5
+    elif align_corners:
+        source = (coordinate + 1) / 2 * (size - 1)
+    else:
+        source = ((coordinate + 1) * size - 1) / 2
+    if padding_mode == "border":
+        source = _clip(source, size)
+    elif padding_mode == "reflection":
+        source = _reflect(source, 0, 2 * (size - 1)) if align_corners else _reflect(source, -1, 2 * size - 1)
+        source = _clip(source, size)
+    return source
+
+
+def grid_sample(input: Tensor, grid: Tensor, mode: str = "bilinear", padding_mode: str = "zeros",
+                align_corners=None) -> Tensor:
+    """Sample input (N, C, H, W) (or (N, C, D, H, W)) at the normalised locations grid (N, Ho, Wo, 2)
+    (or (N, Do, Ho, Wo, 3); x first, in [-1, 1]) -> (N, C, Ho, Wo): bilinear (trilinear) or nearest,
+    with zeros / border / reflection padding (torch's GridSampler). Built from differentiable parts:
+    the weights are elementwise functions of the grid, the corner values a gather (FlatGather, whose
+    backward is a scatter and vice versa), so gradients flow to input and grid, to any order.
+
+    >>> grid_sample(minigrad.arange(4.).reshape(1, 1, 2, 2), minigrad.zeros(1, 1, 1, 2), align_corners=True).item()
+    1.5
+    """
+    from ...ops.pool import FlatGather
+    if mode not in ("bilinear", "nearest", "bicubic"):
+        raise ValueError("nn.functional.grid_sample(): expected mode to be 'bilinear', 'nearest' or 'bicubic', "
+                         f"but got: '{mode}'")
+    if padding_mode not in ("zeros", "border", "reflection"):
+        raise ValueError("nn.functional.grid_sample(): expected padding_mode to be 'zeros', 'border', or "
+                         f"'reflection', but got: '{padding_mode}'")
+    if align_corners is None:
+        align_corners = False
+    in_sizes, grid_sizes = list(input.shape), list(grid.shape)
+    if input.dtype != grid.dtype:
+        raise RuntimeError(f"grid_sampler(): expected input and grid to have same dtype, but input has "
+                           f"{_torch_dtype(input.dtype)} and grid has {_torch_dtype(grid.dtype)}")
+    if input.dim() != grid.dim():
+        raise RuntimeError("grid_sampler(): expected 4D or 5D input and grid with same number of dimensions, but got "
+                           f"input with sizes {in_sizes} and grid with sizes {grid_sizes}")
+    if input.shape[0] != grid.shape[0]:
+        raise RuntimeError("grid_sampler(): expected grid and input to have same batch size, but got input with "
+                           f"sizes {in_sizes} and grid with sizes {grid_sizes}")
+    if grid.shape[-1] != input.dim() - 2:
+        raise RuntimeError(f"grid_sampler(): expected grid to have size {input.dim() - 2} in last dimension, but got "
+                           f"grid with sizes {grid_sizes}")
+    for i in range(2, input.dim()):
+        if input.shape[i] <= 0:
+            raise RuntimeError("grid_sampler(): expected input to have non-empty spatial dimensions, but input has "
+                               f"sizes {in_sizes} with dimension {i} being empty")
+    if input.dim() not in (4, 5):
+        raise RuntimeError("grid_sampler(): expected 4D or 5D input and grid with same number of dimensions, but got "
+                           f"input with sizes {in_sizes} and grid with sizes {grid_sizes}")
+    if mode == "bicubic":
+        if input.dim() != 4:
+            raise RuntimeError("grid_sampler(): bicubic interpolation only supports 4D input")
+        raise NotImplementedError("grid_sample: mode='bicubic' is not supported by minigrad (supported: bilinear, "
+                                  "nearest)")
+    xp = backend.xp(input._data)
+    d = input.dim() - 2
+    n, channels, spatial = input.shape[0], input.shape[1], tuple(input.shape[2:])
+    out_spatial = tuple(grid.shape[1:-1])
+    # per spatial dim i (0 = depth/height first), its source coordinate; grid's last axis lists x first
+    sources = [_source_coordinate(grid[..., d - 1 - i], spatial[i], padding_mode, align_corners, d == 2)
+               for i in range(d)]                                                           # each (N, *O)
+    plane_strides = [int(np.prod(spatial[i + 1:])) for i in range(d)]
+
+    def gather(positions):
+        """input at integer positions (one (N, *O) array per dim), zero outside: (N, C, *O)."""
+        inside = np.ones((), dtype=bool)
+        flat = 0
+        for i, p in enumerate(positions):
+            inside = inside & (p >= 0) & (p < spatial[i])
+            flat = flat + xp.clip(p, 0, spatial[i] - 1) * plane_strides[i]
+        index = xp.ascontiguousarray(xp.broadcast_to(flat[:, None], (n, channels) + out_spatial))
+        values = FlatGather.apply(input, index, d)                                          # (N, C, *O)
+        return values, Tensor._make(xp.asarray(inside[:, None]).astype(input._data.dtype))
+
+    if mode == "nearest":
+        positions = [xp.round(s._data).astype(np.int64) for s in sources]     # nearbyint: half to even
+        values, inside = gather(positions)
+        return values * inside
+    lower = [xp.floor(s._data) for s in sources]
+    upper_weights = [s - Tensor._make(f) for s, f in zip(sources, lower)]                   # (N, *O) each
+    lower_weights = [1 - w for w in upper_weights]
+    out = None
+    for corner in itertools.product((0, 1), repeat=d):
+        weight = None
+        for i, bit in enumerate(corner):
+            w = upper_weights[i] if bit else lower_weights[i]
+            weight = w if weight is None else weight * w
+        values, inside = gather([f.astype(np.int64) + bit for f, bit in zip(lower, corner)])
+        term = values * (weight.unsqueeze(1) * inside)
+        out = term if out is None else out + term
+    return out
+
+
+def _torch_dtype(dtype) -> str:
+    return f"torch.{dtype.name}"
+
+
+__all__ += ["affine_grid", "grid_sample"]
