@@ -420,11 +420,8 @@ def grid_sample(input: Tensor, grid: Tensor, mode: str = "bilinear", padding_mod
     if input.dim() not in (4, 5):
         raise RuntimeError("grid_sampler(): expected 4D or 5D input and grid with same number of dimensions, but got "
                            f"input with sizes {in_sizes} and grid with sizes {grid_sizes}")
-    if mode == "bicubic":
-        if input.dim() != 4:
-            raise RuntimeError("grid_sampler(): bicubic interpolation only supports 4D input")
-        raise NotImplementedError("grid_sample: mode='bicubic' is not supported by minigrad (supported: bilinear, "
-                                  "nearest)")
+    if mode == "bicubic" and input.dim() != 4:
+        raise RuntimeError("grid_sampler(): bicubic interpolation only supports 4D input")
     xp = backend.xp(input._data)
     d = input.dim() - 2
     n, channels, spatial = input.shape[0], input.shape[1], tuple(input.shape[2:])
@@ -445,6 +442,8 @@ def grid_sample(input: Tensor, grid: Tensor, mode: str = "bilinear", padding_mod
         values = FlatGather.apply(input, index, d)                                          # (N, C, *O)
         return values, Tensor._make(xp.asarray(inside[:, None]).astype(input._data.dtype))
 
+    if mode == "bicubic":
+        return _grid_sample_bicubic(input, grid, padding_mode, align_corners, gather)
     if mode == "nearest":
         positions = [xp.round(s._data).astype(np.int64) for s in sources]     # nearbyint: half to even
         values, inside = gather(positions)
@@ -461,6 +460,35 @@ def grid_sample(input: Tensor, grid: Tensor, mode: str = "bilinear", padding_mod
         values, inside = gather([f.astype(np.int64) + bit for f, bit in zip(lower, corner)])
         term = values * (weight.unsqueeze(1) * inside)
         out = term if out is None else out + term
+    return out
+
+
+def _grid_sample_bicubic(input, grid, padding_mode, align_corners, gather):
+    """torch's bicubic grid sampling: the 4 x 4 neighbours of the unpadded source point, each integer
+    neighbour mapped by the padding mode (and read as zero outside), weighted by Keys' cubic
+    convolution (A = -0.75) of the fractional offsets, which carry the gradient to the grid."""
+    xp = backend.xp(input._data)
+    height, width = input.shape[2], input.shape[3]
+    sources = [_source_coordinate(grid[..., 1], height, "zeros", align_corners, False),
+               _source_coordinate(grid[..., 0], width, "zeros", align_corners, False)]    # y, x: (N, Ho, Wo)
+    lower = [xp.floor(s._data) for s in sources]
+    weights = [_cubic_weights(s - Tensor._make(f), -0.75) for s, f in zip(sources, lower)]  # 4 per dim
+
+    def neighbour(position, size):
+        """An integer neighbour through the padding mode (ATen's compute_coordinates on it)."""
+        if padding_mode == "zeros":
+            return position.astype(np.int64)
+        coordinate = Tensor._make(position)
+        if padding_mode == "reflection":
+            coordinate = (_reflect(coordinate, 0, 2 * (size - 1)) if align_corners
+                          else _reflect(coordinate, -1, 2 * size - 1))
+        return xp.clip(coordinate._data, 0, size - 1).astype(np.int64)
+    out = None
+    for i in range(4):
+        for j in range(4):
+            values, inside = gather([neighbour(lower[0] - 1 + i, height), neighbour(lower[1] - 1 + j, width)])
+            term = values * ((weights[0][i] * weights[1][j]).unsqueeze(1) * inside)
+            out = term if out is None else out + term
     return out
 
 
