@@ -299,22 +299,22 @@ def affine_grid(theta: Tensor, size, align_corners=None) -> Tensor:
         align_corners = False
     if not theta.is_floating_point():
         raise ValueError(f"Expected theta to have floating point type, but got {theta.dtype}")
-    size = list(size)
+    given, size = size, list(size)
     if len(size) == 4:
         if theta.dim() != 3 or theta.shape[-2] != 2 or theta.shape[-1] != 3:
-            raise ValueError(f"Expected a batch of 2D affine matrices of shape Nx2x3 for size {_torch_size(size)}. "
-                             f"Got {_torch_size(theta.shape)}.")
+            raise ValueError(f"Expected a batch of 2D affine matrices of shape Nx2x3 for size {given}. "
+                             f"Got {theta.shape}.")
         spatial = size[-2:]
     elif len(size) == 5:
         if theta.dim() != 3 or theta.shape[-2] != 3 or theta.shape[-1] != 4:
-            raise ValueError(f"Expected a batch of 3D affine matrices of shape Nx3x4 for size {_torch_size(size)}. "
-                             f"Got {_torch_size(theta.shape)}.")
+            raise ValueError(f"Expected a batch of 3D affine matrices of shape Nx3x4 for size {given}. "
+                             f"Got {theta.shape}.")
         spatial = size[-3:]
     else:
         raise NotImplementedError("affine_grid only supports 4D and 5D sizes, for 2D and 3D affine transforms, "
-                                  f"respectively. Got size {_torch_size(size)}.")
+                                  f"respectively. Got size {given}.")
     if min(spatial) <= 0:
-        raise ValueError(f"Expected non-zero, positive output size. Got {_torch_size(size)}")
+        raise ValueError(f"Expected non-zero, positive output size. Got {given}")
     xp = backend.xp(theta._data)
     dtype = theta._data.dtype
     d = len(spatial)
@@ -330,16 +330,11 @@ def affine_grid(theta: Tensor, size, align_corners=None) -> Tensor:
     return grid.reshape((size[0],) + tuple(spatial) + (d,))
 
 
-def _torch_size(shape) -> str:
-    return f"torch.Size({list(shape)})"
-
-
 def _reflect(coordinate: Tensor, twice_low: int, twice_high: int) -> Tensor:
     """ATen's reflect_coordinates: fold a coordinate into [low, high] by reflecting at both ends."""
-    from ...autograd.creation import zeros_like
-    if twice_low == twice_high:
-        return zeros_like(coordinate)
     xp = backend.xp(coordinate._data)
+    if twice_low == twice_high:
+        return _connected_zeros(coordinate)
     low, span = twice_low / 2, (twice_high - twice_low) / 2
     shifted = coordinate - low
     sign = Tensor._make(xp.where(shifted._data < 0, -1, 1).astype(shifted._data.dtype))
@@ -349,6 +344,13 @@ def _reflect(coordinate: Tensor, twice_low: int, twice_high: int) -> Tensor:
     even = Tensor._make(flips % 2 == 0)
     from ...ops.elementwise import where
     return where(even, extra + low, (extra * -1 + span) + low)
+
+
+def _connected_zeros(tensor: Tensor) -> Tensor:
+    """Zeros of ``tensor``'s shape that depend on it with gradient zero (torch's zero, not absent, gradient)."""
+    from ...ops.elementwise import where
+    xp = backend.xp(tensor._data)
+    return where(Tensor._make(xp.zeros((), dtype=bool)), tensor, Tensor._make(xp.zeros((), dtype=tensor._data.dtype)))
 
 
 def _clip(coordinate: Tensor, size: int) -> Tensor:
@@ -404,9 +406,6 @@ def grid_sample(input: Tensor, grid: Tensor, mode: str = "bilinear", padding_mod
     if input.dtype != grid.dtype:
         raise RuntimeError(f"grid_sampler(): expected input and grid to have same dtype, but input has "
                            f"{_torch_dtype(input.dtype)} and grid has {_torch_dtype(grid.dtype)}")
-    if input.dim() != grid.dim():
-        raise RuntimeError("grid_sampler(): expected 4D or 5D input and grid with same number of dimensions, but got "
-                           f"input with sizes {in_sizes} and grid with sizes {grid_sizes}")
     if input.shape[0] != grid.shape[0]:
         raise RuntimeError("grid_sampler(): expected grid and input to have same batch size, but got input with "
                            f"sizes {in_sizes} and grid with sizes {grid_sizes}")
@@ -417,9 +416,10 @@ def grid_sample(input: Tensor, grid: Tensor, mode: str = "bilinear", padding_mod
         if input.shape[i] <= 0:
             raise RuntimeError("grid_sampler(): expected input to have non-empty spatial dimensions, but input has "
                                f"sizes {in_sizes} with dimension {i} being empty")
-    if input.dim() not in (4, 5):
-        raise RuntimeError("grid_sampler(): expected 4D or 5D input and grid with same number of dimensions, but got "
-                           f"input with sizes {in_sizes} and grid with sizes {grid_sizes}")
+    expected = 4 if input.dim() == 4 else 5      # ATen's check_grid_sampler_2d / _3d
+    if input.dim() != expected or grid.dim() != expected:
+        raise RuntimeError(f"grid_sampler(): expected {expected}D input and grid with same number of dimensions, but "
+                           f"got input with sizes {in_sizes} and grid with sizes {grid_sizes}")
     if mode == "bicubic" and input.dim() != 4:
         raise RuntimeError("grid_sampler(): bicubic interpolation only supports 4D input")
     xp = backend.xp(input._data)
@@ -447,7 +447,10 @@ def grid_sample(input: Tensor, grid: Tensor, mode: str = "bilinear", padding_mod
     if mode == "nearest":
         positions = [xp.round(s._data).astype(np.int64) for s in sources]     # nearbyint: half to even
         values, inside = gather(positions)
-        return values * inside
+        out = values * inside
+        if grid.requires_grad:   # torch gives the grid a zero gradient here (not none)
+            out = out + _connected_zeros(sources[0]).unsqueeze(1)
+        return out
     lower = [xp.floor(s._data) for s in sources]
     upper_weights = [s - Tensor._make(f) for s, f in zip(sources, lower)]                   # (N, *O) each
     lower_weights = [1 - w for w in upper_weights]
