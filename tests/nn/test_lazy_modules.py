@@ -97,6 +97,8 @@ def test_state_dict_loading_before_the_first_forward_as_torch(torch):
         torch.nn.Linear(5, 3).load_state_dict(torch.nn.LazyLinear(3).state_dict())
     with pytest.raises(RuntimeError, match=re.escape(str(expected.value))):
         nn.Linear(5, 3).load_state_dict(lazy_state)
+    m(minigrad.zeros(1, 5))
+    assert type(m) is nn.Linear and m.in_features == 5     # torch's LazyLinear sets it on that first forward
     b = nn.LazyBatchNorm2d()
     b.load_state_dict(nn.BatchNorm2d(4).state_dict())
     assert tuple(b.running_mean.shape) == (4,) and type(b.running_mean) is minigrad.Tensor
