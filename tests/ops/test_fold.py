@@ -127,3 +127,12 @@ def test_integer_input_is_not_implemented_as_in_torch():
         F.unfold(minigrad.zeros(1, 1, 3, 3, dtype=minigrad.int64), 2)
     with pytest.raises(NotImplementedError, match="col2im_out_cpu"):
         F.fold(minigrad.zeros(1, 4, 4, dtype=minigrad.int64), (3, 3), 2)
+
+
+def test_unfold_then_a_matrix_product_is_conv2d():
+    rng = np.random.default_rng(7)
+    x, w = minigrad.tensor(rng.standard_normal((2, 3, 6, 5))), minigrad.tensor(rng.standard_normal((4, 3, 2, 3)))
+    cols = F.unfold(x, (2, 3), dilation=(1, 2), padding=1, stride=2)                     # (N, C*K, L)
+    expected = F.conv2d(x, w, dilation=(1, 2), padding=1, stride=2)                      # (N, 4, Ho, Wo)
+    np.testing.assert_allclose((w.reshape(4, -1) @ cols).reshape(expected.shape).numpy(), expected.numpy(),
+                               rtol=1e-10, atol=1e-10)
