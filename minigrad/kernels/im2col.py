@@ -154,3 +154,29 @@ def col2im(cols, out, kernel: tuple, stride: tuple, dilation: tuple, groups: int
             target = out[(slice(None), slice(None)) + window_entries(offset)]  # (n, Cx, *O) view
             target += cols[(slice(None),) + offset].transpose(swap_batch_channel)
     return out
+
+
+# ---- torch's im2col / col2im layout: batch first, (n, Cx*K, P) --------------------------------
+
+def unfold_columns(x_padded, kernel: tuple, stride: tuple, dilation: tuple):
+    """A fresh (n, Cx*K, P) array of every window of a padded ``x_padded`` (n, Cx, *Sp): torch's
+    ``F.unfold`` layout, cols[n, (c, k), o] = x_padded[n, c, o*stride + k*dilation]. One copy."""
+    module = xp(x_padded)
+    d = len(kernel)
+    n, channels = x_padded.shape[:2]
+    view = sliding_windows(x_padded, kernel, stride, dilation)            # (n, Cx, *O, *K)
+    windows = view.shape[2:2 + d]
+    by_offset = view.transpose((0, 1) + tuple(range(2 + d, 2 + 2 * d)) + tuple(range(2, 2 + d)))  # (n, Cx, *K, *O)
+    return module.ascontiguousarray(by_offset).reshape(n, channels * math.prod(kernel), math.prod(windows))
+
+
+def fold_columns(cols, out, kernel: tuple, stride: tuple, dilation: tuple):
+    """The adjoint of ``unfold_columns``: add cols (n, Cx*K, P) into ``out`` (n, Cx, *Sp) in place
+    (torch's ``F.fold``), one strided add per kernel offset; returns ``out``."""
+    n, channels = out.shape[:2]
+    windows = windows_output_size(out.shape[2:], kernel, stride, dilation)
+    cols = cols.reshape((n, channels) + tuple(kernel) + windows)           # (n, Cx, *K, *O)
+    for offset in itertools.product(*(range(k) for k in kernel)):
+        entries = tuple(offset_slice(k, st, dl, o) for k, dl, o, st in zip(offset, dilation, windows, stride))
+        out[(slice(None), slice(None)) + entries] += cols[(slice(None), slice(None)) + offset]  # (n, Cx, *O)
+    return out

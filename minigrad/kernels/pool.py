@@ -469,3 +469,51 @@ def flat_scatter(values, indices, spatial_size):
         return out.reshape(lead + tuple(spatial_size))
     module.put_along_axis(out, indices.reshape(planes, -1), values.reshape(planes, -1), axis=1)
     return out.reshape(lead + tuple(spatial_size))
+
+
+# ---- fractional max pooling (Graham, "Fractional Max-Pooling", arXiv:1412.6071) ---------------
+
+def fractional_intervals(samples, input_size: int, output_size: int, kernel: int):
+    """Window starts (P, O) along one dim, one row per plane from its sample u in [0, 1): torch's
+    ``generate_intervals`` (FractionalMaxPool2d.cpp), in the samples' own precision as there:
+    start[i] = int((i + u) * alpha) - int(u * alpha) for i < O - 1, alpha = (S - K) / (O - 1), and
+    the last window ends at the input's end, start[O - 1] = S - K."""
+    module = xp(samples)
+    planes = samples.shape[0]
+    last = module.full((planes, 1), input_size - kernel, dtype=module.int64)
+    if output_size <= 1:
+        return last[:, :output_size]
+    scalar = samples.dtype.type
+    alpha = scalar(input_size - kernel) / scalar(output_size - 1)
+    steps = module.arange(output_size - 1, dtype=samples.dtype)                      # (O - 1,)
+    starts = (((steps[None, :] + samples[:, None]) * alpha).astype(module.int64)
+              - (samples * alpha).astype(module.int64)[:, None])                     # (P, O - 1)
+    return module.concatenate([starts, last], axis=1)                                 # (P, O)
+
+
+def fractional_max_pool_forward(x, kernel: tuple, output_size: tuple, samples, sample_of_dim: tuple):
+    """Max over pseudo-random windows of x (P, *S), P planes: returns (values (P, *O), flat indices
+    (P, *O) int64). Window o spans [start_d[o_d], start_d[o_d] + K_d) along each dim, the starts from
+    the plane's sample ``samples[:, sample_of_dim[d]]`` (``fractional_intervals``). Ties keep the first
+    entry in row-major window order, as torch's loop."""
+    module = xp(x)
+    d = len(kernel)
+    planes, spatial = x.shape[0], tuple(x.shape[1:])
+    plane_strides = [math.prod(spatial[i + 1:]) for i in range(d)]
+    index = 0
+    for dim in range(d):
+        starts = fractional_intervals(samples[:, sample_of_dim[dim]], spatial[dim], output_size[dim], kernel[dim])
+        positions = starts[:, :, None] + module.arange(kernel[dim])                   # (P, O_d, K_d)
+        shape = [planes] + [1] * (2 * d)
+        shape[1 + dim], shape[1 + d + dim] = output_size[dim], kernel[dim]
+        index = index + positions.reshape(shape) * plane_strides[dim]                # (P, *O, *K) by broadcasting
+    windows, window_size = math.prod(output_size), math.prod(kernel)
+    index = module.broadcast_to(index, (planes,) + tuple(output_size) + tuple(kernel)).reshape(
+        planes, windows, window_size)                                                # (P, prod O, prod K)
+    values = module.take_along_axis(x.reshape(planes, math.prod(spatial)), index.reshape(planes, windows * window_size),
+                                    axis=1)
+    values = values.reshape(planes, windows, window_size)
+    winner = values.argmax(axis=2)[..., None] if window_size else module.zeros((planes, windows, 1), module.int64)
+    best = module.take_along_axis(values, winner, axis=2)[..., 0]
+    indices = module.take_along_axis(index, winner, axis=2)[..., 0]
+    return best.reshape((planes,) + tuple(output_size)), indices.reshape((planes,) + tuple(output_size))

@@ -14,3 +14,4 @@ from .loss import *  # noqa: F401,F403
 from .sampling import *  # noqa: F401,F403
 from .conv import *  # noqa: F401,F403
 from .pooling import *  # noqa: F401,F403
+from .fold import *  # noqa: F401,F403

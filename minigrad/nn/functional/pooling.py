@@ -579,3 +579,125 @@ def max_unpool2d(input: Tensor, indices: Tensor, kernel_size, stride=None, paddi
 def max_unpool3d(input: Tensor, indices: Tensor, kernel_size, stride=None, padding=0, output_size=None) -> Tensor:
     """The partial inverse of max_pool3d."""
     return _max_unpool(input, indices, kernel_size, stride, padding, output_size, 3)
+
+
+# ---- fractional max pooling -------------------------------------------------------------------
+
+def _fractional_max_pool(d: int, input, kernel_size, output_size, output_ratio, return_indices, _random_samples):
+    """torch's fractional_max_pool{2,3}d_with_indices (the Python wrapper, then ATen's checks in their order)."""
+    import operator as _operator
+    from ...autograd.creation import rand
+    from ...ops.fractional_pool import FractionalMaxPool
+    name = f"fractional_max_pool{d}d"
+    aten = name if d == 2 else name + "_out"
+    if output_size is None and output_ratio is None:
+        raise ValueError(f"{name} requires specifying either an output_size or an output_ratio")
+    if output_size is None:
+        ratios = list(output_ratio) if isinstance(output_ratio, (tuple, list)) else [output_ratio]
+        if len(ratios) > d:
+            raise ValueError(f"{name} requires output_ratio to either be a single Int or tuple of Ints.")
+        ratios = ratios * d if len(ratios) == 1 else ratios
+        output_size = [int(input.size(i - d) * ratios[i]) for i in range(d)]
+    if _random_samples is None:
+        batch = 1 if input.dim() == d + 1 else input.size(0)
+        _random_samples = rand(batch, input.size(-d - 1), d, dtype=input.dtype, device=input.device)
+    kernel = [_operator.index(k) for k in _as_list(kernel_size)]
+    output = [_operator.index(o) for o in _as_list(output_size)]
+    three = "" if d == 2 else " three"
+    if len(kernel) not in (1, d):
+        raise RuntimeError(f"fractional_max_pool{d}d: kernel_size must either be a single Int or tuple of{three} Ints")
+    if len(output) not in (1, d):
+        raise RuntimeError(f"fractional_max_pool{d}d: output_size must either be a single Int or tuple of{three} Ints")
+    kernel, output = kernel * (d // len(kernel)), output * (d // len(output))
+    shape = list(input.shape)
+    if input.dim() not in (d + 1, d + 2):
+        raise RuntimeError(f"{aten}(): Expected {d + 1}D or {d + 2}D tensor, but got: {shape}")
+    for i in range(1, input.dim()):
+        if shape[i] <= 0:
+            raise RuntimeError(f"{aten}(): Expected input to have non-zero size for non-batch dimensions, but got"
+                               f"{shape} with dimension {i} being empty.")
+    spatial = shape[-d:]
+    words = ("height", "width") if d == 2 else ("time", "height", "width")
+    for o, k, s, word in zip(output, kernel, spatial, words):
+        if not (o + k - 1 <= s if d == 2 else o + k - 1 < s):
+            raise RuntimeError(f"{aten}(): pool {word} {k} too large relative to input {word} {s}")
+    samples = _random_samples
+    if samples.dtype != input.dtype:
+        raise RuntimeError("Expect _random_samples to have the same dtype as input")
+    if samples.dim() != 3:
+        raise RuntimeError(f"Expect _random_samples to have 3 dimensions, got {samples.dim()}")
+    batch, channels = (1, shape[0]) if input.dim() == d + 1 else (shape[0], shape[1])
+    if samples.shape[0] < batch:
+        raise RuntimeError("Expect _random_samples.size(0) no less then input batch size.")
+    if samples.shape[1] != channels:
+        raise RuntimeError("Expect _random_samples.size(1) equals to input channel size.")
+    if samples.shape[2] != d:
+        raise RuntimeError(f"Expect _random_samples.size(2) equals to {d}; got {samples.shape[2]}.")
+    planes = samples.detach()[:batch].reshape(batch * channels, d)
+    sample_of_dim = (1, 0) if d == 2 else (0, 1, 2)
+    return FractionalMaxPool.apply(input, planes, tuple(kernel), tuple(output), sample_of_dim, return_indices)
+
+
+def fractional_max_pool2d(input, kernel_size, output_size=None, output_ratio=None, return_indices: bool = False,
+                          _random_samples=None):
+    """Max pooling over pseudo-random, overlapping windows of ``kernel_size`` giving ``output_size`` (or
+    ``output_ratio`` times the input size) outputs; ``_random_samples`` (N, C, 2) in [0, 1) fixes the
+    windows (torch's samples give torch's windows).
+
+    >>> fractional_max_pool2d(minigrad.randn(1, 2, 9, 9), 3, output_size=4).shape
+    minigrad.Size([1, 2, 4, 4])
+    """
+    return _fractional_max_pool(2, input, kernel_size, output_size, output_ratio, return_indices, _random_samples)
+
+
+def fractional_max_pool3d(input, kernel_size, output_size=None, output_ratio=None, return_indices: bool = False,
+                          _random_samples=None):
+    """The 3-d ``fractional_max_pool2d``: (N, C, T, H, W) or (C, T, H, W); ``_random_samples`` (N, C, 3)."""
+    return _fractional_max_pool(3, input, kernel_size, output_size, output_ratio, return_indices, _random_samples)
+
+
+def fractional_max_pool2d_with_indices(input, kernel_size, output_size=None, output_ratio=None,
+                                       return_indices: bool = False, _random_samples=None):
+    return _fractional_max_pool(2, input, kernel_size, output_size, output_ratio, True, _random_samples)
+
+
+def fractional_max_pool3d_with_indices(input, kernel_size, output_size=None, output_ratio=None,
+                                       return_indices: bool = False, _random_samples=None):
+    return _fractional_max_pool(3, input, kernel_size, output_size, output_ratio, True, _random_samples)
+
+
+__all__ += ["fractional_max_pool2d", "fractional_max_pool3d", "fractional_max_pool2d_with_indices",
+            "fractional_max_pool3d_with_indices"]
+
+
+# ---- local response normalisation -------------------------------------------------------------
+
+def local_response_norm(input, size: int, alpha: float = 1e-4, beta: float = 0.75, k: float = 1.0):
+    """Normalise each entry by its neighbours across channels (Krizhevsky et al., 2012):
+    b_c = a_c / (k + alpha / size * sum_{c' in window(c)} a_{c'}^2)^beta, the window ``size`` channels
+    centred on c (size // 2 before, (size - 1) // 2 after, zeros past the ends), as torch's composite:
+    an average pool over the channel axis of the squares. Differentiable to any order through its parts.
+
+    >>> local_response_norm(minigrad.ones(1, 3, 2), 2).shape
+    minigrad.Size([1, 3, 2])
+    """
+    from ...ops.padding import pad
+    dim = input.dim()
+    if dim < 3:
+        raise ValueError(f"Expected 3D or higher dimensionality input (got {dim} dimensions)")
+    if input.numel() == 0:
+        return input
+    div = input * input
+    if dim == 3:
+        div = pad(div.unsqueeze(1), (0, 0, size // 2, (size - 1) // 2))              # (N, 1, C + size - 1, L)
+        div = avg_pool2d(div, (size, 1), stride=1).squeeze(1)                        # (N, C, L)
+    else:
+        sizes = input.shape
+        div = div.reshape(sizes[0], 1, sizes[1], sizes[2], -1)                       # (N, 1, C, S1, rest)
+        div = pad(div, (0, 0, 0, 0, size // 2, (size - 1) // 2))
+        div = avg_pool3d(div, (size, 1, 1), stride=1).squeeze(1).reshape(sizes)
+    div = (div * alpha + k) ** beta
+    return input / div
+
+
+__all__ += ["local_response_norm"]

@@ -10,3 +10,6 @@ from .sampling import *  # noqa: F401,F403
 from .conv import *  # noqa: F401,F403
 from .pooling import *  # noqa: F401,F403
 from .sync_batchnorm import *  # noqa: F401,F403
+from .fold import *  # noqa: F401,F403
+from .lazy import *  # noqa: F401,F403
+from .local import *  # noqa: F401,F403
