@@ -38,7 +38,8 @@ import minigrad.nn.functional as F
 KNOWN_FILE = Path(__file__).with_name("opinfo_known_failures.txt")
 DTYPES = ("float32", "float64")
 CLEAR_ERRORS = (ValueError, RuntimeError, TypeError, IndexError, NotImplementedError)
-RANDOM_OPS = ("rand", "empty", "dropout", "bernoulli", "normal", "multinomial", "uniform")  # values not compared
+RANDOM_OPS = ("rand", "empty", "dropout", "bernoulli", "normal", "multinomial", "uniform", "fractional_max_pool")  # values
+# not compared: drawn from each library's own generator
 # The pooling OpInfos generate over a thousand samples each; by default every k-th sample of an op runs so
 # that at most SAMPLE_CAP do per dtype (spread over the whole list). MINIGRAD_OPINFO_ALL=1 runs them all.
 SAMPLE_CAP = None if os.environ.get("MINIGRAD_OPINFO_ALL") else 240
