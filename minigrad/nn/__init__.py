@@ -1,4 +1,5 @@
-"""Neural-network building blocks with torch.nn's names: modules, the functional API, init."""
-from . import functional, init
+"""Neural-network building blocks with torch.nn's names: modules, the functional API, init, utils
+(gradient clipping, parameters as a vector)."""
+from . import functional, init, utils
 from .modules import *  # noqa: F401,F403
 from .parameter import Parameter
