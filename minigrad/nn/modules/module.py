@@ -73,13 +73,15 @@ class _HookIdentity(Primitive):
     ``on_backward`` (which may replace them): the place where a module's backward hooks run."""
 
     @staticmethod
-    def forward(ctx, on_backward, *arrays):
+    def forward(ctx, on_backward, needs, *arrays):
         ctx.on_backward = on_backward
+        # an input that needs no gradient passes too (torch's BackwardHookFunction), as a constant
+        ctx.mark_non_differentiable(*[a for a, need in zip(arrays, needs) if not need])
         return tuple(arrays)
 
     @staticmethod
     def backward(ctx, *grads):
-        return (None,) + tuple(ctx.on_backward(grads))
+        return (None, None) + tuple(ctx.on_backward(grads))
 
 
 class _BackwardHook:
@@ -92,12 +94,16 @@ class _BackwardHook:
         self.grad_outputs = None
 
     def wrap_inputs(self, args: tuple) -> tuple:
-        index = [i for i, a in enumerate(args) if isinstance(a, Tensor) and a.requires_grad]
-        if not index:
+        # every tensor argument, once one of them requires grad; grad_input holds zeros for the others
+        index = [i for i, a in enumerate(args) if isinstance(a, Tensor)]
+        if not any(args[i].requires_grad for i in index):
             return args
         self.input_index = index
+        self.input_needs = tuple(args[i].requires_grad for i in index)
+        self.input_zeros = [None if need else args[i] for i, need in zip(index, self.input_needs)]
         wrapped = list(args)
-        for i, out in zip(index, _HookIdentity.apply(self._on_inputs, *[args[i] for i in index])):
+        outputs = _HookIdentity.apply(self._on_inputs, self.input_needs, *[args[i] for i in index])
+        for i, out in zip(index, outputs):
             wrapped[i] = out
         return tuple(wrapped)
 
@@ -111,9 +117,12 @@ class _BackwardHook:
             return output
         self.n_outputs, self.output_index = len(outputs), index
         wrapped = list(outputs)
-        for i, out in zip(index, _HookIdentity.apply(self._on_outputs, *[outputs[i] for i in index])):
+        needs = (True,) * len(index)
+        for i, out in zip(index, _HookIdentity.apply(self._on_outputs, needs, *[outputs[i] for i in index])):
             wrapped[i] = out
-        return wrapped[0] if single else type(output)(wrapped)
+        if single:
+            return wrapped[0]
+        return type(output)(*wrapped) if hasattr(output, "_fields") else type(output)(wrapped)   # namedtuple too
 
     @staticmethod
     def _pack(index, values, n):
@@ -153,6 +162,8 @@ class _BackwardHook:
         if self.grad_outputs is None:
             return grads
         module = self.module
+        grads = [g if g is not None or like is None else Tensor._make(backend.xp(like._data).zeros_like(like._data))
+                 for g, like in zip(grads, self.input_zeros)]
         grad_inputs = self._pack(self.input_index, grads, self.n_inputs)
         for hook in list(module._backward_hooks.values()):
             result = hook(module, grad_inputs, self.grad_outputs)
@@ -163,7 +174,8 @@ class _BackwardHook:
                                    f"expected {len(grad_inputs)}")
             grad_inputs = tuple(result)
         self.grad_outputs = None
-        return tuple(grad_inputs[i] for i in self.input_index)
+        self.input_zeros = None
+        return tuple(grad_inputs[i] if need else None for i, need in zip(self.input_index, self.input_needs))
 
 
 def _addindent(text: str, spaces: int) -> str:
