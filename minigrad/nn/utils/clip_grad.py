@@ -53,7 +53,8 @@ def clip_grads_with_norm_(parameters, max_norm: float, total_norm: Tensor, forea
         coefficient = backend.xp(total).minimum(max_norm / (total + 1e-6), 1.0)
         for grad in grads:
             data = grad._data
-            data *= backend.to_device(coefficient, grad.device).astype(data.dtype)
+            with numpy.errstate(invalid="ignore"):  # a non-finite norm gives nan gradients, silently as torch
+                data *= backend.to_device(coefficient, grad.device).astype(data.dtype)
             grad._bump_version()
 
 
