@@ -220,3 +220,16 @@ def test_channel_shuffle_errors_are_torchs():
     with pytest.raises(RuntimeError, match=r"channel_shuffle expects input with > 2 dims, but got input with sizes "
                                            r"\[2, 6\]"):
         F.channel_shuffle(minigrad.zeros(2, 6), 2)
+
+
+def test_prelu_rejects_a_weight_of_more_than_one_dim():
+    with pytest.raises(RuntimeError, match=r"prelu: Expected `weight` to be a scalar or 1D tensor, but got: ndim = 2"):
+        F.prelu(minigrad.zeros(3, 4), minigrad.ones(2, 2))
+
+
+@pytest.mark.parametrize("fn", [F.softmax, F.softmin, F.log_softmax])
+def test_softmax_family_of_an_empty_input_is_empty(torch, fn):
+    x = minigrad.zeros(5, 0, 0, requires_grad=True)
+    out = fn(x, -1)
+    assert tuple(out.shape) == (5, 0, 0) and out.requires_grad
+    assert fn(x, -1, dtype=minigrad.float64).dtype == minigrad.float64

@@ -120,12 +120,16 @@ def softmax(input: Tensor, dim: int | None = None, _stacklevel: int = 3, dtype=N
     """exp(x_i) / sum_j exp(x_j) along ``dim``."""
     if dim is None:
         dim = _softmax_dim("softmax", input.dim())
+    if input.numel() == 0:
+        return _empty_like_result(input, dtype)
     return R.softmax(input, dim, dtype=dtype)
 
 
 def softmin(input: Tensor, dim: int | None = None, _stacklevel: int = 3, dtype=None) -> Tensor:
     if dim is None:
         dim = _softmax_dim("softmin", input.dim())
+    if input.numel() == 0:
+        return _empty_like_result(input, dtype)
     return R.softmax(-input if dtype is None else -input.to(dtype), dim)
 
 
@@ -133,7 +137,14 @@ def log_softmax(input: Tensor, dim: int | None = None, _stacklevel: int = 3, dty
     """x_i - log sum_j exp(x_j) along ``dim``, computed stably."""
     if dim is None:
         dim = _softmax_dim("log_softmax", input.dim())
+    if input.numel() == 0:
+        return _empty_like_result(input, dtype)
     return R.log_softmax(input, dim, dtype=dtype)
+
+
+def _empty_like_result(input: Tensor, dtype) -> Tensor:
+    """The (empty) result of a softmax over an input with no entries: no max to shift by, nothing to do."""
+    return (input if dtype is None else input.to(dtype)) * 1.0
 
 
 # ---- torch's other pointwise activations ------------------------------------------------------
@@ -165,6 +176,8 @@ def prelu(input: Tensor, weight: Tensor) -> Tensor:
         if n_weights != channels:
             raise RuntimeError("Mismatch of parameter numbers and input channel size. Found parameter numbers = "
                                f"{n_weights} and channel size = {channels}.")
+    if weight.dim() > 1:
+        raise RuntimeError(f"prelu: Expected `weight` to be a scalar or 1D tensor, but got: ndim = {weight.dim()}")
     if n_weights == 1:
         slope = weight.reshape(())
     else:
