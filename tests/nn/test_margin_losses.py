@@ -209,3 +209,34 @@ def test_legacy_size_average_and_reduce_flags_warn_and_map_like_torch():
     with pytest.warns(UserWarning, match="size_average and reduce args will be deprecated"):
         summed = F.soft_margin_loss(x, y, size_average=False)
     np.testing.assert_allclose(np.asarray(summed), np.asarray(F.soft_margin_loss(x, y, reduction="sum")))
+
+
+@settings(max_examples=30)
+@given(distance=st.sampled_from(["default", "cosine", "l1"]), margin=st.sampled_from([0.2, 1.0, 3.0]),
+       swap=st.booleans(), reduction=st.sampled_from(REDUCTIONS), dtype=st.sampled_from([np.float32, np.float64]),
+       seed=st.integers(0, 100))
+def test_triplet_margin_with_distance_loss_matches_torch(torch, distance, margin, swap, reduction, dtype, seed):
+    rng = np.random.default_rng(seed)
+    arrays = [rng.standard_normal((4, 5)).astype(dtype) for _ in range(3)]
+
+    def call(lib_f):
+        fn = {"default": None, "cosine": lambda a, b: 1.0 - lib_f.cosine_similarity(a, b),
+              "l1": lambda a, b: lib_f.pairwise_distance(a, b, p=1.0)}[distance]
+        return lambda a, p, n: lib_f.triplet_margin_with_distance_loss(a, p, n, distance_function=fn, margin=margin,
+                                                                       swap=swap, reduction=reduction)
+    check_against_torch(torch, call(F), call(torch.nn.functional), arrays)
+    module_m = minigrad.nn.TripletMarginWithDistanceLoss(margin=margin, swap=swap, reduction=reduction)
+    module_t = torch.nn.TripletMarginWithDistanceLoss(margin=margin, swap=swap, reduction=reduction)
+    assert repr(module_m) == repr(module_t)
+    if distance == "default":
+        check_against_torch(torch, module_m, module_t, arrays)
+
+
+def test_triplet_margin_with_distance_loss_errors_are_torchs():
+    x = minigrad.zeros(3, 5)
+    with pytest.raises(ValueError, match="bad is not a valid value for reduction"):
+        F.triplet_margin_with_distance_loss(x, x, x, reduction="bad")
+    with pytest.raises(ValueError, match="margin must be greater than 0, got -1"):
+        F.triplet_margin_with_distance_loss(x, x, x, margin=-1)
+    with pytest.raises(ValueError, match="TripletMarginWithDistanceLoss: expected margin to be greater than 0"):
+        minigrad.nn.TripletMarginWithDistanceLoss(margin=0)

@@ -32,7 +32,7 @@ __all__ = ["cross_entropy", "nll_loss", "mse_loss", "l1_loss", "smooth_l1_loss",
            "binary_cross_entropy", "binary_cross_entropy_with_logits", "kl_div", "margin_ranking_loss",
            "hinge_embedding_loss", "soft_margin_loss", "multilabel_soft_margin_loss", "cosine_embedding_loss",
            "multi_margin_loss", "multilabel_margin_loss", "triplet_margin_loss", "poisson_nll_loss",
-           "gaussian_nll_loss"]
+           "gaussian_nll_loss", "triplet_margin_with_distance_loss"]
 
 _REDUCTIONS = ("none", "mean", "sum")
 
@@ -546,6 +546,24 @@ def triplet_margin_loss(anchor: Tensor, positive: Tensor, negative: Tensor, marg
     return _reduce(clamp(margin + distance_positive - distance_negative, min=0), reduction)
 
 
+def triplet_margin_with_distance_loss(anchor: Tensor, positive: Tensor, negative: Tensor, *, distance_function=None,
+                                      margin: float = 1.0, swap: bool = False, reduction: str = "mean") -> Tensor:
+    """max(0, margin + d(a, p) - d(a, n)) for any distance ``d`` (default ``pairwise_distance``)."""
+    if reduction not in _REDUCTIONS:
+        raise ValueError(f"{reduction} is not a valid value for reduction")
+    if margin <= 0:
+        raise ValueError(f"margin must be greater than 0, got {margin}")
+    a_dim, p_dim, n_dim = anchor.dim(), positive.dim(), negative.dim()
+    if not (a_dim == p_dim == n_dim):
+        raise RuntimeError(f"The anchor, positive, and negative tensors are expected to have the same number of "
+                           f"dimensions, but got: anchor {a_dim}D, positive {p_dim}D, and negative {n_dim}D inputs")
+    distance = pairwise_distance if distance_function is None else distance_function
+    distance_positive, distance_negative = distance(anchor, positive), distance(anchor, negative)
+    if swap:
+        distance_negative = minimum(distance_negative, distance(positive, negative))
+    return _reduce(clamp(margin + distance_positive - distance_negative, min=0), reduction)
+
+
 # ---- likelihood losses ----------------------------------------------------------------------------
 
 def poisson_nll_loss(input: Tensor, target: Tensor, log_input: bool = True, full: bool = False, size_average=None,
@@ -553,7 +571,7 @@ def poisson_nll_loss(input: Tensor, target: Tensor, log_input: bool = True, full
     """exp(x) - t x (``log_input``) or x - t log(x + eps); ``full`` adds Stirling's t log t - t + log(2 pi t)/2
     where t > 1."""
     reduction = _resolve_reduction(reduction, size_average, reduce)
-    _check_broadcast(input, target)
+    _check_broadcast(target, input)                         # torch's first broadcast is target * input
     losses = exp(input) - target * input if log_input else input - target * log(input + eps)
     if full:
         above_one = target > 1
@@ -586,6 +604,7 @@ def gaussian_nll_loss(input: Tensor, target: Tensor, var, full: bool = False, ep
             raise ValueError("var is of incorrect size")
     if reduction not in _REDUCTIONS:
         raise ValueError(f"{reduction} is not valid")
+    _check_broadcast(input, target)
     clamped = var + (clamp(var.detach(), min=eps) - var.detach())
     losses = 0.5 * (log(clamped) + (input - target) ** 2 / clamped)
     if full:
