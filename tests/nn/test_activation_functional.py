@@ -233,3 +233,12 @@ def test_softmax_family_of_an_empty_input_is_empty(torch, fn):
     out = fn(x, -1)
     assert tuple(out.shape) == (5, 0, 0) and out.requires_grad
     assert fn(x, -1, dtype=minigrad.float64).dtype == minigrad.float64
+
+
+def test_channel_shuffle_and_gumbel_softmax_gradchecks():
+    from minigrad.nn.functional.activation import _gumbel_softmax_from_noise
+    rng = np.random.default_rng(0)
+    gradchecks(lambda x: F.channel_shuffle(x, 2), [rng.standard_normal((2, 4, 3))])
+    noise = minigrad.tensor(rng.standard_normal((3, 4)))
+    # (hard=True's straight-through gradient is by design not the derivative of its one-hot value)
+    gradchecks(lambda x: _gumbel_softmax_from_noise(x, noise, 0.7, False, -1), [rng.standard_normal((3, 4))])
