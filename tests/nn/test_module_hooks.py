@@ -138,3 +138,14 @@ def test_removable_handle_is_a_context_manager_and_removes_once():
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         layer(minigrad.ones(1, 2, requires_grad=True)).sum().backward()
+
+
+def test_a_module_pickled_without_backward_hook_registries_still_runs():
+    import pickle
+    layer = nn.Linear(2, 2)
+    state = dict(layer.__dict__)
+    del state["_backward_hooks"], state["_backward_pre_hooks"]
+    restored = nn.Linear.__new__(nn.Linear)
+    restored.__setstate__(state)
+    restored(minigrad.ones(1, 2)).sum().backward()
+    assert pickle.loads(pickle.dumps(layer))._backward_hooks == {}

@@ -387,6 +387,9 @@ class Module:
 
     def __setstate__(self, state):
         self.__dict__.update(state)
+        # a module pickled before backward hooks existed has no registry for them
+        for name in ("_backward_hooks", "_backward_pre_hooks"):
+            self.__dict__.setdefault(name, OrderedDict())
 
     # ---- iteration ----------------------------------------------------------------------------
     def _named_members(self, get_members, prefix="", recurse=True, remove_duplicate: bool = True):
