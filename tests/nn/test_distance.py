@@ -77,3 +77,19 @@ def test_distance_errors_are_torchs():
         F.cosine_similarity(minigrad.zeros(3, 5), minigrad.zeros(3, 5), dim=2)
     with pytest.raises(RuntimeError, match="expected common dtype to be floating point, yet common dtype is Long"):
         F.cosine_similarity(minigrad.zeros(3, 5, dtype=minigrad.int64), minigrad.zeros(3, 5, dtype=minigrad.int64))
+
+
+@settings(max_examples=40)
+@given(n=st.integers(1, 5), m=st.integers(1, 4), p=st.sampled_from([2.0, 1.0, 3.0, 0.0, float("inf")]),
+       dtype=st.sampled_from([np.float32, np.float64]), seed=st.integers(0, 100))
+def test_pdist_matches_torch(torch, n, m, p, dtype, seed):
+    x = np.random.default_rng(seed).standard_normal((n, m)).astype(dtype)
+    check_against_torch(torch, lambda t: F.pdist(t, p), lambda t: torch.nn.functional.pdist(t, p), [x])
+
+
+def test_pdist_gradchecks_and_errors():
+    gradchecks(lambda t: F.pdist(t, 2.0), [np.random.default_rng(0).standard_normal((4, 3))])
+    with pytest.raises(RuntimeError, match="pdist only supports 2D tensors, got: 1D"):
+        F.pdist(minigrad.zeros(3))
+    with pytest.raises(RuntimeError, match="pdist only supports non-negative p values"):
+        F.pdist(minigrad.zeros(3, 2), -1.0)

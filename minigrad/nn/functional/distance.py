@@ -1,4 +1,4 @@
-"""Distances between vectors, with torch.nn.functional's names: cosine_similarity, pairwise_distance.
+"""Distances between vectors, with torch.nn.functional's names: cosine_similarity, pairwise_distance, pdist.
 
 Both broadcast their two inputs (torch's message when they cannot) and reduce one dim. The vector
 norm here follows torch's ``linalg.vector_norm`` for every ``p`` (0, 1, 2, inf, -inf, any other),
@@ -6,11 +6,14 @@ including its gradient rules: 0 where the norm is 0 (p = 2), ties of the inf-nor
 """
 from __future__ import annotations
 
+import numpy as np
+
+from ... import backend
 from ...autograd.tensor import Tensor
 from ...ops import elementwise as E
 from ...ops import reduction as R
 
-__all__ = ["cosine_similarity", "pairwise_distance"]
+__all__ = ["cosine_similarity", "pairwise_distance", "pdist"]
 
 _TYPE_NAMES = {"int64": "Long", "int32": "Int", "int16": "Short", "int8": "Char", "uint8": "Byte", "bool": "Bool"}
 
@@ -107,3 +110,19 @@ def pairwise_distance(x1: Tensor, x2: Tensor, p: float = 2.0, eps: float = 1e-6,
     if not shape:
         return vector_norm(difference, p, 0, keepdim)
     return vector_norm(difference, p, innermost, keepdim)
+
+
+def pdist(input: Tensor, p: float = 2.0) -> Tensor:
+    """||x_i - x_j||_p for every pair of rows i < j of an (N, M) input, in row-major order: N (N - 1) / 2 values."""
+    if input.dim() != 2:
+        raise RuntimeError(f"pdist only supports 2D tensors, got: {input.dim()}D")
+    if p < 0:
+        raise RuntimeError("pdist only supports non-negative p values")
+    n = input.shape[0]
+    first, second = np.triu_indices(n, 1)                                   # (P,) each, P = N (N - 1) / 2
+    xp = backend.xp(input._data)
+    rows_i = input.index_select(0, Tensor._make(xp.asarray(first)))          # (P, M)
+    rows_j = input.index_select(0, Tensor._make(xp.asarray(second)))         # (P, M)
+    if first.size == 0:
+        return (rows_i - rows_j).sum(1)                                      # (0,)
+    return vector_norm(rows_i - rows_j, p, 1)
