@@ -91,3 +91,56 @@ def test_hardtanh_and_relu6_pass_no_gradient_at_their_limits_as_torch(torch):
         t = torch.tensor(values, requires_grad=True)
         theirs(t).sum().backward()
         np.testing.assert_array_equal(np.asarray(x.grad), t.grad.numpy())
+
+
+NEW_CASES = [
+    ("SELU", (), {}), ("SELU", (), {"inplace": True}), ("CELU", (0.5,), {}), ("CELU", (), {"inplace": True}),
+    ("Hardswish", (), {}), ("Hardswish", (True,), {}), ("Hardsigmoid", (), {}), ("Hardshrink", (), {}),
+    ("Hardshrink", (1.1,), {}), ("Softshrink", (), {}), ("Softshrink", (0.7,), {}), ("Tanhshrink", (), {}),
+    ("Softsign", (), {}), ("Mish", (), {}), ("Mish", (True,), {}), ("Threshold", (0.2, -1.0), {}),
+    ("Threshold", (0.2, 3.0, True), {}), ("GLU", (), {}), ("GLU", (0,), {}), ("PReLU", (), {}),
+    ("PReLU", (6,), {}), ("PReLU", (6, 0.1), {}), ("ChannelShuffle", (3,), {}), ("Softmax2d", (), {}),
+    ("RMSNorm", (4,), {}), ("RMSNorm", ([3, 4],), {"eps": 1e-3}), ("RMSNorm", (4,), {"elementwise_affine": False}),
+    ("CosineSimilarity", (), {}), ("CosineSimilarity", (2, 0.1), {}), ("PairwiseDistance", (), {}),
+    ("PairwiseDistance", (1.0, 1e-3, True), {}),
+]
+
+
+@settings(max_examples=80)
+@given(case=st.sampled_from(NEW_CASES), batch=st.integers(1, 3), scale=st.sampled_from([1.0, 5.0]),
+       dtype=st.sampled_from([np.float32, np.float64]), seed=st.integers(0, 100))
+def test_new_activation_and_distance_modules_match_torch(torch, case, batch, scale, dtype, seed):
+    name, args, kwargs = case
+    rng = np.random.default_rng(seed)
+    mg, th = getattr(nn, name)(*args, **kwargs), getattr(torch.nn, name)(*args, **kwargs)
+    assert repr(mg) == repr(th)
+    assert list(mg.state_dict()) == list(th.state_dict())
+    if name == "PReLU":   # a weight per channel, not all equal
+        th.weight.data.uniform_(-0.5, 0.5)
+    x = rng.standard_normal((2 * batch, 6, 3, 4)) * scale
+    inputs = [x, rng.standard_normal(x.shape)] if name in ("CosineSimilarity", "PairwiseDistance") else [x]
+    inplace = kwargs.get("inplace", False) or (bool(args) and args[-1] is True)
+    # an in-place layer cannot take a leaf that requires grad (torch's rule too): values only
+    compare_modules(torch, mg, th, inputs, dtype, grad=not inplace)
+
+
+def test_prelu_module_learns_one_slope_per_channel(torch):
+    mg, th = nn.PReLU(4, init=0.3), torch.nn.PReLU(4, init=0.3)
+    np.testing.assert_allclose(np.asarray(mg.weight.detach()), th.weight.detach().numpy())
+    x = np.random.default_rng(0).standard_normal((5, 4, 3))
+    compare_modules(torch, mg, th, [x], np.float64)
+
+
+def test_rrelu_module_uses_random_slopes_in_training_and_their_mean_in_eval(torch):
+    layer = nn.RReLU(0.1, 0.3)
+    assert repr(layer) == repr(torch.nn.RReLU(0.1, 0.3))
+    x = -minigrad.ones(1000)
+    slopes = -np.asarray(layer(x))
+    assert slopes.min() >= 0.1 and slopes.max() <= 0.3 and slopes.std() > 0.03
+    layer.eval()
+    np.testing.assert_allclose(np.asarray(layer(x)), -0.2)
+
+
+def test_softmax2d_checks_its_input_dims():
+    with pytest.raises(ValueError, match="Softmax2d: expected input to be 3D or 4D, got 2D instead"):
+        nn.Softmax2d()(minigrad.zeros(2, 3))

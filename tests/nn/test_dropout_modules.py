@@ -65,3 +65,20 @@ def test_inplace_dropout_writes_into_input():
     x = minigrad.ones(30, 30)
     out = F.dropout(x, 0.5, inplace=True)
     assert out is x and (np.asarray(x) == 0).any()
+
+
+def test_feature_alpha_dropout_drops_whole_channels_and_keeps_mean_and_variance(torch):
+    x = minigrad.randn(400, 64, 3)
+    layer = nn.FeatureAlphaDropout(0.3)
+    assert repr(layer) == repr(torch.nn.FeatureAlphaDropout(0.3))
+    out = np.asarray(layer(x))
+    saturated = -1.7580993408473766 * ((1 - 0.3) * (1 + 0.3 * 1.7580993408473766 ** 2)) ** -0.5 \
+        + ((1 - 0.3) * (1 + 0.3 * 1.7580993408473766 ** 2)) ** -0.5 * 1.7580993408473766 * 0.3
+    dropped = np.all(np.isclose(out, saturated), axis=2)                 # a channel is dropped whole
+    assert abs(dropped.mean() - 0.3) < 0.02
+    assert abs(out.mean()) < 0.02 and abs(out.std() - 1) < 0.02
+    layer.eval()
+    np.testing.assert_array_equal(np.asarray(layer(x)), np.asarray(x))
+    with pytest.raises(RuntimeError, match="Feature dropout requires at least 2 dimensions in the input"):
+        F.feature_alpha_dropout(minigrad.ones(3), 0.5, True)
+    np.testing.assert_array_equal(np.asarray(F.feature_alpha_dropout(minigrad.ones(2, 3), 1.0, True)), 0)

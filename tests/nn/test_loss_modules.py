@@ -222,3 +222,58 @@ def test_loss_weights_are_buffers_like_torch(torch):
     assert list(mg.state_dict()) == list(th.state_dict())
     assert list(nn.CrossEntropyLoss().state_dict()) == list(torch.nn.CrossEntropyLoss().state_dict()) == []
     assert nn.CrossEntropyLoss(weight=minigrad.ones(2)).double().weight.dtype == minigrad.float64
+
+
+# ---- margin, embedding and likelihood loss modules ----------------------------------------------
+
+def _module_inputs(name, rng, n, c):
+    f = lambda *s: rng.standard_normal(s)  # noqa: E731
+    signs = lambda *s: rng.choice([-1.0, 1.0], size=s)  # noqa: E731
+    return {
+        "MarginRankingLoss": [f(n), f(n), signs(n)], "HingeEmbeddingLoss": [np.abs(f(n, c)), signs(n, c)],
+        "SoftMarginLoss": [f(n, c), signs(n, c)], "MultiLabelSoftMarginLoss": [f(n, c), rng.random((n, c)) < 0.5],
+        "CosineEmbeddingLoss": [f(n, c), f(n, c), signs(n)], "MultiMarginLoss": [f(n, c), rng.integers(0, c, n)],
+        "MultiLabelMarginLoss": [f(n, c), np.where(rng.random((n, c)) < 0.3, -1, rng.integers(0, c, (n, c)))],
+        "TripletMarginLoss": [f(n, c), f(n, c), f(n, c)],
+        "PoissonNLLLoss": [f(n, c), rng.poisson(2.0, (n, c)).astype(np.float64)],
+        "GaussianNLLLoss": [f(n, c), f(n, c), rng.random((n, c)) + 0.1],
+    }[name]
+
+
+MODULE_CASES = [
+    ("MarginRankingLoss", {"margin": 0.5}), ("HingeEmbeddingLoss", {"margin": 2.0}), ("SoftMarginLoss", {}),
+    ("MultiLabelSoftMarginLoss", {"weight": "c"}), ("MultiLabelSoftMarginLoss", {}), ("CosineEmbeddingLoss", {}),
+    ("CosineEmbeddingLoss", {"margin": 0.3}), ("MultiMarginLoss", {}),
+    ("MultiMarginLoss", {"p": 2, "margin": 0.5, "weight": "c"}), ("MultiLabelMarginLoss", {}),
+    ("TripletMarginLoss", {}), ("TripletMarginLoss", {"margin": 0.5, "p": 1.0, "swap": True}),
+    ("PoissonNLLLoss", {}), ("PoissonNLLLoss", {"log_input": False, "full": True}), ("GaussianNLLLoss", {}),
+    ("GaussianNLLLoss", {"full": True, "eps": 1e-3}),
+]
+
+
+@settings(max_examples=60, deadline=None)
+@given(case=st.sampled_from(MODULE_CASES), n=st.integers(1, 4), c=st.integers(2, 5),
+       reduction=st.sampled_from(REDUCTIONS), dtype=st.sampled_from(DTYPES), seed=st.integers(0, 100))
+def test_margin_and_likelihood_loss_modules_match_torch(torch, case, n, c, reduction, dtype, seed):
+    name, kwargs = case
+    rng = np.random.default_rng(seed)
+    kwargs = dict(kwargs, reduction=reduction)
+    if kwargs.get("weight") == "c":
+        kwargs["weight"] = (rng.random(c) + 0.1).astype(dtype)
+    mg_loss, th_loss = getattr(nn, name)(**_kw("mg", kwargs)), getattr(torch.nn, name)(**_kw("th", kwargs))
+    assert repr(mg_loss) == repr(th_loss)
+    assert list(mg_loss.state_dict()) == list(th_loss.state_dict())
+    arrays = [a.astype(dtype) if a.dtype.kind in "fb" else a for a in _module_inputs(name, rng, n, c)]
+    first = arrays[:1] if name in ("SoftMarginLoss", "MultiMarginLoss", "PoissonNLLLoss") else arrays
+    rest = arrays[len(first):]
+    check_against_torch(torch, lambda *xs: mg_loss(*xs, *[minigrad.tensor(a) for a in rest]),
+                        lambda *xs: th_loss(*xs, *[torch.from_numpy(a) for a in rest]), first)
+
+
+def test_loss_module_constructors_check_like_torch():
+    with pytest.raises(ValueError, match="only p == 1 and p == 2 supported"):
+        nn.MultiMarginLoss(p=3)
+    with pytest.raises(ValueError, match="MultiMarginLoss: expected weight to be None or 1D tensor, got 2D instead"):
+        nn.MultiMarginLoss(weight=minigrad.ones(2, 2))
+    with pytest.raises(ValueError, match="TripletMarginLoss: expected margin to be greater than 0, got 0 instead"):
+        nn.TripletMarginLoss(margin=0)

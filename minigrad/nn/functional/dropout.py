@@ -11,7 +11,7 @@ from ... import random as _random
 from ...autograd.tensor import Tensor
 from ...ops.inplace import apply_ as _apply_inplace
 
-__all__ = ["dropout", "dropout1d", "dropout2d", "dropout3d", "alpha_dropout"]
+__all__ = ["dropout", "dropout1d", "dropout2d", "dropout3d", "alpha_dropout", "feature_alpha_dropout"]
 
 
 def _check_p(p: float) -> None:
@@ -85,11 +85,32 @@ def alpha_dropout(input: Tensor, p: float = 0.5, training: bool = False, inplace
     _check_p(p)
     if not training or p == 0.0:
         return input
+    return _alpha_masked(input, p, tuple(input.shape), inplace)
+
+
+def feature_alpha_dropout(input: Tensor, p: float = 0.5, training: bool = False, inplace: bool = False) -> Tensor:
+    """Alpha dropout of whole channels: one keep-or-saturate decision per (sample, channel)."""
+    _check_p(p)
+    if not training or p == 0.0:
+        return input
+    if input.dim() < 2:
+        raise RuntimeError("Feature dropout requires at least 2 dimensions in the input")
+    mask_shape = tuple(input.shape[:2]) + (1,) * (input.dim() - 2)                  # (N, C, 1, ...)
+    return _alpha_masked(input, p, mask_shape, inplace)
+
+
+def _alpha_masked(input: Tensor, p: float, mask_shape: tuple, inplace: bool) -> Tensor:
+    """a (x keep + alpha' (1 - keep)) + b, keep ~ Bernoulli(1 - p) of ``mask_shape``: dropped entries go to
+    SELU's saturation alpha' and a, b restore zero mean and unit variance (ATen's ``_dropout_impl``).
+    p = 1 gives zeros, as torch."""
+    if p == 1.0:
+        return _apply_inplace(lambda x: x * 0.0, input) if inplace else input * 0.0
     alpha_prime = -1.7580993408473766   # -selu scale * selu alpha
-    keep = _random.generator(input.device).random(tuple(input.shape)) >= p
+    keep = _random.generator(input.device).random(mask_shape) >= p
     a = ((1 - p) * (1 + p * alpha_prime ** 2)) ** -0.5
     b = -a * alpha_prime * p
     keep_t = Tensor._make(keep.astype(input._data.dtype))
+
     def alpha_masked(x):
         return (x * keep_t + alpha_prime * (1 - keep_t)) * a + b
     return _apply_inplace(alpha_masked, input) if inplace else alpha_masked(input)

@@ -15,17 +15,24 @@ and binary cross entropy, are in ``minigrad.ops.loss``; here are their argument 
 """
 from __future__ import annotations
 
+import math
 import warnings
+
+import numpy as np
 
 from ... import backend
 from ...autograd.tensor import Tensor
 from ...ops.elementwise import abs as _abs
-from ...ops.elementwise import exp, log, softplus, where
+from ...ops.elementwise import clamp, exp, log, log1p, minimum, softplus, sqrt, where
 from ...ops.loss import BinaryCrossEntropy, CrossEntropyIndices
 from ...ops.reduction import Gather, log_softmax
+from .distance import _broadcast_shape, pairwise_distance
 
 __all__ = ["cross_entropy", "nll_loss", "mse_loss", "l1_loss", "smooth_l1_loss", "huber_loss",
-           "binary_cross_entropy", "binary_cross_entropy_with_logits", "kl_div"]
+           "binary_cross_entropy", "binary_cross_entropy_with_logits", "kl_div", "margin_ranking_loss",
+           "hinge_embedding_loss", "soft_margin_loss", "multilabel_soft_margin_loss", "cosine_embedding_loss",
+           "multi_margin_loss", "multilabel_margin_loss", "triplet_margin_loss", "poisson_nll_loss",
+           "gaussian_nll_loss", "triplet_margin_with_distance_loss"]
 
 _REDUCTIONS = ("none", "mean", "sum")
 
@@ -337,4 +344,269 @@ def kl_div(input: Tensor, target: Tensor, size_average=None, reduce=None, reduct
         losses = where(positive, target * log(safe), 0.0) - target * input
     if reduction == "batchmean":
         return losses.sum() / input.shape[0] if input.dim() != 0 else losses.sum()
+    return _reduce(losses, reduction)
+
+
+# ---- margin and embedding losses ----------------------------------------------------------------
+# Written as torch's ATen composites (aten/src/ATen/native/Loss.cpp), so the values and the
+# gradients at the kinks are torch's: clamp_min passes the gradient at 0, ``where(z > 0, ...)``
+# (the kernels' ``if (z > 0)``) does not.
+
+def _check_broadcast(*tensors) -> None:
+    shape = ()
+    for t in tensors:
+        shape = _broadcast_shape(shape, t.shape)
+
+
+def margin_ranking_loss(input1: Tensor, input2: Tensor, target: Tensor, margin: float = 0, size_average=None,
+                        reduce=None, reduction: str = "mean") -> Tensor:
+    """max(0, -y (x1 - x2) + margin), y = 1 when x1 should rank higher, -1 when x2 should."""
+    reduction = _resolve_reduction(reduction, size_average, reduce)
+    if input1.dim() != input2.dim() or input1.dim() != target.dim():
+        raise RuntimeError(f"margin_ranking_loss : All input tensors should have same dimension but got sizes: "
+                           f"input1: {_torch_size(input1)}, input2: {_torch_size(input2)}, "
+                           f"target: {_torch_size(target)} ")
+    _check_broadcast(input1, input2, target)
+    return _reduce(clamp(-target * (input1 - input2) + margin, min=0), reduction)
+
+
+def _torch_size(t: Tensor) -> str:
+    return f"torch.Size({list(t.shape)})"
+
+
+def hinge_embedding_loss(input: Tensor, target: Tensor, margin: float = 1.0, size_average=None, reduce=None,
+                         reduction: str = "mean") -> Tensor:
+    """x where y = 1, max(0, margin - x) where y = -1 (x a distance, y = +-1)."""
+    reduction = _resolve_reduction(reduction, size_average, reduce)
+    _check_broadcast(input, target)
+    margin_clamp = clamp(margin - input, min=0)
+    losses = where(target != 1, margin_clamp, 0.0) + where(target != -1, input, 0.0)
+    return _reduce(losses, reduction)
+
+
+def soft_margin_loss(input: Tensor, target: Tensor, size_average=None, reduce=None,
+                     reduction: str = "mean") -> Tensor:
+    """log(1 + exp(-y x)), y = +-1 (two-class logistic loss)."""
+    reduction = _resolve_reduction(reduction, size_average, reduce)
+    _check_broadcast(input, target)
+    return _reduce(log1p(exp(-input * target)), reduction)
+
+
+def multilabel_soft_margin_loss(input: Tensor, target: Tensor, weight: Tensor | None = None, size_average=None,
+                                reduce=None, reduction: str = "mean") -> Tensor:
+    """-(y log sigmoid(x) + (1 - y) log sigmoid(-x)) w, averaged over the classes (last dim)."""
+    if size_average is not None or reduce is not None:
+        reduction = _legacy_reduction(size_average, reduce)
+    if input.dim() == 0:
+        raise IndexError("Dimension specified as -1 but tensor has no dimensions")
+    log_sigmoid, log_sigmoid_neg = -softplus(-input, 1.0, 20.0), -softplus(input, 1.0, 20.0)
+    losses = -(target * log_sigmoid + (1 - target) * log_sigmoid_neg)
+    if weight is not None:
+        losses = losses * weight
+    class_dim = input.dim() - 1
+    losses = losses.sum(class_dim) / input.shape[class_dim]                # (N,): one loss per sample
+    if reduction not in _REDUCTIONS:
+        raise ValueError(f"{reduction} is not valid")
+    return _reduce(losses, reduction)
+
+
+def cosine_embedding_loss(input1: Tensor, input2: Tensor, target: Tensor, margin: float = 0, size_average=None,
+                          reduce=None, reduction: str = "mean") -> Tensor:
+    """1 - cos(x1, x2) where y = 1, max(0, cos(x1, x2) - margin) where y = -1."""
+    reduction = _resolve_reduction(reduction, size_average, reduce)
+    target_dim = target.dim()
+    if target_dim not in (0, 1):
+        raise RuntimeError("0D or 1D target tensor expected, multi-target not supported")
+    if target_dim == 1 and not (input1.dim() == 2 and input2.dim() == 2):
+        raise RuntimeError(f"1D target tensor expects 2D input tensors, but found inputs with sizes "
+                           f"{list(input1.shape)} and {list(input2.shape)}.")
+    if target_dim == 0 and not (input1.dim() == 1 and input2.dim() == 1):
+        raise RuntimeError(f"0D target tensor expects 1D input tensors, but found inputs with sizes "
+                           f"{list(input1.shape)} and {list(input2.shape)}.")
+    epsilon = 1e-12                                                         # ATen's EPSILON
+    prod_sum = (input1 * input2).sum(target_dim)
+    magnitude1 = (input1 * input1).sum(target_dim) + epsilon
+    magnitude2 = (input2 * input2).sum(target_dim) + epsilon
+    cos = prod_sum / sqrt(magnitude1 * magnitude2)
+    _check_broadcast(cos, target)
+    losses = where(target == 1, 1 - cos, 0.0) + where(target == -1, clamp(cos - margin, min=0), 0.0)
+    return _reduce(losses, reduction)
+
+
+def _classification_frame(input: Tensor, op: str) -> tuple:
+    """(number of samples, number of classes) of a 0-d, (C) or (N, C) input, or torch's error."""
+    ndim = input.dim()
+    if not ((ndim == 2 and input.shape[1] != 0) or (ndim == 1 and input.shape[0] != 0) or ndim == 0):
+        raise RuntimeError(f"Expected non-empty vector or matrix with optional 0-dim batch size, but got: "
+                           f"{list(input.shape)}")
+    return (1 if ndim <= 1 else input.shape[0]), (1 if ndim == 0 else input.shape[ndim - 1])
+
+
+def _check_long(target: Tensor) -> None:
+    if target.dtype.name != "int64":
+        raise RuntimeError(f"expected scalar type Long but found {_dtype_title(target)}")
+
+
+def _dtype_title(t: Tensor) -> str:
+    return {"float32": "Float", "float64": "Double", "float16": "Half", "int64": "Long", "int32": "Int",
+            "int16": "Short", "int8": "Char", "uint8": "Byte", "bool": "Bool"}.get(t.dtype.name, t.dtype.name)
+
+
+def multi_margin_loss(input: Tensor, target: Tensor, p: int = 1, margin: float = 1.0, weight: Tensor | None = None,
+                      size_average=None, reduce=None, reduction: str = "mean") -> Tensor:
+    """sum over j != y of max(0, margin - x[y] + x[j])^p w[y] / C, per sample (multi-class hinge loss)."""
+    reduction = _resolve_reduction(reduction, size_average, reduce)
+    if p != 1 and p != 2:
+        raise ValueError("only p == 1 and p == 2 supported")
+    if weight is not None and weight.dim() != 1:
+        raise ValueError("weight must be one-dimensional")
+    n_samples, n_classes = _classification_frame(input, "multi_margin_loss")
+    if target.dim() > 1 or target.numel() != n_samples:
+        raise RuntimeError(f"multi_margin_loss: target tensor should be 1-D with size equal to the number of input "
+                           f"samples (batch size). Expected target size [{n_samples}], but got "
+                           f"{list(target.shape)}. Input has shape {list(input.shape)}.")
+    if weight is not None and weight.numel() != n_classes:
+        raise RuntimeError(f"inconsistent weight size, expected {n_classes} but got {list(weight.shape)}")
+    _check_long(target)
+    if weight is not None and weight.dtype != input.dtype:
+        raise RuntimeError(f"expected scalar type {_dtype_title(input)} but found {_dtype_title(weight)}")
+    labels = backend.to_device(target._data, "cpu").reshape(-1)
+    if labels.size and (int(labels.min()) < 0 or int(labels.max()) >= n_classes):
+        raise RuntimeError("target out of range")
+    x = input.reshape(n_samples, n_classes)                                          # (N, C)
+    xp = backend.xp(input._data)
+    index = xp.asarray(labels.reshape(n_samples, 1))                                 # (N, 1)
+    picked = Gather.apply(x, 1, index)                                                # (N, 1): x[y]
+    z = margin - picked + x                                                           # (N, C)
+    others = Tensor._make(xp.arange(n_classes).reshape(1, n_classes) != index)        # j != y
+    hinge = where((z > 0) & others, z, 0.0)                                           # the kernel's if (z > 0)
+    if p == 2:
+        hinge = hinge * hinge
+    if weight is not None:
+        hinge = hinge * Gather.apply(weight.reshape(1, n_classes).expand(n_samples, n_classes), 1, index)
+    losses = hinge.sum(1) / n_classes                                                 # (N,)
+    if input.dim() <= 1:
+        losses = losses.reshape(())
+    return _reduce(losses, reduction)
+
+
+def multilabel_margin_loss(input: Tensor, target: Tensor, size_average=None, reduce=None,
+                           reduction: str = "mean") -> Tensor:
+    """sum over targets j and non-targets k of max(0, 1 - (x[j] - x[k])) / C, per sample.
+
+    ``target`` holds class indices, ended by the first -1 (the rest is ignored).
+    """
+    reduction = _resolve_reduction(reduction, size_average, reduce)
+    n_samples, n_classes = _classification_frame(input, "multilabel_margin_loss")
+    if input.dim() <= 1:
+        shape_ok = target.dim() <= 1 and target.numel() == n_classes
+    else:
+        shape_ok = target.dim() == 2 and tuple(target.shape) == (n_samples, n_classes)
+    if not shape_ok:
+        raise RuntimeError(f"inconsistent target size: {list(target.shape)} for input of size: {list(input.shape)}")
+    _check_long(target)
+    labels = backend.to_device(target._data, "cpu").reshape(n_samples, n_classes)
+    if labels.size and (int(labels.min()) < -1 or int(labels.max()) >= n_classes):
+        raise RuntimeError("argument #2 'target' is out of range")
+    # count[n, j]: how often j is listed before the first -1 (a repeated target counts again, as the kernel)
+    listed = np.cumprod(labels >= 0, axis=1).astype(bool)                             # (N, C): before the first -1
+    count = np.zeros((n_samples, n_classes), dtype=np.int64)
+    rows = np.repeat(np.arange(n_samples), n_classes).reshape(n_samples, n_classes)
+    np.add.at(count, (rows[listed], labels[listed]), 1)
+    xp = backend.xp(input._data)
+    x = input.reshape(n_samples, n_classes)                                           # (N, C)
+    z = 1 - x.unsqueeze(2) + x.unsqueeze(1)                                           # (N, j, k): 1 - x[j] + x[k]
+    pairs = count[:, :, None] * (count[:, None, :] == 0)                              # j a target, k not
+    pair_weight = Tensor._make(xp.asarray(pairs.astype(input._data.dtype)))
+    hinge = where(z > 0, z, 0.0) * pair_weight
+    losses = hinge.sum((1, 2)) / n_classes                                            # (N,)
+    if input.dim() <= 1:
+        losses = losses.reshape(())
+    if reduction == "mean" and n_samples == 0:
+        return losses.sum()                                                           # torch's 0, not nan
+    return _reduce(losses, reduction)
+
+
+def triplet_margin_loss(anchor: Tensor, positive: Tensor, negative: Tensor, margin: float = 1.0, p: float = 2,
+                        eps: float = 1e-6, swap: bool = False, size_average=None, reduce=None,
+                        reduction: str = "mean") -> Tensor:
+    """max(0, margin + d(a, p) - d(a, n)), d the pairwise p-distance (Balntas et al., BMVC 2016);
+    ``swap`` uses min(d(a, n), d(p, n)) for the negative distance."""
+    reduction = _resolve_reduction(reduction, size_average, reduce)
+    if margin <= 0:
+        raise ValueError(f"margin must be greater than 0, got {margin}")
+    a_dim, p_dim, n_dim = anchor.dim(), positive.dim(), negative.dim()
+    if not (a_dim == p_dim == n_dim):
+        raise RuntimeError(f"The anchor, positive, and negative tensors are expected to have the same number of "
+                           f"dimensions, but got: anchor {a_dim}D, positive {p_dim}D, and negative {n_dim}D inputs")
+    distance_positive = pairwise_distance(anchor, positive, p, eps)
+    distance_negative = pairwise_distance(anchor, negative, p, eps)
+    if swap:
+        distance_negative = minimum(distance_negative, pairwise_distance(positive, negative, p, eps))
+    return _reduce(clamp(margin + distance_positive - distance_negative, min=0), reduction)
+
+
+def triplet_margin_with_distance_loss(anchor: Tensor, positive: Tensor, negative: Tensor, *, distance_function=None,
+                                      margin: float = 1.0, swap: bool = False, reduction: str = "mean") -> Tensor:
+    """max(0, margin + d(a, p) - d(a, n)) for any distance ``d`` (default ``pairwise_distance``)."""
+    if reduction not in _REDUCTIONS:
+        raise ValueError(f"{reduction} is not a valid value for reduction")
+    if margin <= 0:
+        raise ValueError(f"margin must be greater than 0, got {margin}")
+    a_dim, p_dim, n_dim = anchor.dim(), positive.dim(), negative.dim()
+    if not (a_dim == p_dim == n_dim):
+        raise RuntimeError(f"The anchor, positive, and negative tensors are expected to have the same number of "
+                           f"dimensions, but got: anchor {a_dim}D, positive {p_dim}D, and negative {n_dim}D inputs")
+    distance = pairwise_distance if distance_function is None else distance_function
+    distance_positive, distance_negative = distance(anchor, positive), distance(anchor, negative)
+    if swap:
+        distance_negative = minimum(distance_negative, distance(positive, negative))
+    return _reduce(clamp(margin + distance_positive - distance_negative, min=0), reduction)
+
+
+# ---- likelihood losses ----------------------------------------------------------------------------
+
+def poisson_nll_loss(input: Tensor, target: Tensor, log_input: bool = True, full: bool = False, size_average=None,
+                     eps: float = 1e-8, reduce=None, reduction: str = "mean") -> Tensor:
+    """exp(x) - t x (``log_input``) or x - t log(x + eps); ``full`` adds Stirling's t log t - t + log(2 pi t)/2
+    where t > 1."""
+    reduction = _resolve_reduction(reduction, size_average, reduce)
+    _check_broadcast(target, input)                         # torch's first broadcast is target * input
+    losses = exp(input) - target * input if log_input else input - target * log(input + eps)
+    if full:
+        above_one = target > 1
+        safe = where(above_one, target, 2.0)                # log of t <= 1 is never needed
+        stirling = safe * log(safe) - safe + 0.5 * log(2 * math.pi * safe)
+        losses = losses + where(above_one, stirling, 0.0)
+    return _reduce(losses, reduction)
+
+
+def gaussian_nll_loss(input: Tensor, target: Tensor, var, full: bool = False, eps: float = 1e-6,
+                      reduction: str = "mean") -> Tensor:
+    """(log(max(var, eps)) + (x - t)^2 / max(var, eps)) / 2 (+ log(2 pi) / 2 with ``full``).
+
+    ``var`` has the input's shape, or one dim fewer / a size-1 dim (one variance for a whole vector),
+    or is a float. The clamp at ``eps`` is torch's in-place clamp under no_grad: the gradient flows
+    to ``var`` as if unclamped.
+    """
+    if not isinstance(var, Tensor):
+        if var < 0:
+            raise ValueError("var has negative entry/entries")
+        var = Tensor._make(backend.xp(input._data).full(tuple(input.shape), var, dtype=input._data.dtype))
+    elif var.numel() and bool((var._data < 0).any()):
+        raise ValueError("var has negative entry/entries")
+    if tuple(var.shape) != tuple(input.shape):
+        if tuple(input.shape[:-1]) == tuple(var.shape):
+            var = var.unsqueeze(-1)
+        elif input.dim() == var.dim() and sum(v for i, v in zip(input.shape, var.shape) if i != v) == 1:
+            pass
+        else:
+            raise ValueError("var is of incorrect size")
+    if reduction not in _REDUCTIONS:
+        raise ValueError(f"{reduction} is not valid")
+    _check_broadcast(input, target)
+    clamped = var + (clamp(var.detach(), min=eps) - var.detach())
+    losses = 0.5 * (log(clamped) + (input - target) ** 2 / clamped)
+    if full:
+        losses = losses + 0.5 * math.log(2 * math.pi)
     return _reduce(losses, reduction)

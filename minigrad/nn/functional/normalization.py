@@ -1,4 +1,4 @@
-"""Normalisation: ``batch_norm``, ``layer_norm``, ``group_norm``, ``instance_norm``, ``normalize``.
+"""Normalisation: ``batch_norm``, ``layer_norm``, ``group_norm``, ``instance_norm``, ``normalize``, ``rms_norm``.
 
 Batch norm in training mode is the primitive ``minigrad.ops.normalization.BatchNormTrain`` (its
 formulas and fused backward are written there); here are the argument checks, the running
@@ -14,7 +14,7 @@ from ...autograd.tensor import Tensor
 from ...ops.elementwise import rsqrt
 from ...ops.normalization import BatchNormTrain, _channel_view
 
-__all__ = ["batch_norm", "layer_norm", "group_norm", "instance_norm", "normalize"]
+__all__ = ["batch_norm", "layer_norm", "group_norm", "instance_norm", "normalize", "rms_norm"]
 
 
 def _verify_batch_size(shape) -> None:
@@ -153,3 +153,27 @@ def normalize(input: Tensor, p: float = 2.0, dim: int = 1, eps: float = 1e-12) -
     """x / max(||x||_p, eps) along ``dim``."""
     norm = (input.abs() ** p).sum(dim, keepdim=True) ** (1.0 / p)
     return input / norm.clamp(min=eps)
+
+
+def rms_norm(input: Tensor, normalized_shape, weight: Tensor | None = None, eps: float | None = None) -> Tensor:
+    """x / sqrt(mean(x^2) + eps) * weight over the last ``len(normalized_shape)`` dims (Zhang & Sennrich,
+    arXiv:1910.07467). ``eps=None`` is the dtype's machine epsilon, as torch."""
+    if isinstance(normalized_shape, int):
+        normalized_shape = (normalized_shape,)
+    normalized_shape = tuple(int(s) for s in normalized_shape)
+    k = len(normalized_shape)
+    if k == 0:
+        raise RuntimeError("Expected normalized_shape to be at least 1-dimensional, i.e., containing at least one "
+                           "element, but got normalized_shape = []")
+    if weight is not None and tuple(weight.shape) != normalized_shape:
+        raise RuntimeError(f"Expected weight to be of same shape as normalized_shape, but got weight of shape "
+                           f"{list(weight.shape)} and normalized_shape = {list(normalized_shape)}")
+    if input.dim() < k or tuple(input.shape[-k:]) != normalized_shape:
+        raise RuntimeError(f"Given normalized_shape={list(normalized_shape)}, expected input with shape "
+                           f"[*{', '.join(str(s) for s in normalized_shape)}], but got input of size"
+                           f"{list(input.shape)}")
+    if eps is None:
+        eps = float(np.finfo(input._data.dtype).eps)
+    dims = tuple(range(input.dim() - k, input.dim()))
+    out = input * rsqrt((input * input).mean(dims, keepdim=True) + eps)     # (..., 1, ..., 1) broadcast
+    return out * weight if weight is not None else out

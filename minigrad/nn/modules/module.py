@@ -21,10 +21,12 @@ registries recursively, so names are dotted paths exactly as torch makes them: `
 from __future__ import annotations
 
 import itertools
+import warnings
 from collections import OrderedDict, namedtuple
 
 from ... import backend, dtypes
-from ...autograd.grad_mode import no_grad
+from ...autograd.function import Primitive
+from ...autograd.grad_mode import is_grad_enabled, no_grad
 from ...autograd.tensor import Tensor
 from ..parameter import Parameter
 
@@ -66,6 +68,116 @@ class RemovableHandle:
         self.remove()
 
 
+class _HookIdentity(Primitive):
+    """The identity on several tensors in one node, whose backward hands all their gradients at once to
+    ``on_backward`` (which may replace them): the place where a module's backward hooks run."""
+
+    @staticmethod
+    def forward(ctx, on_backward, needs, *arrays):
+        ctx.on_backward = on_backward
+        # an input that needs no gradient passes too (torch's BackwardHookFunction), as a constant
+        ctx.mark_non_differentiable(*[a for a, need in zip(arrays, needs) if not need])
+        return tuple(arrays)
+
+    @staticmethod
+    def backward(ctx, *grads):
+        return (None, None) + tuple(ctx.on_backward(grads))
+
+
+class _BackwardHook:
+    """One call's backward hooks (torch's ``torch.utils.hooks.BackwardHook``): the outputs' node calls
+    the pre-hooks with grad_output; the inputs' node calls the hooks with grad_input and grad_output."""
+
+    def __init__(self, module: "Module", args: tuple):
+        self.module, self.n_inputs = module, len(args)
+        self.input_index = None     # positions of the args that pass through the inputs' node
+        self.grad_outputs = None
+
+    def wrap_inputs(self, args: tuple) -> tuple:
+        # every tensor argument, once one of them requires grad; grad_input holds zeros for the others
+        index = [i for i, a in enumerate(args) if isinstance(a, Tensor)]
+        if not any(args[i].requires_grad for i in index):
+            return args
+        self.input_index = index
+        self.input_needs = tuple(args[i].requires_grad for i in index)
+        self.input_zeros = [None if need else args[i] for i, need in zip(index, self.input_needs)]
+        wrapped = list(args)
+        outputs = _HookIdentity.apply(self._on_inputs, self.input_needs, *[args[i] for i in index])
+        for i, out in zip(index, outputs):
+            wrapped[i] = out
+        return tuple(wrapped)
+
+    def wrap_outputs(self, output):
+        single = isinstance(output, Tensor)
+        outputs = (output,) if single else output
+        if not isinstance(outputs, (tuple, list)):
+            return output
+        index = [i for i, o in enumerate(outputs) if isinstance(o, Tensor) and o.requires_grad]
+        if not index:
+            return output
+        self.n_outputs, self.output_index = len(outputs), index
+        wrapped = list(outputs)
+        needs = (True,) * len(index)
+        for i, out in zip(index, _HookIdentity.apply(self._on_outputs, needs, *[outputs[i] for i in index])):
+            wrapped[i] = out
+        if single:
+            return wrapped[0]
+        return type(output)(*wrapped) if hasattr(output, "_fields") else type(output)(wrapped)   # namedtuple too
+
+    @staticmethod
+    def _pack(index, values, n):
+        packed = [None] * n
+        for i, v in zip(index, values):
+            packed[i] = v
+        return tuple(packed)
+
+    def _on_outputs(self, grads):
+        module = self.module
+        self.grad_outputs = self._pack(self.output_index, grads, self.n_outputs)
+        for hook in list(module._backward_pre_hooks.values()):
+            result = hook(module, self.grad_outputs)
+            if result is None:
+                continue
+            if len(result) != len(self.grad_outputs):
+                raise RuntimeError(f"Backward pre hook returned an invalid number of grad_output, got "
+                                   f"{len(result)}, but expected {len(self.grad_outputs)}")
+            self.grad_outputs = tuple(result)
+        grad_outputs = self.grad_outputs
+        if self.input_index is None:   # no input needs a gradient: the hooks run here, with grad_input all None
+            if module._backward_hooks:
+                warnings.warn("Full backward hook is firing when gradients are computed with respect to module "
+                              "outputs since no inputs require gradients. See https://docs.pytorch.org/docs/main/"
+                              "generated/torch.nn.Module.html#torch.nn.Module.register_full_backward_hook for more "
+                              "details.", stacklevel=5)
+            grad_inputs = (None,) * self.n_inputs
+            for hook in list(module._backward_hooks.values()):
+                result = hook(module, grad_inputs, grad_outputs)
+                if result is not None and not (isinstance(result, tuple) and all(r is None for r in result)):
+                    raise RuntimeError("Backward hook for Modules where no input requires gradient should always "
+                                       "return None or None for all gradients.")
+            self.grad_outputs = None
+        return tuple(grad_outputs[i] for i in self.output_index)
+
+    def _on_inputs(self, grads):
+        if self.grad_outputs is None:
+            return grads
+        module = self.module
+        grads = [g if g is not None or like is None else Tensor._make(backend.xp(like._data).zeros_like(like._data))
+                 for g, like in zip(grads, self.input_zeros)]
+        grad_inputs = self._pack(self.input_index, grads, self.n_inputs)
+        for hook in list(module._backward_hooks.values()):
+            result = hook(module, grad_inputs, self.grad_outputs)
+            if result is None:
+                continue
+            if len(result) != len(grad_inputs):
+                raise RuntimeError(f"Backward hook returned an invalid number of grad_input, got {len(result)}, but "
+                                   f"expected {len(grad_inputs)}")
+            grad_inputs = tuple(result)
+        self.grad_outputs = None
+        self.input_zeros = None
+        return tuple(grad_inputs[i] if need else None for i, need in zip(self.input_index, self.input_needs))
+
+
 def _addindent(text: str, spaces: int) -> str:
     """Indent every line but the first (blank lines stay empty), as torch's repr does."""
     lines = text.split("\n")
@@ -103,6 +215,8 @@ class Module:
         set_(self, "_forward_hooks", OrderedDict())
         set_(self, "_forward_hooks_with_kwargs", OrderedDict())
         set_(self, "_forward_hooks_always_called", OrderedDict())
+        set_(self, "_backward_hooks", OrderedDict())
+        set_(self, "_backward_pre_hooks", OrderedDict())
 
     def forward(self, *args, **kwargs):
         raise NotImplementedError(f'Module [{type(self).__name__}] is missing the required "forward" function')
@@ -273,6 +387,9 @@ class Module:
 
     def __setstate__(self, state):
         self.__dict__.update(state)
+        # a module pickled before backward hooks existed has no registry for them
+        for name in ("_backward_hooks", "_backward_pre_hooks"):
+            self.__dict__.setdefault(name, OrderedDict())
 
     # ---- iteration ----------------------------------------------------------------------------
     def _named_members(self, get_members, prefix="", recurse=True, remove_duplicate: bool = True):
@@ -575,8 +692,28 @@ class Module:
             self._forward_hooks.move_to_end(handle.id, last=False)
         return handle
 
+    def register_full_backward_pre_hook(self, hook, prepend: bool = False) -> RemovableHandle:
+        """``hook(module, grad_output)`` runs when the gradients of the module's outputs are known; a
+        non-None result (a tuple as long as ``grad_output``) replaces them."""
+        handle = RemovableHandle(self._backward_pre_hooks)
+        self._backward_pre_hooks[handle.id] = hook
+        if prepend:
+            self._backward_pre_hooks.move_to_end(handle.id, last=False)
+        return handle
+
+    def register_full_backward_hook(self, hook, prepend: bool = False) -> RemovableHandle:
+        """``hook(module, grad_input, grad_output)`` runs when the gradients of the module's positional
+        tensor inputs are computed (``None`` for an input that needs none); a non-None result replaces
+        ``grad_input``. Inputs and outputs pass through one identity node each, as torch's BackwardHook."""
+        handle = RemovableHandle(self._backward_hooks)
+        self._backward_hooks[handle.id] = hook
+        if prepend:
+            self._backward_hooks.move_to_end(handle.id, last=False)
+        return handle
+
     def __call__(self, *args, **kwargs):
-        if not (self._forward_pre_hooks or self._forward_hooks):
+        backward_hooked = bool(self._backward_hooks or self._backward_pre_hooks)
+        if not (self._forward_pre_hooks or self._forward_hooks or backward_hooked):
             return self.forward(*args, **kwargs)
         for hook_id, hook in list(self._forward_pre_hooks.items()):
             if hook_id in self._forward_pre_hooks_with_kwargs:
@@ -590,6 +727,9 @@ class Module:
                 result = hook(self, args)
                 if result is not None:
                     args = result if isinstance(result, tuple) else (result,)
+        backward_hook = _BackwardHook(self, args) if backward_hooked and is_grad_enabled() else None
+        if backward_hook is not None:
+            args = backward_hook.wrap_inputs(args)
         try:
             output = self.forward(*args, **kwargs)
         except Exception:
@@ -610,6 +750,8 @@ class Module:
                 result = hook(self, args, output)
             if result is not None:
                 output = result
+        if backward_hook is not None:
+            output = backward_hook.wrap_outputs(output)
         return output
 
     # ---- printing -----------------------------------------------------------------------------
