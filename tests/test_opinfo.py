@@ -38,7 +38,8 @@ import minigrad.nn.functional as F
 KNOWN_FILE = Path(__file__).with_name("opinfo_known_failures.txt")
 DTYPES = ("float32", "float64")
 CLEAR_ERRORS = (ValueError, RuntimeError, TypeError, IndexError, NotImplementedError)
-RANDOM_OPS = ("rand", "empty", "dropout", "bernoulli", "normal", "multinomial", "uniform", "fractional_max_pool")  # values
+RANDOM_OPS = ("rand", "empty", "dropout", "bernoulli", "normal", "multinomial", "uniform", "fractional_max_pool",
+              "rrelu")  # values
 # not compared: drawn from each library's own generator
 # The pooling OpInfos generate over a thousand samples each; by default every k-th sample of an op runs so
 # that at most SAMPLE_CAP do per dtype (spread over the whole list). MINIGRAD_OPINFO_ALL=1 runs them all.
@@ -111,7 +112,7 @@ class Converter:
             return tuple(obj)
         if isinstance(obj, torch.device):
             return str(obj)
-        if isinstance(obj, (torch.memory_format, torch.layout, torch.Generator)):
+        if isinstance(obj, (torch.memory_format, torch.layout, torch.Generator, torch.nn.Module)):
             raise Unsupported(type(obj).__name__)
         if isinstance(obj, tuple) and type(obj) is not tuple:  # namedtuples keep their type
             return type(obj)(*(self(v) for v in obj))
