@@ -84,6 +84,9 @@ def alpha_dropout(input: Tensor, p: float = 0.5, training: bool = False, inplace
     _check_p(p)
     if not training or p == 0.0:
         return input
+    if p == 1.0:  # every unit dropped: zeros (torch's input.mul(0)); the scale below would divide by 0
+        out = input * 0.0
+        return _inplace(input, out) if inplace else out
     alpha_prime = -1.7580993408473766   # -selu scale * selu alpha
     keep = _random.generator(input.device).random(tuple(input.shape)) >= p
     a = ((1 - p) * (1 + p * alpha_prime ** 2)) ** -0.5

@@ -18,6 +18,7 @@ from __future__ import annotations
 import warnings
 
 from ... import backend
+from ...dtypes import torch_scalar_name
 from ...autograd.tensor import Tensor
 from ...ops.elementwise import abs as _abs
 from ...ops.elementwise import exp, log, softplus, where
@@ -69,6 +70,17 @@ def _check_targets(target_array, n_classes: int, ignore_index: int) -> None:
         raise IndexError(f"Target {bad} is out of bounds.")
 
 
+def _check_index_target_dtype(target: Tensor) -> None:
+    """Class indices are int64 (or uint8), as torch's kernels require; int32 is refused, not cast."""
+    if not target.is_floating_point() and target._data.dtype.name not in ("int64", "uint8"):
+        raise RuntimeError(f"expected target dtype to be Long or Byte, but got {torch_scalar_name(target.dtype)}")
+
+
+def _check_floating_input(input: Tensor, kernel: str) -> None:
+    if not input.is_floating_point():
+        raise NotImplementedError(f'"{kernel}" not implemented for \'{torch_scalar_name(input.dtype)}\'')
+
+
 def _check_batch(input: Tensor, target: Tensor) -> None:
     if input.dim() >= 2 and (target.dim() == 0 or input.shape[0] != target.shape[0]):
         got = target.shape[0] if target.dim() else 0
@@ -111,7 +123,9 @@ def nll_loss(input: Tensor, target: Tensor, weight: Tensor | None = None, size_a
     reduction = _resolve_reduction(reduction, size_average, reduce)
     if target.is_floating_point():
         raise RuntimeError(f"expected scalar type Long but found {target.dtype.name.capitalize()}")
+    _check_index_target_dtype(target)
     _check_batch(input, target)
+    _check_floating_input(input, "nll_loss_out_frame" if input.dim() <= 2 else "nll_loss2d_forward_out_frame")
     n_classes = input.shape[1] if input.dim() >= 2 else input.shape[0]
     if weight is not None and weight.numel() != n_classes:
         raise RuntimeError(f"weight tensor should be defined either for all {n_classes} classes or no classes "
@@ -124,8 +138,11 @@ def nll_loss(input: Tensor, target: Tensor, weight: Tensor | None = None, size_a
     if reduction == "sum":
         return total
     if weights is None:
-        return total / losses.numel() if losses.numel() else total * float("nan")
-    return total / _constant(weights.sum(), total)
+        return total / losses.numel() if losses.numel() else total + _constant(float("nan"), total)
+    denominator = weights.sum()
+    if denominator == 0:  # every target ignored: the loss is NaN, as torch's, yet its gradient 0 (not NaN)
+        return total + _constant(float("nan"), total)
+    return total / _constant(denominator, total)
 
 
 def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None, size_average=None,
@@ -143,6 +160,9 @@ def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None, s
     if not 0.0 <= label_smoothing <= 1.0:
         raise RuntimeError(f"label_smoothing must be between 0.0 and 1.0. Got: {label_smoothing}")
     class_dim = 1 if input.dim() >= 2 else 0
+    _check_floating_input(input, "log_softmax_lastdim_kernel_impl" if class_dim == input.dim() - 1
+                          else "log_softmax_kernel_impl")
+    _check_index_target_dtype(target)
     n_classes = input.shape[class_dim]
     weight_view = None
     if weight is not None:
