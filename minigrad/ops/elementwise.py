@@ -65,10 +65,10 @@ def broadcast_shapes_checked(*shapes) -> tuple:
     return out
 
 
-def _check_tensor_first(name, value, argument="input"):
-    """torch's functions take a Tensor first (``torch.eq(2, t)`` is a TypeError)."""
+def _check_tensor_first(name, value, argument="input", position=1):
+    """torch's functions take a Tensor first (``torch.eq(2, t)`` is a TypeError), and some a Tensor second."""
     if not isinstance(value, Tensor):
-        raise TypeError(f"{name}(): argument '{argument}' (position 1) must be Tensor, not {type(value).__name__}")
+        raise TypeError(f"{name}(): argument '{argument}' (position {position}) must be Tensor, not {type(value).__name__}")
 
 
 def _needs(ctx, i):
@@ -546,6 +546,9 @@ def _check_integer_divisor(module, pa, pb):
 
 
 def remainder(a, b):
+    if not isinstance(a, Tensor) and not isinstance(b, Tensor):
+        raise TypeError(f"remainder() received an invalid combination of arguments - got ({type(a).__name__}, "
+                        f"{type(b).__name__}), but expected one of: (Tensor input, Tensor other), (Number self, Tensor other)")
     pa, pb = _promote(a._data if isinstance(a, Tensor) else a, b._data if isinstance(b, Tensor) else b)
     module = xp(pa if hasattr(pa, "shape") else pb)
     _check_integer_divisor(module, pa, pb)
@@ -665,9 +668,9 @@ def clamp(x, min=None, max=None):
     if isinstance(min, Tensor) or isinstance(max, Tensor):
         out = x
         if min is not None:
-            out = maximum(out, min)
+            out = maximum(out, min) if isinstance(min, Tensor) else Clamp.apply(out, min, None)
         if max is not None:
-            out = minimum(out, max)
+            out = minimum(out, max) if isinstance(max, Tensor) else Clamp.apply(out, None, max)
         return out
     return Clamp.apply(x, min, max)
 
@@ -677,11 +680,13 @@ clip = clamp
 
 def maximum(a, b):
     _check_tensor_first("maximum", a)
+    _check_tensor_first("maximum", b, "other", position=2)
     return _binary(Maximum, _scalar(a), _scalar(b))
 
 
 def minimum(a, b):
     _check_tensor_first("minimum", a)
+    _check_tensor_first("minimum", b, "other", position=2)
     return _binary(Minimum, _scalar(a), _scalar(b))
 
 
@@ -723,6 +728,8 @@ def _compare(name):
 
     def compare(a, b):
         _check_tensor_first(torch_name, a)
+        if name.startswith("logical"):
+            _check_tensor_first(torch_name, b, "other", position=2)
         if isinstance(b, Tensor) and a._data.shape != b._data.shape:
             broadcast_shapes_checked(a._data.shape, b._data.shape)
         if name.startswith("bitwise"):

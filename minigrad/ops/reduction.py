@@ -326,6 +326,10 @@ def _select_along(x: Tensor, dim, keepdim, pick, result_type):
 
 def max(x: Tensor, dim=None, keepdim: bool = False):
     """``max(x)``: the largest value; ``max(x, dim)``: (values, indices); ``max(a, b)``: elementwise."""
+    if not isinstance(x, Tensor):
+        raise TypeError(f"max() received an invalid combination of arguments - got ({type(x).__name__}, "
+                        f"{type(dim).__name__}), but expected one of: (Tensor input), (Tensor input, Tensor other), "
+                        "(Tensor input, int dim, bool keepdim)")
     if isinstance(dim, Tensor):
         from .elementwise import maximum
         return maximum(x, dim)
@@ -336,6 +340,10 @@ def max(x: Tensor, dim=None, keepdim: bool = False):
 
 
 def min(x: Tensor, dim=None, keepdim: bool = False):
+    if not isinstance(x, Tensor):
+        raise TypeError(f"min() received an invalid combination of arguments - got ({type(x).__name__}, "
+                        f"{type(dim).__name__}), but expected one of: (Tensor input), (Tensor input, Tensor other), "
+                        "(Tensor input, int dim, bool keepdim)")
     if isinstance(dim, Tensor):
         from .elementwise import minimum
         return minimum(x, dim)
