@@ -536,6 +536,8 @@ def true_divide(a, b):
 
 
 def floor_divide(a, b):
+    if isinstance(a, Tensor) and isinstance(b, Tensor) and a.shape != b.shape:
+        broadcast_shapes_checked(a.shape, b.shape)
     return div(a, b, rounding_mode="floor")
 
 
@@ -549,6 +551,8 @@ def remainder(a, b):
     if not isinstance(a, Tensor) and not isinstance(b, Tensor):
         raise TypeError(f"remainder() received an invalid combination of arguments - got ({type(a).__name__}, "
                         f"{type(b).__name__}), but expected one of: (Tensor input, Tensor other), (Number self, Tensor other)")
+    if isinstance(a, Tensor) and isinstance(b, Tensor) and a.shape != b.shape:
+        broadcast_shapes_checked(a.shape, b.shape)
     pa, pb = _promote(a._data if isinstance(a, Tensor) else a, b._data if isinstance(b, Tensor) else b)
     module = xp(pa if hasattr(pa, "shape") else pb)
     _check_integer_divisor(module, pa, pb)
@@ -727,6 +731,10 @@ def _compare(name):
     torch_name = _TORCH_NAMES.get(name, name)
 
     def compare(a, b):
+        if name in _TORCH_NAMES and not isinstance(a, Tensor):
+            raise TypeError(f"{torch_name}() received an invalid combination of arguments - got ({type(a).__name__}, "
+                            f"{type(b).__name__}), but expected one of: (Tensor input, Tensor other), "
+                            "(Tensor input, Number other)")
         _check_tensor_first(torch_name, a)
         if name.startswith("logical"):
             _check_tensor_first(torch_name, b, "other", position=2)

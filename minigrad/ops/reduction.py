@@ -431,8 +431,8 @@ def _check_scatter_gather_index(x: Tensor, dim: int, index, op: str, src=None) -
 
 def gather(x: Tensor, dim: int, index: Tensor) -> Tensor:
     dim = _wrap_dim(dim, x.ndim)
-    if index.dtype is not dtypes.int64:
-        raise RuntimeError("gather(): Expected dtype int64 for index")
+    if index.dtype is not dtypes.int64 and index.dtype is not dtypes.int32:
+        raise RuntimeError("gather(): Expected dtype int32/int64 for index")
     _check_scatter_gather_index(x, dim, index, "gather")
     return Gather.apply(x, dim, index._data)
 
@@ -440,8 +440,8 @@ def gather(x: Tensor, dim: int, index: Tensor) -> Tensor:
 def scatter_add(x: Tensor, dim: int, index: Tensor, src: Tensor) -> Tensor:
     """``x`` plus ``src`` added at ``index`` along ``dim`` (out of place)."""
     dim = _wrap_dim(dim, x.ndim)
-    if index.dtype is not dtypes.int64:
-        raise RuntimeError("scatter_add(): Expected dtype int64 for index")
+    if index.dtype is not dtypes.int64 and index.dtype is not dtypes.int32:
+        raise RuntimeError("scatter(): Expected dtype int32/int64 for index")
     if src.dtype != x.dtype:
         raise RuntimeError("scatter(): Expected self.dtype to be equal to src.dtype")
     _check_scatter_gather_index(x, dim, index, "scatter_add", src)

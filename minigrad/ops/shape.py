@@ -159,21 +159,25 @@ def _check_index(index: tuple, shape: tuple) -> None:
         consumed += i.ndim if getattr(i, "dtype", None) is not None and i.dtype == bool else 1
     if consumed > len(shape):
         raise IndexError(f"too many indices for tensor of dimension {len(shape)}")
-    dim = 0
+    dim = 0       # the dim of ``shape`` the next index applies to
+    reported = 0  # the dim torch names in its message: Nones count, advanced (tensor) indices count apart
+    advanced = 0
     for i in index:
         if i is None or isinstance(i, bool):
+            reported += 1
             continue
         if i is Ellipsis:
             dim += len(shape) - consumed
+            reported += len(shape) - consumed
             continue
         if isinstance(i, slice):
-            dim += 1
+            dim, reported = dim + 1, reported + 1
             continue
         if isinstance(i, int):
             size = shape[dim]
             if not -size <= i < size:
-                raise IndexError(f"index {i} is out of bounds for dimension {dim} with size {size}")
-            dim += 1
+                raise IndexError(f"index {i} is out of bounds for dimension {reported} with size {size}")
+            dim, reported = dim + 1, reported + 1
             continue
         kind = getattr(getattr(i, "dtype", None), "kind", None)
         if kind == "b":
@@ -182,7 +186,7 @@ def _check_index(index: tuple, shape: tuple) -> None:
                     if i.shape[k] != shape[dim + k]:
                         raise IndexError(f"The shape of the mask {list(i.shape)} at index {k} does not match the shape "
                                          f"of the indexed tensor {list(shape)} at index {dim + k}")
-            dim += i.ndim
+            dim, reported, advanced = dim + i.ndim, reported + i.ndim, advanced + 1
             continue
         if kind not in ("i", "u"):
             raise IndexError("tensors used as indices must be long, int, byte or bool tensors")
@@ -191,8 +195,8 @@ def _check_index(index: tuple, shape: tuple) -> None:
             low, high = int(i.min()), int(i.max())
             if low < -size or high >= size:
                 bad = low if low < -size else high
-                raise IndexError(f"index {bad} is out of bounds for dimension {dim} with size {size}")
-        dim += 1
+                raise IndexError(f"index {bad} is out of bounds for dimension {advanced} with size {size}")
+        dim, reported, advanced = dim + 1, reported + 1, advanced + 1
 
 
 def _is_basic(index) -> bool:
@@ -589,8 +593,10 @@ def index_select(x: Tensor, dim: int, index) -> Tensor:
         raise IndexError("index_select(): Index is supposed to be a vector")
     if index.dtype.kind not in "iu":
         raise RuntimeError(f"index_select(): Expected dtype int32 or int64 for index")
-    if index.size and (int(index.min()) < 0 or int(index.max()) >= (x.shape[dim] if x.ndim else 1)):
+    if index.size and int(index.max()) >= (x.shape[dim] if x.ndim else 1):
         raise IndexError("index out of range in self")
+    if index.size and int(index.min()) < 0:  # torch: a RuntimeError from its gather kernel
+        raise RuntimeError(f"index out of range in self: index {int(index.min())} is negative")
     return IndexSelect.apply(x, _wrap_dim(dim, x.ndim), index)
 
 

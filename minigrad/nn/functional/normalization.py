@@ -30,6 +30,8 @@ def _check_same_dtype_as_input(input: Tensor, *others) -> None:
     float64 input would otherwise silently promote the output)."""
     for t in others:
         if t is not None and t.dtype != input.dtype:
+            if input.dtype.name == "float32":
+                raise RuntimeError("mixed dtype (CPU): expect parameter to have scalar type of Float")
             raise RuntimeError("mixed dtype (CPU): all inputs must share same datatype.")
 
 
