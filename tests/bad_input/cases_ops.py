@@ -16,9 +16,9 @@ for fn in BINARY:
     for a, b, match in BROADCAST:
         add(Case(f"{fn} of shapes {a} and {b}",
                  lambda api, fn=fn, a=a, b=b: getattr(api.lib, fn)(api.lib.ones(*a), api.lib.ones(*b)), match))
-for symbol, operator in [("+", lambda x, y: x + y), ("-", lambda x, y: x - y), ("*", lambda x, y: x * y),
-                         ("/", lambda x, y: x / y), ("**", lambda x, y: x ** y), ("<", lambda x, y: x < y),
-                         ("==", lambda x, y: x == y)]:
+for symbol, operator in [("add (+)", lambda x, y: x + y), ("sub (-)", lambda x, y: x - y), ("mul (*)", lambda x, y: x * y),
+                         ("div (/)", lambda x, y: x / y), ("pow (**)", lambda x, y: x ** y), ("lt (<)", lambda x, y: x < y),
+                         ("eq (==)", lambda x, y: x == y)]:
     a, b, match = BROADCAST[0]
     add(Case(f"operator {symbol} of shapes {a} and {b}",
              lambda api, op=operator, a=a, b=b: op(api.lib.ones(*a), api.lib.ones(*b)), match))
@@ -52,8 +52,8 @@ for fn, kernel in [("bitwise_and", "bitwise_and_cpu"), ("bitwise_or", "bitwise_o
                  lambda api, fn=fn, d=dtype: getattr(api.lib, fn)(api.lib.ones(3, dtype=getattr(api.lib, d)),
                                                                   api.lib.ones(3, dtype=getattr(api.lib, d))),
                  f'"{kernel}" not implemented for \'{name}\''))
-for symbol, operator, kernel in [("&", lambda x, y: x & y, "bitwise_and_cpu"), ("|", lambda x, y: x | y, "bitwise_or_cpu"),
-                                 ("^", lambda x, y: x ^ y, "bitwise_xor_cpu")]:
+for symbol, operator, kernel in [("and (&)", lambda x, y: x & y, "bitwise_and_cpu"), ("or (|)", lambda x, y: x | y, "bitwise_or_cpu"),
+                                 ("xor (^)", lambda x, y: x ^ y, "bitwise_xor_cpu")]:
     add(Case(f"operator {symbol} of float tensors", lambda api, op=operator: op(api.lib.ones(3), api.lib.ones(3)),
              f'"{kernel}" not implemented for \'Float\''))
 

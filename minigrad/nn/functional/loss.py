@@ -199,12 +199,15 @@ def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None, s
         smooth_reduced = smooth
     elif reduction == "sum":
         smooth_reduced = smooth.sum()
-    elif weight is None:
-        smooth_reduced = smooth.sum() / _constant(keep._data.sum(), log_probs)
     else:
-        t = target._data
-        kept_targets = t[t != ignore_index]
-        smooth_reduced = smooth.sum() / _constant(weight._data[kept_targets].sum(), log_probs)
+        if weight is None:
+            denominator = keep._data.sum()
+        else:
+            t = target._data
+            denominator = weight._data[t[t != ignore_index]].sum()
+        # every target ignored: NaN, as torch's, but through an addition so that the gradient stays 0
+        smooth_reduced = (smooth.sum() / _constant(denominator, log_probs) if denominator != 0
+                          else smooth.sum() + _constant(float("nan"), log_probs))
     return (1 - label_smoothing) * nll + smooth_reduced * (label_smoothing / n_classes)
 
 
