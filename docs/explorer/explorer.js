@@ -175,6 +175,10 @@
     if (d < 0) return "dilation should be greater than zero";
     if (w[0] < g) return `Given groups=${g}, expected weight to be at least ${g} at dimension 0, but got weight of size ${pyList(w)} instead`;
     if (w[0] % g) return `Given groups=${g}, expected weight to be divisible by ${g} at dimension 0, but got weight of size [${pyList(w)}] instead`;
+    if (p.kernel.some((k) => k <= 0)) {
+      const hw = p.kernel.length === 1 ? [1, p.kernel[0]] : p.kernel;
+      return `kernel size should be greater than zero, but got kernel_height: ${hw[0]} kernel_width: ${hw[1]}`;
+    }
     if (L.cin !== w[1] * g) return `Given groups=${g}, weight of size ${pyList(w)}, expected input${pyList(L.inShape)} to have ${w[1] * g} channels, but got ${L.cin} channels instead`;
     const padded = S.map((x, j) => x + L.pairs[j][0] + L.pairs[j][1]);
     const dk = K.map((k) => d * (k - 1) + 1);
@@ -194,6 +198,10 @@
     if (d < 0) return "dilation should be greater than zero";
     if (w[0] < g) return `Given groups=${g}, expected weight to be at least ${g} at dimension 0, but got weight of size ${pyList(w)} instead`;
     if (w[0] % g) return `Given groups=${g}, expected weight to be divisible by ${g} at dimension 0, but got weight of size [${pyList(w)}] instead`;
+    if (p.kernel.some((k) => k <= 0)) {
+      const hw = p.kernel.length === 1 ? [1, p.kernel[0]] : p.kernel;
+      return `kernel size should be greater than zero, but got kernel_height: ${hw[0]} kernel_width: ${hw[1]}`;
+    }
     const dil = S.map(() => d), str = S.map(() => s), opd = S.map(() => op);
     if (d === 0) return "dilation should be greater than zero, but got " + axis("dilation", as2d(dil, 1)).join(", ");
     if (op >= s && op >= d) {

@@ -8,6 +8,12 @@ column buffer bounded; 1x1 kernels skip im2col and multiply the input directly. 
 convolution picks one of three algorithms per call (the matrix product of a 1x1 kernel, a
 convolution with the flipped kernel, or GEMM + col2im); the choices and the column order below are
 measured speed heuristics (``benchmarks/bench_conv.py``), and every path gives the same values.
+
+Memory budget: beyond its input and output arrays, a call holds at most about ``COLUMN_BUDGET_BYTES``
+(256 MB) of scratch -- one chunk's columns, its padded input (padding is applied per chunk, never to
+the whole batch), its batch-last copy and its GEMM product -- or one sample's worth when a single
+sample needs more; the weight-gradient adds its (G, Cxg*K, Cyg) accumulator. The reused workspaces
+(``im2col.workspace``) are kept between calls up to the same budget each.
 """
 from __future__ import annotations
 
@@ -82,6 +88,16 @@ def _batch_to_columns(module, y_chunk, batch_last: bool):
     return y_t.reshape(groups, channels, n * positions)
 
 
+def _bytes_per_sample(x, channels_in: int, channels_out: int, geometry: WindowGeometry, batch_last: bool) -> int:
+    """The scratch bytes one sample of a batch chunk costs: its columns (Cx*K*P), its padded input
+    (Cx*F) and its batch-last copy, and the GEMM's product (Cy*P) (or, transposed, the full-size
+    col2im target Cx*F). Chunks are sized so that these stay within ``COLUMN_BUDGET_BYTES`` together."""
+    positions, full = math.prod(geometry.output_size), math.prod(geometry.full_size)
+    columns = channels_in * math.prod(geometry.kernel) * positions
+    padded = channels_in * full * (2 if batch_last else 1)
+    return (columns + padded + channels_out * positions) * x.itemsize
+
+
 def _padding_for_adjoint(spatial: tuple, kernel: tuple, stride: tuple, padding: tuple, dilation: tuple) -> tuple:
     """The ((before, after), ..) padding with which conv_transpose gives back exactly ``spatial`` from
     the windows of a conv padded by ``padding``: its geometry's pads (the rows read by no window cut)."""
@@ -100,16 +116,17 @@ def conv_forward(x, weight, bias, geometry: WindowGeometry):
                           x.reshape(batch, groups, channels_in // groups, -1))  # (G, Cyg, Cxg) @ (N, G, Cxg, P)
         y = y.reshape((batch, channels_out) + geometry.output_size)            # (N, Cy, *O)
     else:
-        x_padded = pad_spatial(x, geometry.pads)                               # (N, Cx, *F)
         windows = geometry.output_size
         positions = math.prod(windows)
         y = module.empty((batch, channels_out) + windows, dtype=x.dtype)       # (N, Cy, *O)
         y_groups = y.reshape(batch, groups, channels_out // groups, positions)  # (N, G, Cyg, P)
         batch_last = _batch_last_columns(module, windows)
-        for chunk in batch_chunks(batch, channels_in * math.prod(kernel) * positions * x.itemsize):
+        for chunk in batch_chunks(batch, _bytes_per_sample(x, channels_in, channels_out, geometry, batch_last)):
             n = chunk.stop - chunk.start
-            cols = im2col(x_padded[chunk], kernel, geometry.stride, geometry.dilation, groups,  # (G, Cxg*K, P*n)
-                          batch_last=batch_last)                                                 # or (.., n*P)
+            x_padded = pad_spatial(x[chunk], geometry.pads)                   # (n, Cx, *F): padded per chunk
+            cols = im2col(x_padded, kernel, geometry.stride, geometry.dilation, groups,  # (G, Cxg*K, P*n)
+                          batch_last=batch_last)                                        # or (.., n*P)
+            del x_padded
             product = workspace(module, "product", (groups, channels_out // groups, positions * n), x.dtype)
             _matmul_per_group(module, weight_matrix, cols, out=product)       # (G, Cyg, P*n) = (G, Cyg, Cxg*K) @ (G, Cxg*K, P*n)
             y_groups[chunk] = _columns_to_batch(product, positions, n, batch_last)  # (n, G, Cyg, P)
@@ -145,19 +162,20 @@ def conv_transpose_forward(y, weight, bias, geometry: WindowGeometry):
         flipped_geometry = conv_geometry(windows, kernel, geometry.stride, pads, dilation, groups)
         x = conv_forward(y, flipped, None, flipped_geometry)                       # (N, Cx, *S)
     else:
-        x_full = module.zeros((batch, channels_in) + geometry.full_size, dtype=y.dtype)  # (N, Cx, *F)
+        x = module.empty((batch, channels_in) + geometry.input_size, dtype=y.dtype)  # (N, Cx, *S)
         y_groups = y.reshape(batch, groups, channels_out // groups, positions)    # (N, G, Cyg, P)
         batch_last = _batch_last_columns(module, windows)
-        for chunk in batch_chunks(batch, channels_in * math.prod(kernel) * positions * y.itemsize):
+        cut = tuple((-b, -a) for b, a in geometry.pads)
+        for chunk in batch_chunks(batch, _bytes_per_sample(x, channels_in, channels_out, geometry, batch_last)):
             n = chunk.stop - chunk.start
             y_t = _batch_to_columns(module, y_groups[chunk], batch_last)          # (G, Cyg, P*n) or (.., n*P)
             cols = workspace(module, "cols", (groups, weight_matrix_t.shape[1], positions * n), y.dtype)
             _matmul_per_group(module, weight_matrix_t, y_t, out=cols)             # (G, Cxg*K, P*n) = (G, Cxg*K, Cyg) @ (G, Cyg, P*n)
-            col2im(cols, x_full[chunk], kernel, geometry.stride, dilation, groups,  # (n, Cx, *F) += cols
+            x_full = workspace(module, "full", (n, channels_in) + geometry.full_size, y.dtype)  # (n, Cx, *F), per chunk
+            x_full[...] = 0
+            col2im(cols, x_full, kernel, geometry.stride, dilation, groups,       # (n, Cx, *F) += cols
                    batch_last=batch_last)
-        x = pad_spatial(x_full, tuple((-b, -a) for b, a in geometry.pads))       # (N, Cx, *S): cut the padding
-        if not x.flags.c_contiguous:
-            x = module.ascontiguousarray(x)
+            x[chunk] = pad_spatial(x_full, cut)                                   # (n, Cx, *S): cut the padding
     if bias is not None:
         x += bias.reshape((channels_in,) + (1,) * d)                             # (N, Cx, *S) + (Cx, 1..)
     return x
@@ -178,15 +196,16 @@ def conv_weight_grad_forward(x, y, geometry: WindowGeometry):
         options = dict(optimize=True) if module.__name__ == "numpy" else {}  # numpy: BLAS via tensordot
         w = module.einsum("ngop,ngcp->goc", y_groups, x_groups, **options)
     else:
-        x_padded = pad_spatial(x, geometry.pads)                                   # (N, Cx, *F)
         # accumulated transposed, w^T (G, Cxg*K, Cyg): BLAS is several times faster with the long
         # P*n dimension as the inner one of a (Cxg*K, P*n) @ (P*n, Cyg) product than the other way round
         w_t = module.zeros((groups, channels_in // groups * math.prod(kernel), channels_out // groups), dtype=x.dtype)
         batch_last = _batch_last_columns(module, windows)
-        for chunk in batch_chunks(batch, channels_in * math.prod(kernel) * positions * x.itemsize):
+        for chunk in batch_chunks(batch, _bytes_per_sample(x, channels_in, channels_out, geometry, batch_last)):
             n = chunk.stop - chunk.start
-            cols = im2col(x_padded[chunk], kernel, geometry.stride, geometry.dilation, groups,  # (G, Cxg*K, P*n)
-                          batch_last=batch_last)                                                 # or (.., n*P)
+            x_padded = pad_spatial(x[chunk], geometry.pads)                       # (n, Cx, *F): padded per chunk
+            cols = im2col(x_padded, kernel, geometry.stride, geometry.dilation, groups,  # (G, Cxg*K, P*n)
+                          batch_last=batch_last)                                        # or (.., n*P)
+            del x_padded
             y_t = _batch_to_columns(module, y_groups[chunk], batch_last)              # (G, Cyg, P*n) or (.., n*P)
             # (G, Cxg*K, Cyg) += (G, Cxg*K, P*n) @ (G, P*n, Cyg)
             w_t += _matmul_per_group(module, cols, y_t.transpose(0, 2, 1))

@@ -34,7 +34,7 @@ from . import cuda
 from .geometry import offset_slice, windows_output_size
 from .windows import sliding_windows
 
-COLUMN_BUDGET_BYTES = 256 * 2**20  # largest column buffer built at once; larger batches are chunked
+COLUMN_BUDGET_BYTES = 256 * 2**20  # scratch of one batch chunk (columns, padded input, product); larger batches are chunked
 
 _local = threading.local()
 

@@ -24,6 +24,7 @@ import math
 
 from ..backend import xp
 from . import cuda
+from . import im2col as _im2col
 from .geometry import WindowGeometry, adaptive_bins, dilated_kernel_size, offset_slice
 from .scatter import scatter_add
 from .windows import sliding_windows
@@ -72,6 +73,39 @@ def unpad_from_windows(padded, geometry: WindowGeometry):
     return out
 
 
+def _in_plane_chunks(function, arrays: tuple, geometry: WindowGeometry, *args):
+    """``function(*arrays, geometry, *args)`` over chunks of the leading planes L when the whole-batch
+    scratch would pass the budget, else None (the caller then runs on the whole batch).
+
+    Memory budget: the pooling scans hold per plane a padded copy (L, *F) and up to two arrays of its
+    size (box sums, the scatter target, its unpadded copy), estimated at 3 * prod(F) elements. Chunks of
+    planes keep that scratch within ``im2col.COLUMN_BUDGET_BYTES`` beyond input and output (one plane's
+    worth when a single plane needs more). The chunks write into the full results, in order.
+    """
+    d = geometry.ndim
+    first = arrays[0]
+    lead = first.shape[:-d]
+    planes = math.prod(lead)
+    per_plane = 3 * math.prod(geometry.full_size) * first.itemsize
+    budget = _im2col.COLUMN_BUDGET_BYTES
+    if planes <= 1 or planes * per_plane <= budget:
+        return None
+    module = xp(first)
+    flat = [a.reshape((planes,) + a.shape[len(lead):]) for a in arrays]   # (L, ...) each
+    step = max(1, budget // per_plane)
+    results, single = None, False
+    for start in range(0, planes, step):
+        part = function(*(a[start:start + step] for a in flat), geometry, *args)
+        single = not isinstance(part, tuple)
+        part = (part,) if single else part
+        if results is None:
+            results = tuple(module.empty((planes,) + p.shape[1:], dtype=p.dtype) for p in part)
+        for result, piece in zip(results, part):
+            result[start:start + step] = piece
+    results = tuple(r.reshape(lead + r.shape[1:]) for r in results)
+    return results[0] if single else results
+
+
 def _offset_dtype(module, count: int):
     return module.int8 if count <= 127 else module.int32
 
@@ -84,6 +118,9 @@ def max_pool_forward(x, geometry: WindowGeometry):
     NaN, as PyTorch's ``val > maxval || isnan(val)`` scan), padding never wins."""
     if cuda.handles(x):  # CuPy float arrays: a CUDA kernel
         return cuda.pool.max_pool_forward(x, geometry)
+    chunked = _in_plane_chunks(max_pool_forward, (x,), geometry)
+    if chunked is not None:
+        return chunked
     module = xp(x)
     fill = _fill_value(x.dtype, module, lowest=True)
     padded = pad_for_windows(x, geometry, fill)                       # (L, *F)
@@ -146,6 +183,9 @@ def max_pool_scatter(grad, argmax, geometry: WindowGeometry):
     windows overlap. One strided write (or add) per kernel offset; no ``add.at``."""
     if cuda.handles(grad):  # CuPy float arrays: a CUDA kernel
         return cuda.pool.max_pool_scatter(grad, argmax, geometry)
+    chunked = _in_plane_chunks(max_pool_scatter, (grad, argmax), geometry)
+    if chunked is not None:
+        return chunked
     module = xp(grad)
     d = geometry.ndim
     lead = grad.shape[:-d]
@@ -185,6 +225,9 @@ def max_pool_gather(x, argmax, geometry: WindowGeometry):
     """The transpose of ``max_pool_scatter``: x (L, *S) read at each window's winner -> (L, *O)."""
     if cuda.handles(x):  # CuPy float arrays: a CUDA kernel
         return cuda.pool.max_pool_gather(x, argmax, geometry)
+    chunked = _in_plane_chunks(max_pool_gather, (x, argmax), geometry)
+    if chunked is not None:
+        return chunked
     module = xp(x)
     padded = pad_for_windows(x, geometry, 0)
     windows = sliding_windows(padded, geometry.kernel, geometry.stride, geometry.dilation)
@@ -248,6 +291,9 @@ def avg_pool_forward(x, geometry: WindowGeometry, count_include_pad: bool = True
     separable: summed along one spatial dim at a time."""
     if cuda.handles(x):  # CuPy float arrays: a CUDA kernel
         return cuda.pool.avg_pool_forward(x, geometry, count_include_pad, divisor_override)
+    chunked = _in_plane_chunks(avg_pool_forward, (x,), geometry, count_include_pad, divisor_override)
+    if chunked is not None:
+        return chunked
     module = xp(x)
     d = geometry.ndim
     total = pad_for_windows(x, geometry, 0)                          # (L, *F)
@@ -287,6 +333,9 @@ def avg_pool_transpose(grad, geometry: WindowGeometry, count_include_pad: bool =
     """The gradient of average pooling (its transpose): grad (L, *O) -> (L, *S)."""
     if cuda.handles(grad):  # CuPy float arrays: a CUDA kernel
         return cuda.pool.avg_pool_transpose(grad, geometry, count_include_pad, divisor_override)
+    chunked = _in_plane_chunks(avg_pool_transpose, (grad,), geometry, count_include_pad, divisor_override)
+    if chunked is not None:
+        return chunked
     module = xp(grad)
     d = geometry.ndim
     divisor = avg_pool_divisor(geometry, count_include_pad, divisor_override, module, grad.dtype)

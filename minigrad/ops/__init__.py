@@ -45,6 +45,12 @@ def contiguous(x: Tensor) -> Tensor:
 
 
 def masked_fill(x: Tensor, mask: Tensor, value) -> Tensor:
+    if isinstance(mask, Tensor) and mask._data.dtype != bool:
+        raise RuntimeError("masked_fill_ only supports boolean masks, but got mask with dtype "
+                           + dtypes.torch_scalar_name(mask._data.dtype).lower().replace("long", "long int"))
+    if isinstance(value, Tensor) and value.ndim:
+        raise RuntimeError("masked_fill_ only supports a 0-dimensional value tensor, but got tensor with "
+                           f"{value.ndim} dimension(s).")
     return where(mask, value, x)
 
 
@@ -75,6 +81,9 @@ def _cuda(self: Tensor, device=None) -> Tensor:
 def _reflected(function):
     """``other OP self``, for the reflected operators (``2 - x`` is ``x.__rsub__(2)``)."""
     def reflected(self, other):
+        if not isinstance(self, Tensor):
+            raise TypeError(f"descriptor '{function.__name__}' requires a 'Tensor' object but received a "
+                            f"'{type(self).__name__}'")
         return function(other, self)
     return reflected
 

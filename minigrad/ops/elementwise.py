@@ -47,6 +47,30 @@ def _check_same_device(*tensors):
     backend.check_same_device([t._data for t in tensors if isinstance(t, Tensor)])
 
 
+def broadcast_shapes_checked(*shapes) -> tuple:
+    """The broadcast of ``shapes`` (folded left to right, as torch's ``infer_size``), with torch's error
+    naming the first pair of sizes that do not match."""
+    out = tuple(shapes[0])
+    for shape in shapes[1:]:
+        shape = tuple(shape)
+        if shape == out:
+            continue
+        ndim = len(out) if len(out) > len(shape) else len(shape)
+        a, b = (1,) * (ndim - len(out)) + out, (1,) * (ndim - len(shape)) + shape
+        for d in range(ndim):
+            if a[d] != b[d] and a[d] != 1 and b[d] != 1:
+                raise RuntimeError(f"The size of tensor a ({a[d]}) must match the size of tensor b ({b[d]}) "
+                                   f"at non-singleton dimension {d}")
+        out = tuple(y if x == 1 else x for x, y in zip(a, b))
+    return out
+
+
+def _check_tensor_first(name, value, argument="input", position=1):
+    """torch's functions take a Tensor first (``torch.eq(2, t)`` is a TypeError), and some a Tensor second."""
+    if not isinstance(value, Tensor):
+        raise TypeError(f"{name}(): argument '{argument}' (position {position}) must be Tensor, not {type(value).__name__}")
+
+
 def _needs(ctx, i):
     return i < len(ctx.needs_input_grad) and ctx.needs_input_grad[i]
 
@@ -461,6 +485,8 @@ def _binary(cls, a, b, *extra):
     if isinstance(a, Tensor) and isinstance(b, Tensor):
         if type(a._data) is not type(b._data):
             _check_same_device(a, b)
+        if a._data.shape != b._data.shape:
+            broadcast_shapes_checked(a._data.shape, b._data.shape)
     elif not isinstance(a, Tensor) and not isinstance(b, Tensor):
         raise TypeError(f"expected at least one Tensor, got {type(a).__name__} and {type(b).__name__}")
     return cls.apply(a, b, *extra)
@@ -527,6 +553,8 @@ def true_divide(a, b):
 
 
 def floor_divide(a, b):
+    if isinstance(a, Tensor) and isinstance(b, Tensor) and a.shape != b.shape:
+        broadcast_shapes_checked(a.shape, b.shape)
     out = div(a, b, rounding_mode="floor")
     # torch: the result requires grad but its node has no derivative (backward through it raises)
     return _not_implemented(out, "floor_divide", a, b)
@@ -588,6 +616,11 @@ class Fmod(Primitive):
 
 
 def remainder(a, b):
+    if not isinstance(a, Tensor) and not isinstance(b, Tensor):
+        raise TypeError(f"remainder() received an invalid combination of arguments - got ({type(a).__name__}, "
+                        f"{type(b).__name__}), but expected one of: (Tensor input, Tensor other), (Number self, Tensor other)")
+    if isinstance(a, Tensor) and isinstance(b, Tensor) and a.shape != b.shape:
+        broadcast_shapes_checked(a.shape, b.shape)
     a, b = _scalar(a), _scalar(b)
     with np.errstate(all="ignore"):
         out = _binary(Remainder, a, b)
@@ -709,14 +742,15 @@ def softplus(x, beta: float = 1.0, threshold: float = 20.0):
 
 
 def clamp(x, min=None, max=None):
+    _check_tensor_first("clamp", x)
     if min is None and max is None:
         raise RuntimeError("torch.clamp: At least one of 'min' or 'max' must not be None")
     if isinstance(min, Tensor) or isinstance(max, Tensor):
         out = x
         if min is not None:
-            out = maximum(out, min)
+            out = maximum(out, min) if isinstance(min, Tensor) else Clamp.apply(out, min, None)
         if max is not None:
-            out = minimum(out, max)
+            out = minimum(out, max) if isinstance(max, Tensor) else Clamp.apply(out, None, max)
         return out
     return Clamp.apply(x, min, max)
 
@@ -725,15 +759,23 @@ clip = clamp
 
 
 def maximum(a, b):
+    _check_tensor_first("maximum", a)
+    _check_tensor_first("maximum", b, "other", position=2)
     return _binary(Maximum, _scalar(a), _scalar(b))
 
 
 def minimum(a, b):
+    _check_tensor_first("minimum", a)
+    _check_tensor_first("minimum", b, "other", position=2)
     return _binary(Minimum, _scalar(a), _scalar(b))
 
 
 def where(condition, a, b):
     """``a`` where ``condition`` holds, else ``b``; either may be a Python number."""
+    if isinstance(condition, Tensor) and condition._data.dtype != np.bool_:
+        raise RuntimeError("where expected condition to be a boolean tensor, but got a tensor with dtype "
+                           + dtypes.torch_scalar_name(condition._data.dtype))
+    broadcast_shapes_checked(*[v.shape for v in (condition, a, b) if hasattr(v, "shape")])
     condition = condition._data if isinstance(condition, Tensor) else condition
     a, b = _scalar(a), _scalar(b)
     if isinstance(a, Tensor) and isinstance(b, Tensor):
@@ -757,8 +799,27 @@ def to_copy(x, dtype=None, device=None):
 
 # ---- comparisons and logic (no gradient) ------------------------------------------------------
 
+_TORCH_NAMES = {"equal": "eq", "not_equal": "ne", "less": "lt", "less_equal": "le", "greater": "gt",
+                "greater_equal": "ge"}
+
+
 def _compare(name):
+    torch_name = _TORCH_NAMES.get(name, name)
+
     def compare(a, b):
+        if name in _TORCH_NAMES and not isinstance(a, Tensor):
+            raise TypeError(f"{torch_name}() received an invalid combination of arguments - got ({type(a).__name__}, "
+                            f"{type(b).__name__}), but expected one of: (Tensor input, Tensor other), "
+                            "(Tensor input, Number other)")
+        _check_tensor_first(torch_name, a)
+        if name.startswith("logical"):
+            _check_tensor_first(torch_name, b, "other", position=2)
+        if isinstance(b, Tensor) and a._data.shape != b._data.shape:
+            broadcast_shapes_checked(a._data.shape, b._data.shape)
+        if name.startswith("bitwise"):
+            result = dtypes.result_type(a._data, b._data if isinstance(b, Tensor) else _scalar(b))
+            if result.kind in "fc":
+                raise NotImplementedError(f'"{name}_cpu" not implemented for \'{dtypes.torch_scalar_name(result)}\'')
         pa, pb = _promote(a._data if isinstance(a, Tensor) else _scalar(a),
                           b._data if isinstance(b, Tensor) else _scalar(b))
         module = xp(pa if hasattr(pa, "shape") else pb)
@@ -893,4 +954,14 @@ def allclose(a, b, rtol=1e-05, atol=1e-08, equal_nan=False) -> bool:
 
 
 def isclose(a, b, rtol=1e-05, atol=1e-08, equal_nan=False):
+    _check_tensor_first("isclose", a)
+    _check_tensor_first("isclose", b, "other")
+    if rtol < 0:
+        raise RuntimeError(f"rtol must be greater than or equal to zero, but got {rtol}")
+    if atol < 0:
+        raise RuntimeError(f"atol must be greater than or equal to zero, but got {atol}")
+    if a._data.dtype != b._data.dtype:
+        raise RuntimeError(f"{dtypes.torch_scalar_name(a._data.dtype)} did not match "
+                           f"{dtypes.torch_scalar_name(b._data.dtype)}")
+    broadcast_shapes_checked(a._data.shape, b._data.shape)
     return Tensor._make(xp(a._data).isclose(a._data, b._data, rtol=rtol, atol=atol, equal_nan=equal_nan))

@@ -49,7 +49,7 @@ class CrossEntropyIndices(Primitive):
         (x,) = ctx.saved_tensors
         g = grad if ctx.reduction != "none" else grad.unsqueeze(ctx.class_dim)   # (N, 1, d1, ...) or ()
         if ctx.reduction == "mean":
-            g = g / ctx.denominator
+            g = g / _grad_denominator(ctx)
         if ctx.weights is not None:
             g = g * Tensor._make(ctx.weights)
         return (softmax(x, ctx.class_dim) - Tensor._make(_one_hot(ctx, x._data).astype(x._data.dtype))) * g
@@ -62,13 +62,20 @@ class CrossEntropyIndices(Primitive):
         # per-element coefficient g_i w_i / denominator, shaped (N, 1, d1, ...) or a scalar
         coefficient = grad if ctx.reduction != "none" else xp.expand_dims(grad, ctx.class_dim)
         if ctx.reduction == "mean":
-            coefficient = coefficient / x.dtype.type(ctx.denominator)
+            coefficient = coefficient / x.dtype.type(_grad_denominator(ctx))
         if ctx.weights is not None:
             coefficient = coefficient * ctx.weights
         probs = xp.exp(ctx.log_probs)                                           # (N, C, d1, ...)
         probs -= _one_hot(ctx, x)
         probs *= coefficient
         return probs.astype(x.dtype, copy=False)
+
+
+def _grad_denominator(ctx) -> float:
+    """The mean's denominator for the gradient. When every target is ignored the loss is 0 / 0 = NaN (as
+    torch's), but each element's weight is 0, so its gradient is 0, as torch's: one such batch must not
+    poison the weights with NaN."""
+    return ctx.denominator if ctx.denominator == ctx.denominator else 1.0
 
 
 def _one_hot(ctx, x):

@@ -23,7 +23,7 @@ from ..autograd.tensor import Tensor, _wrap_dim
 from ..backend import xp
 from ..kernels.scatter import scatter_add as _scatter_add_array  # private: ops' names are star-exported
 from .elementwise import exp, log, where
-from .shape import Expand, _dims, reshape, squeeze, unsqueeze
+from .shape import Expand, _check_unique_dims, _dims, reshape, squeeze, unsqueeze
 
 
 def _keep_shape(shape, dims):
@@ -276,6 +276,8 @@ def prod(x: Tensor, dim=None, keepdim: bool = False, dtype=None) -> Tensor:
 
 def amax(x: Tensor, dim=(), keepdim: bool = False) -> Tensor:
     whole = dim is None or dim == () or dim == []
+    if isinstance(dim, (tuple, list)):
+        _check_unique_dims(dim, x.ndim)
     dims = _dims(None if whole else dim, x.ndim)
     _check_nonempty(x, None if whole else dims, "amax")
     return Amax.apply(x, dims, keepdim)
@@ -283,6 +285,8 @@ def amax(x: Tensor, dim=(), keepdim: bool = False) -> Tensor:
 
 def amin(x: Tensor, dim=(), keepdim: bool = False) -> Tensor:
     whole = dim is None or dim == () or dim == []
+    if isinstance(dim, (tuple, list)):
+        _check_unique_dims(dim, x.ndim)
     dims = _dims(None if whole else dim, x.ndim)
     _check_nonempty(x, None if whole else dims, "amin")
     return Amin.apply(x, dims, keepdim)
@@ -322,6 +326,10 @@ def _select_along(x: Tensor, dim, keepdim, pick, result_type):
 
 def max(x: Tensor, dim=None, keepdim: bool = False):
     """``max(x)``: the largest value; ``max(x, dim)``: (values, indices); ``max(a, b)``: elementwise."""
+    if not isinstance(x, Tensor):
+        raise TypeError(f"max() received an invalid combination of arguments - got ({type(x).__name__}, "
+                        f"{type(dim).__name__}), but expected one of: (Tensor input), (Tensor input, Tensor other), "
+                        "(Tensor input, int dim, bool keepdim)")
     if isinstance(dim, Tensor):
         from .elementwise import maximum
         return maximum(x, dim)
@@ -332,6 +340,10 @@ def max(x: Tensor, dim=None, keepdim: bool = False):
 
 
 def min(x: Tensor, dim=None, keepdim: bool = False):
+    if not isinstance(x, Tensor):
+        raise TypeError(f"min() received an invalid combination of arguments - got ({type(x).__name__}, "
+                        f"{type(dim).__name__}), but expected one of: (Tensor input), (Tensor input, Tensor other), "
+                        "(Tensor input, int dim, bool keepdim)")
     if isinstance(dim, Tensor):
         from .elementwise import minimum
         return minimum(x, dim)
@@ -393,16 +405,46 @@ def cumsum(x: Tensor, dim: int, dtype=None) -> Tensor:
     return Cumsum.apply(x, _wrap_dim(dim, x.ndim))
 
 
+def _check_scatter_gather_index(x: Tensor, dim: int, index, op: str, src=None) -> None:
+    """torch's checks (ATen's ScatterGatherChecks.h): same number of dims, index no larger than ``x``
+    (and ``src``) off ``dim``, and every index inside ``x``'s size along ``dim``."""
+    if index.ndim != x.ndim and not (index.ndim <= 1 and x.ndim <= 1):
+        raise RuntimeError(f"Index tensor must have the same number of dimensions as "
+                           f"{'input' if op == 'gather' else 'self'} tensor")
+    shape, index_shape = x.shape or (1,), index.shape or (1,)
+    for d in range(len(index_shape)):
+        if d != dim and index_shape[d] > shape[d]:
+            if src is None:
+                raise RuntimeError(f"Size does not match at dimension {d} expected index {list(index.shape)} to be "
+                                   f"no larger than self {list(x.shape)} apart from dimension {dim}")
+            raise RuntimeError(f"Expected index {list(index.shape)} to be no larger than self {list(x.shape)} apart "
+                               f"from dimension {dim} and to be no larger size than src {list(src.shape)}")
+        if src is not None and index_shape[d] > (src.shape or (1,))[d]:
+            raise RuntimeError(f"Expected index {list(index.shape)} to be no larger than self {list(x.shape)} apart "
+                               f"from dimension {dim} and to be no larger size than src {list(src.shape)}")
+    if index.numel():
+        low, high = int(index._data.min()), int(index._data.max())
+        if low < 0 or high >= shape[dim]:
+            raise RuntimeError(f"index {low if low < 0 else high} is out of bounds for dimension {dim} "
+                               f"with size {shape[dim]}")
+
+
 def gather(x: Tensor, dim: int, index: Tensor) -> Tensor:
     dim = _wrap_dim(dim, x.ndim)
-    if index.dtype is not dtypes.int64:
-        raise RuntimeError("gather(): Expected dtype int64 for index")
+    if index.dtype is not dtypes.int64 and index.dtype is not dtypes.int32:
+        raise RuntimeError("gather(): Expected dtype int32/int64 for index")
+    _check_scatter_gather_index(x, dim, index, "gather")
     return Gather.apply(x, dim, index._data)
 
 
 def scatter_add(x: Tensor, dim: int, index: Tensor, src: Tensor) -> Tensor:
     """``x`` plus ``src`` added at ``index`` along ``dim`` (out of place)."""
     dim = _wrap_dim(dim, x.ndim)
+    if index.dtype is not dtypes.int64 and index.dtype is not dtypes.int32:
+        raise RuntimeError("scatter(): Expected dtype int32/int64 for index")
+    if src.dtype != x.dtype:
+        raise RuntimeError("scatter(): Expected self.dtype to be equal to src.dtype")
+    _check_scatter_gather_index(x, dim, index, "scatter_add", src)
     return x + ScatterAdd.apply(src, dim, index._data, tuple(x.shape))
 
 

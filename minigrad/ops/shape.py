@@ -144,7 +144,59 @@ def _index_to_arrays(index, like):
         elif isinstance(i, list):
             i = module.asarray(i)
         out.append(i)
-    return tuple(out)
+    out = tuple(out)
+    _check_index(out, like.shape)
+    return out
+
+
+def _check_index(index: tuple, shape: tuple) -> None:
+    """torch's IndexErrors for an index (of ints, slices, None, Ellipsis, bools and arrays) into ``shape``,
+    raised before NumPy sees it: too many indices, out-of-range integers, wrong index dtypes and masks."""
+    consumed = 0
+    for i in index:
+        if i is None or i is Ellipsis or isinstance(i, bool):
+            continue
+        consumed += i.ndim if getattr(i, "dtype", None) is not None and i.dtype == bool else 1
+    if consumed > len(shape):
+        raise IndexError(f"too many indices for tensor of dimension {len(shape)}")
+    dim = 0       # the dim of ``shape`` the next index applies to
+    reported = 0  # the dim torch names in its message: Nones count, advanced (tensor) indices count apart
+    advanced = 0
+    for i in index:
+        if i is None or isinstance(i, bool):
+            reported += 1
+            continue
+        if i is Ellipsis:
+            dim += len(shape) - consumed
+            reported += len(shape) - consumed
+            continue
+        if isinstance(i, slice):
+            dim, reported = dim + 1, reported + 1
+            continue
+        if isinstance(i, int):
+            size = shape[dim]
+            if not -size <= i < size:
+                raise IndexError(f"index {i} is out of bounds for dimension {reported} with size {size}")
+            dim, reported = dim + 1, reported + 1
+            continue
+        kind = getattr(getattr(i, "dtype", None), "kind", None)
+        if kind == "b":
+            if i.shape != shape[dim:dim + i.ndim]:
+                for k in range(i.ndim):
+                    if i.shape[k] != shape[dim + k]:
+                        raise IndexError(f"The shape of the mask {list(i.shape)} at index {k} does not match the shape "
+                                         f"of the indexed tensor {list(shape)} at index {dim + k}")
+            dim, reported, advanced = dim + i.ndim, reported + i.ndim, advanced + 1
+            continue
+        if kind not in ("i", "u"):
+            raise IndexError("tensors used as indices must be long, int, byte or bool tensors")
+        size = shape[dim]
+        if i.size:
+            low, high = int(i.min()), int(i.max())
+            if low < -size or high >= size:
+                bad = low if low < -size else high
+                raise IndexError(f"index {bad} is out of bounds for dimension {advanced} with size {size}")
+        dim, reported, advanced = dim + 1, reported + 1, advanced + 1
 
 
 def _is_basic(index) -> bool:
@@ -277,14 +329,46 @@ def reshape(x: Tensor, *shape) -> Tensor:
     return x if shape == x.shape else Reshape.apply(x, shape)
 
 
+def _view_is_possible(array, shape: tuple) -> bool:
+    """torch's rule (``computeStride`` in ATen's TensorUtils.cpp): a view of new ``shape`` exists when
+    each run of old dims that the new shape merges or splits is contiguous within itself. Arrays with
+    negative strides (NumPy's flip, a copy in torch) are left to ``reshape``."""
+    old_shape = array.shape
+    if array.size == 0 or not old_shape:
+        return True
+    strides = [st // array.itemsize for st in array.strides]
+    if builtins.min(strides) < 0:
+        return True
+    view_d = len(shape) - 1
+    chunk_base_stride = strides[-1]
+    tensor_numel = view_numel = 1
+    for tensor_d in range(len(old_shape) - 1, -1, -1):
+        tensor_numel *= old_shape[tensor_d]
+        if tensor_d == 0 or (old_shape[tensor_d - 1] != 1
+                             and strides[tensor_d - 1] != tensor_numel * chunk_base_stride):
+            while view_d >= 0 and (view_numel < tensor_numel or shape[view_d] == 1):
+                view_numel *= shape[view_d]
+                view_d -= 1
+            if view_numel != tensor_numel:
+                return False
+            if tensor_d > 0:
+                chunk_base_stride = strides[tensor_d - 1]
+                tensor_numel = view_numel = 1
+    return view_d == -1
+
+
 def view(x: Tensor, *shape) -> Tensor:
     if len(shape) == 1 and not isinstance(shape[0], (int, tuple, list)):
         return x.to(shape[0])  # view(dtype)
-    return reshape(x, *shape)
+    target = _infer_shape(_shape_arg(shape), x.numel())
+    if target != x.shape and not x._data.flags.c_contiguous and not _view_is_possible(x._data, target):
+        raise RuntimeError("view size is not compatible with input tensor's size and stride (at least one dimension "
+                           "spans across two contiguous subspaces). Use .reshape(...) instead.")
+    return reshape(x, target)
 
 
 def view_as(x: Tensor, other: Tensor) -> Tensor:
-    return reshape(x, other.shape)
+    return view(x, other.shape)
 
 
 def reshape_as(x: Tensor, other: Tensor) -> Tensor:
@@ -334,8 +418,12 @@ def movedim(x: Tensor, source, destination) -> Tensor:
     if len(source) != len(destination):
         raise RuntimeError(f"movedim: Invalid source or destination dims: source ({source} dims) should "
                            f"contain the same number of dims as destination ({destination} dims)")
-    source = [_wrap_dim(d, x.ndim) for d in source]
-    destination = [_wrap_dim(d, x.ndim) for d in destination]
+    wrapped_source = [_wrap_dim(d, x.ndim) for d in source]
+    wrapped_destination = [_wrap_dim(d, x.ndim) for d in destination]
+    for name, given, wrapped in (("source", source, wrapped_source), ("destination", destination, wrapped_destination)):
+        if len(set(wrapped)) != len(wrapped):
+            raise RuntimeError(f"movedim: repeated dim in `{name}` ({given})")
+    source, destination = wrapped_source, wrapped_destination
     order = [d for d in range(x.ndim) if d not in source]
     for dst, src in sorted(zip(destination, source)):
         order.insert(dst, src)
@@ -481,16 +569,51 @@ def unbind(x: Tensor, dim: int = 0):
     return tuple(getitem(x, (slice(None),) * dim + (i,)) for i in range(x.shape[dim]))
 
 
+def _check_unique_dims(dims, ndim: int) -> None:
+    """torch refuses a dim named twice (``flip((1, 1))``, ``amax(dim=(0, -2))`` of a 2-d tensor)."""
+    seen = set()
+    for d in dims:
+        wrapped = _wrap_dim(d, ndim)
+        if wrapped in seen:
+            raise RuntimeError(f"dim {wrapped} appears multiple times in the list of dims")
+        seen.add(wrapped)
+
+
 def flip(x: Tensor, dims) -> Tensor:
-    dims = _dims(dims if isinstance(dims, (tuple, list)) else (dims,), x.ndim)
+    dims = dims if isinstance(dims, (tuple, list)) else (dims,)
+    _check_unique_dims(dims, x.ndim)
+    dims = _dims(dims, x.ndim)
     return Flip.apply(x, dims)
 
 
 def index_select(x: Tensor, dim: int, index) -> Tensor:
     index = index._data if isinstance(index, Tensor) else xp(x._data).asarray(index)
+    dim = _wrap_dim(dim, x.ndim)
+    if index.ndim > 1:
+        raise IndexError("index_select(): Index is supposed to be a vector")
+    if index.dtype.kind not in "iu":
+        raise RuntimeError(f"index_select(): Expected dtype int32 or int64 for index")
+    if index.size and int(index.max()) >= (x.shape[dim] if x.ndim else 1):
+        raise IndexError("index out of range in self")
+    if index.size and int(index.min()) < 0:  # torch: a RuntimeError from its gather kernel
+        raise RuntimeError(f"index out of range in self: index {int(index.min())} is negative")
     return IndexSelect.apply(x, _wrap_dim(dim, x.ndim), index)
 
 
 def narrow(x: Tensor, dim: int, start: int, length: int) -> Tensor:
+    if x.ndim == 0:
+        raise RuntimeError("narrow() cannot be applied to a 0-dim tensor.")
     dim = _wrap_dim(dim, x.ndim)
+    if isinstance(start, Tensor):
+        if start.ndim or start._data.dtype.kind not in "iu":
+            raise RuntimeError("start must be an 0-dim integral Tensor.")
+        start = int(start.item())
+    if length < 0:
+        raise RuntimeError("narrow(): length must be non-negative.")
+    size = x.shape[dim]
+    if not -size <= start <= size:
+        raise IndexError(f"start out of range (expected to be in range of [{-size}, {size}], but got {start})")
+    start = start + size if start < 0 else start
+    if start + length > size:
+        raise RuntimeError(f"start ({start}) + length ({length}) exceeds dimension size ({size}).")
     return getitem(x, (slice(None),) * dim + (slice(start, start + length),))

@@ -85,6 +85,19 @@ def _check_dtypes(input: Tensor, weight: Tensor, bias):
                            f"({_C_NAMES.get(bias.dtype.name, bias.dtype.name)}) should be the same")
 
 
+def _check_kernel_nonempty(kernel: tuple) -> None:
+    """torch's check (ATen's ConvUtils.h): a kernel with a size-0 spatial dim computes nothing sensible
+    (torch builds ``nn.Conv2d(3, 8, 0)`` and refuses it in forward; minigrad's constructor refuses it)."""
+    kernel = tuple(kernel)
+    if any(kk <= 0 for kk in kernel):
+        if len(kernel) == 3:
+            raise RuntimeError(f"kernel size should be greater than zero, but got: {kernel[0]} x {kernel[1]} x "
+                               f"{kernel[2]} (TxHxW)")
+        height, width = (1,) + kernel if len(kernel) == 1 else kernel
+        raise RuntimeError(f"kernel size should be greater than zero, but got kernel_height: {height} "
+                           f"kernel_width: {width}")
+
+
 def _sizes(values) -> str:
     return " x ".join(str(v) for v in values)
 
@@ -116,6 +129,7 @@ def _conv(function: str, dims: int, input, weight, bias, stride, padding, dilati
     if not isinstance(padding, str) and any(p < 0 for p in padding):
         raise RuntimeError("negative padding is not supported")
     _check_stride_dilation_rank_groups(input, weight, stride, dilation, groups)
+    _check_kernel_nonempty(weight.shape[2:])
     if input.shape[1] != weight.shape[1] * groups:
         raise RuntimeError(f"Given groups={groups}, weight of size {list(weight.shape)}, expected input"
                            f"{list(input.shape)} to have {weight.shape[1] * groups} channels, but got "
@@ -212,6 +226,7 @@ def _conv_transpose(function: str, dims: int, input, weight, bias, stride, paddi
     if any(p < 0 for p in output_padding):
         raise RuntimeError("negative output_padding is not supported")
     _check_stride_dilation_rank_groups(input, weight, stride, dilation, groups)
+    _check_kernel_nonempty(weight.shape[2:])
     if input.shape[1] != weight.shape[0]:
         raise RuntimeError(f"Given transposed=1, weight of size {list(weight.shape)}, expected input"
                            f"{list(input.shape)} to have {weight.shape[0]} channels, but got "

@@ -5,6 +5,7 @@ Letters: N = batch (any leading dims, flattened), I = in_features, O = out_featu
 from __future__ import annotations
 
 from ... import backend
+from ...dtypes import torch_scalar_name
 from ...autograd.tensor import Tensor
 from ...ops.elementwise import where
 from ...ops.shape import IndexSelect
@@ -18,6 +19,9 @@ def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     >>> linear(minigrad.ones(2, 3), minigrad.ones(4, 3)).shape
     minigrad.Size([2, 4])
     """
+    if bias is not None and input.ndim == 2 and input.dtype != weight.dtype:  # torch's addmm path
+        raise RuntimeError(f"mat1 and mat2 must have the same dtype, but got {torch_scalar_name(input.dtype)} and "
+                           f"{torch_scalar_name(weight.dtype)}")
     if input.shape[-1:] != weight.shape[-1:] and weight.ndim == 2:
         rows = input.numel() // max(input.shape[-1], 1) if input.ndim > 1 else 1
         raise RuntimeError(f"mat1 and mat2 shapes cannot be multiplied ({rows}x{input.shape[-1]} and "
@@ -59,7 +63,7 @@ def embedding(input: Tensor, weight: Tensor, padding_idx: int | None = None, max
         raise NotImplementedError("embedding: max_norm, scale_grad_by_freq and sparse are not supported")
     num_embeddings = weight.shape[0]
     indices = input._data.reshape(-1)                           # (N,)
-    if indices.size and (int(indices.min()) < -num_embeddings or int(indices.max()) >= num_embeddings):
+    if indices.size and (int(indices.min()) < 0 or int(indices.max()) >= num_embeddings):
         raise IndexError("index out of range in self")
     if padding_idx is not None:
         if padding_idx < 0:

@@ -21,6 +21,7 @@ import warnings
 import numpy as np
 
 from ... import backend
+from ...dtypes import torch_scalar_name
 from ...autograd.tensor import Tensor
 from ...ops.elementwise import abs as _abs
 from ...ops.elementwise import clamp, exp, log, log1p, minimum, softplus, sqrt, where
@@ -76,6 +77,17 @@ def _check_targets(target_array, n_classes: int, ignore_index: int) -> None:
         raise IndexError(f"Target {bad} is out of bounds.")
 
 
+def _check_index_target_dtype(target: Tensor) -> None:
+    """Class indices are int64 (or uint8), as torch's kernels require; int32 is refused, not cast."""
+    if not target.is_floating_point() and target._data.dtype.name not in ("int64", "uint8"):
+        raise RuntimeError(f"expected target dtype to be Long or Byte, but got {torch_scalar_name(target.dtype)}")
+
+
+def _check_floating_input(input: Tensor, kernel: str) -> None:
+    if not input.is_floating_point():
+        raise NotImplementedError(f'"{kernel}" not implemented for \'{torch_scalar_name(input.dtype)}\'')
+
+
 def _check_batch(input: Tensor, target: Tensor) -> None:
     if input.dim() >= 2 and (target.dim() == 0 or input.shape[0] != target.shape[0]):
         got = target.shape[0] if target.dim() else 0
@@ -118,7 +130,9 @@ def nll_loss(input: Tensor, target: Tensor, weight: Tensor | None = None, size_a
     reduction = _resolve_reduction(reduction, size_average, reduce)
     if target.is_floating_point():
         raise RuntimeError(f"expected scalar type Long but found {target.dtype.name.capitalize()}")
+    _check_index_target_dtype(target)
     _check_batch(input, target)
+    _check_floating_input(input, "nll_loss_out_frame" if input.dim() <= 2 else "nll_loss2d_forward_out_frame")
     n_classes = input.shape[1] if input.dim() >= 2 else input.shape[0]
     if weight is not None and weight.numel() != n_classes:
         raise RuntimeError(f"weight tensor should be defined either for all {n_classes} classes or no classes "
@@ -131,8 +145,11 @@ def nll_loss(input: Tensor, target: Tensor, weight: Tensor | None = None, size_a
     if reduction == "sum":
         return total
     if weights is None:
-        return total / losses.numel() if losses.numel() else total * float("nan")
-    return total / _constant(weights.sum(), total)
+        return total / losses.numel() if losses.numel() else total + _constant(float("nan"), total)
+    denominator = weights.sum()
+    if denominator == 0:  # every target ignored: the loss is NaN, as torch's, yet its gradient 0 (not NaN)
+        return total + _constant(float("nan"), total)
+    return total / _constant(denominator, total)
 
 
 def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None, size_average=None,
@@ -150,6 +167,9 @@ def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None, s
     if not 0.0 <= label_smoothing <= 1.0:
         raise RuntimeError(f"label_smoothing must be between 0.0 and 1.0. Got: {label_smoothing}")
     class_dim = 1 if input.dim() >= 2 else 0
+    _check_floating_input(input, "log_softmax_lastdim_kernel_impl" if class_dim == input.dim() - 1
+                          else "log_softmax_kernel_impl")
+    _check_index_target_dtype(target)
     n_classes = input.shape[class_dim]
     weight_view = None
     if weight is not None:
@@ -186,12 +206,15 @@ def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None, s
         smooth_reduced = smooth
     elif reduction == "sum":
         smooth_reduced = smooth.sum()
-    elif weight is None:
-        smooth_reduced = smooth.sum() / _constant(keep._data.sum(), log_probs)
     else:
-        t = target._data
-        kept_targets = t[t != ignore_index]
-        smooth_reduced = smooth.sum() / _constant(weight._data[kept_targets].sum(), log_probs)
+        if weight is None:
+            denominator = keep._data.sum()
+        else:
+            t = target._data
+            denominator = weight._data[t[t != ignore_index]].sum()
+        # every target ignored: NaN, as torch's, but through an addition so that the gradient stays 0
+        smooth_reduced = (smooth.sum() / _constant(denominator, log_probs) if denominator != 0
+                          else smooth.sum() + _constant(float("nan"), log_probs))
     return (1 - label_smoothing) * nll + smooth_reduced * (label_smoothing / n_classes)
 
 

@@ -11,7 +11,7 @@ import numpy as np
 
 from ...autograd.grad_mode import no_grad
 from ...autograd.tensor import Tensor
-from ...ops.elementwise import rsqrt
+from ...ops.elementwise import rsqrt, where
 from ...ops.normalization import BatchNormTrain, _channel_view
 
 __all__ = ["batch_norm", "layer_norm", "group_norm", "instance_norm", "normalize", "rms_norm"]
@@ -23,6 +23,16 @@ def _verify_batch_size(shape) -> None:
         size_prods *= s
     if size_prods == 1:
         raise ValueError(f"Expected more than 1 value per channel when training, got input size {shape}")
+
+
+def _check_same_dtype_as_input(input: Tensor, *others) -> None:
+    """torch's CPU kernels refuse parameters of another dtype than the input (float32 weights with a
+    float64 input would otherwise silently promote the output)."""
+    for t in others:
+        if t is not None and t.dtype != input.dtype:
+            if input.dtype.name == "float32":
+                raise RuntimeError("mixed dtype (CPU): expect parameter to have scalar type of Float")
+            raise RuntimeError("mixed dtype (CPU): all inputs must share same datatype.")
 
 
 def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor | None, weight: Tensor | None = None,
@@ -42,6 +52,7 @@ def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor |
     for name, t in (("weight", weight), ("bias", bias), ("running_mean", running_mean), ("running_var", running_var)):
         if t is not None and t.numel() != channels:
             raise RuntimeError(f"{name} should contain {channels} elements not {t.numel()}")
+    _check_same_dtype_as_input(input, weight, bias, running_mean, running_var)
     if training:
         _verify_batch_size(input.shape)
     if training or running_mean is None or running_var is None:
@@ -90,6 +101,7 @@ def layer_norm(input: Tensor, normalized_shape, weight: Tensor | None = None, bi
         raise RuntimeError(f"Given normalized_shape={list(normalized_shape)}, expected input with shape "
                            f"[*, {', '.join(str(s) for s in normalized_shape)}], but got input of size"
                            f"{list(input.shape)}")
+    _check_same_dtype_as_input(input, weight, bias)
     dims = tuple(range(input.dim() - k, input.dim()))
     mean = input.mean(dims, keepdim=True)
     centred = input - mean
@@ -150,8 +162,11 @@ def instance_norm(input: Tensor, running_mean=None, running_var=None, weight=Non
 
 
 def normalize(input: Tensor, p: float = 2.0, dim: int = 1, eps: float = 1e-12) -> Tensor:
-    """x / max(||x||_p, eps) along ``dim``."""
-    norm = (input.abs() ** p).sum(dim, keepdim=True) ** (1.0 / p)
+    """x / max(||x||_p, eps) along ``dim``. A zero row's norm has gradient 0 (torch's rule for norm at 0),
+    so the row's gradient is 1 / eps, finite, as torch's."""
+    powered = (input.abs() ** p).sum(dim, keepdim=True)
+    nonzero = powered > 0
+    norm = where(nonzero, where(nonzero, powered, 1.0) ** (1.0 / p), 0.0)
     return input / norm.clamp(min=eps)
 
 

@@ -21,6 +21,7 @@ import math
 from ...autograd.creation import empty
 from ...kernels.geometry import conv_transpose_output_size, same_padding
 from .. import functional as F
+from ..functional.conv import _check_kernel_nonempty
 from .. import init
 from ..parameter import Parameter
 from .module import Module
@@ -54,6 +55,7 @@ class _ConvNd(Module):
         n = self._dims
         kernel_size, stride, dilation = _ntuple(kernel_size, n), _ntuple(stride, n), _ntuple(dilation, n)
         output_padding = _ntuple(output_padding, n)
+        _check_kernel_nonempty(kernel_size)
         if groups <= 0:
             raise ValueError("groups must be a positive integer")
         if in_channels % groups != 0:
