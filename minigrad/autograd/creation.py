@@ -430,8 +430,10 @@ def randn(*args, size=None, dtype=None, device=None, requires_grad=False, genera
                    lambda xp, shape, target: rng.standard_normal(shape).astype(target))
 
 
-def randint(low, high=None, size=None, dtype=None, device=None, requires_grad=False, generator=None) -> Tensor:
-    """Integers in [low, high); ``randint(high, size)`` as in torch."""
+def randint(low=None, high=None, size=None, dtype=None, device=None, requires_grad=False, generator=None) -> Tensor:
+    """Integers in [low, high); ``randint(high, size)`` and ``randint(high=10, size=(2,))`` as in torch."""
+    if low is None and high is not None:  # randint(high=..., size=...): low defaults to 0
+        low = 0
     if size is None:
         if high is None:
             raise TypeError("randint() missing the 'size' argument: randint(high, size) or randint(low, high, size)")
