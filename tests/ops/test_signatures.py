@@ -164,3 +164,77 @@ def test_full_and_randint_take_their_arguments_by_name():
         ours = minigrad.randint(**kwargs)
         assert tuple(ours.shape) == tuple(torch.randint(**kwargs).shape) and ours.dtype is minigrad.int64
     assert tuple(minigrad.randint(3, 10, size=(2,)).shape) == (2,)
+
+
+# ---- to / type / new_* --------------------------------------------------------------------------
+
+def _to_calls(m):
+    return [((m.float64,), {}), ((m.float32,), {}), ((m.float32, False, True), {}), ((m.float32, False, False), {}),
+            (("cpu", m.float64, False, True), {}), (("cpu", m.float32, False, True), {}), (("cpu",), {"copy": True}),
+            ((None, m.float64), {}), ((), {"dtype": m.int64, "device": "cpu"}), ((), {}),
+            ((m.float32,), {"copy": True, "memory_format": None}), ((), {"device": None, "copy": True}),
+            (("SELF", True, True), {}), (("SELF",), {}), ((m.int32, True), {"non_blocking": False})]
+
+
+@pytest.mark.parametrize("case", range(len(_to_calls(minigrad))))
+def test_to_reads_torch_positional_non_blocking_and_copy(case):
+    x, y = _both(np.arange(6.0, dtype=np.float32).reshape(2, 3))
+    results = []
+    for module, tensor in ((minigrad, x), (torch, y)):
+        args, kwargs = _to_calls(module)[case]
+        args = tuple(tensor if a == "SELF" else a for a in args)
+        out = _error(lambda: tensor.to(*args, **kwargs)) or tensor.to(*args, **kwargs)
+        if isinstance(out, tuple):
+            results.append(out[0])
+            continue
+        shares = out.data_ptr() == tensor.data_ptr() if module is torch else out._data is tensor._data
+        results.append((str(out.dtype).split(".")[-1], out is tensor, shares))
+    assert results[0] == results[1]
+
+
+@pytest.mark.parametrize("bad", [lambda m: ("cpu", False), lambda m: (m.float32, m.float64),
+                                 lambda m: (m.float32, False, True, True)], ids=range(3))
+def test_to_refuses_what_torch_refuses(bad):
+    x, y = _both(np.zeros(2))
+    with pytest.raises(TypeError):
+        y.to(*bad(torch))
+    with pytest.raises(TypeError, match=r"to\(\) received an invalid combination of arguments"):
+        x.to(*bad(minigrad))
+
+
+@pytest.mark.parametrize("dtype", ["float16", "float32", "float64", "int8", "uint8", "int16", "int32", "int64", "bool"])
+def test_type_names_and_converts_as_torch(dtype):
+    x, y = _both(np.ones(3, dtype=dtype))
+    assert x.type() == y.type()
+    for target in ("float64", "int32"):
+        for spelling in (lambda m: getattr(m, target), lambda m: y.to(getattr(torch, target)).type()):
+            ours, theirs = x.type(spelling(minigrad)), y.type(spelling(torch))
+            assert str(ours.dtype)[9:] == str(theirs.dtype)[6:]
+            assert (ours is x) == (theirs is y)
+    assert x.type(x.dtype) is x
+    assert x.type("minigrad.DoubleTensor").dtype is minigrad.float64
+    with pytest.raises(ValueError, match="invalid type: 'float64'"):
+        x.type("float64")
+
+
+NEW_CALLS = [("new_zeros", (2, 3), {}), ("new_zeros", ((2, 3),), {}), ("new_zeros", (), {"size": (2, 3), "dtype": "int64"}),
+             ("new_ones", (2,), {"requires_grad": True}), ("new_ones", ([4],), {"dtype": None}),
+             ("new_full", ((2,), 5), {}), ("new_full", (), {"size": (2,), "fill_value": 5, "dtype": "int32"}),
+             ("new_empty", (2, 3), {}), ("new_empty", (), {"size": (0,)}), ("new_tensor", ([1, 2],), {}),
+             ("new_tensor", (), {"data": [1.5, 2], "dtype": "int64", "requires_grad": False}),
+             ("new_tensor", ([1.5],), {"dtype": None})]
+
+
+@pytest.mark.parametrize("source", ["float64", "int64"])
+@pytest.mark.parametrize("name, args, kwargs", NEW_CALLS, ids=str)
+def test_new_factories_have_torch_signatures(source, name, args, kwargs):
+    x, y = _both(np.zeros(2, dtype=source))
+    if kwargs.get("requires_grad") and source == "int64":
+        return
+    outs = []
+    for module, tensor in ((minigrad, x), (torch, y)):
+        k = {key: getattr(module, v) if key == "dtype" and v else v for key, v in kwargs.items()}
+        out = getattr(tensor, name)(*args, **k)
+        outs.append((tuple(out.shape), str(out.dtype).split(".")[-1], out.requires_grad,
+                     None if name == "new_empty" else out.tolist()))
+    assert outs[0] == outs[1]
