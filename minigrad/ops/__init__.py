@@ -50,6 +50,41 @@ def masked_fill(x: Tensor, mask: Tensor, value) -> Tensor:
     return where(mask, value, x)
 
 
+def addcmul(input: Tensor, tensor1: Tensor, tensor2: Tensor, *, value=1) -> Tensor:
+    """``input + value * tensor1 * tensor2``, in torch's order of rounding.
+
+        >>> minigrad.addcmul(minigrad.zeros(2), minigrad.tensor([1.0, 2.0]), minigrad.tensor([3.0, 4.0]), value=0.5)
+        tensor([1.5000, 4.0000])
+    """
+    return input + (tensor1 * tensor2 if value == 1 else value * tensor1 * tensor2)
+
+
+def addcdiv(input: Tensor, tensor1: Tensor, tensor2: Tensor, *, value=1) -> Tensor:
+    """``input + value * tensor1 / tensor2``; integer operands are torch's error (it no longer floors)."""
+    if not (tensor1.is_floating_point() or tensor2.is_floating_point()):
+        raise RuntimeError("Integer division with addcdiv is no longer supported, and in a future  release addcdiv "
+                           "will perform a true division of tensor1 and tensor2. The historic addcdiv behavior can be "
+                           "implemented as (input + value * torch.trunc(tensor1 / tensor2)).to(input.dtype) for integer "
+                           "inputs and as (input + value * tensor1 / tensor2) for float inputs. The future addcdiv "
+                           "behavior is just the latter implementation: (input + value * tensor1 / tensor2), for all "
+                           "dtypes.")
+    return input + (tensor1 / tensor2 if value == 1 else value * tensor1 / tensor2)
+
+
+def lerp(input: Tensor, end: Tensor, weight) -> Tensor:
+    """``input + weight * (end - input)``, computed as torch does: from ``end`` backwards where
+    ``|weight| >= 0.5`` (``end - (end - input) * (1 - weight)``), so that weight 1 gives ``end`` exactly."""
+    if end.dtype is not input.dtype:
+        raise RuntimeError(f"expected dtype {input.dtype.name} for `end` but got dtype {end.dtype.name}")
+    difference = end - input
+    if not isinstance(weight, Tensor):
+        if abs(weight) < 0.5:
+            return input + weight * difference
+        return end - difference * (1 - weight)
+    from .elementwise import abs as absolute
+    return where(absolute(weight) < 0.5, input + weight * difference, end - difference * (1 - weight))
+
+
 _TO_OVERLOADS = (
     " * (minigrad.device device = None, minigrad.dtype dtype = None, bool non_blocking = False, bool copy = False, "
     "*, memory_format memory_format = None)\n"
@@ -199,7 +234,7 @@ _TENSOR_METHODS = {
     "clamp_max": lambda self, max: elementwise.clamp(self, max=max),
     "maximum": elementwise.maximum, "minimum": elementwise.minimum,
     "where": lambda self, condition, other: where(condition, self, other),  # self where condition holds
-    "masked_fill": masked_fill,
+    "masked_fill": masked_fill, "addcmul": addcmul, "addcdiv": addcdiv, "lerp": lerp,
 
     # ---- comparison and logic, and their operators ----
     "eq": elementwise.eq, "ne": elementwise.ne, "lt": elementwise.lt, "le": elementwise.le,
@@ -261,7 +296,8 @@ _TENSOR_METHODS = {
     "cos_": inplace.method(elementwise.cos), "tanh_": inplace.method(elementwise.tanh),
     "sigmoid_": inplace.method(elementwise.sigmoid), "relu_": inplace.method(elementwise.relu),
     "clamp_": inplace.method(elementwise.clamp), "clip_": inplace.method(elementwise.clip),
-    "masked_fill_": inplace.method(masked_fill),
+    "masked_fill_": inplace.method(masked_fill), "addcmul_": inplace.method(addcmul),
+    "addcdiv_": inplace.method(addcdiv), "lerp_": inplace.method(lerp),
     "zero_": lambda self: inplace.write(self, zeros_like(self)),
     "fill_": lambda self, value: inplace.write(
         self, full_like(self, value.item() if isinstance(value, Tensor) else value)),

@@ -471,16 +471,24 @@ def cumsum(x: Tensor, dim: int, dtype=None) -> Tensor:
 
 @numpy_names
 def gather(x: Tensor, dim: int, index: Tensor) -> Tensor:
+    """``out[i][j][k] = x[i][index[i][j][k]][k]`` for ``dim=1``; ``index`` int32 or int64 (any integer
+    dtype when it is empty, as torch). A 0-d ``x`` is read as one entry along ``dim``."""
     dim = _wrap_dim(dim, x.ndim)
-    if index.dtype is not dtypes.int64:
-        raise RuntimeError("gather(): Expected dtype int64 for index")
+    if index.dtype not in (dtypes.int32, dtypes.int64) and index.numel():
+        raise RuntimeError("gather(): Expected dtype int32/int64 for index")
+    if not index.numel():  # nothing is read: an empty result of the index's shape, still in x's graph
+        return reshape(reshape(x, (-1,))[0:0], index.shape)
+    if x.ndim == 0:  # torch: out has the index's shape
+        return reshape(Gather.apply(reshape(x, (1,)), 0, index._data.reshape(-1)), index.shape)
     return Gather.apply(x, dim, index._data)
 
 
 @numpy_names
 def scatter_add(x: Tensor, dim: int, index: Tensor, src: Tensor) -> Tensor:
-    """``x`` plus ``src`` added at ``index`` along ``dim`` (out of place)."""
+    """``x`` plus ``src`` added at ``index`` along ``dim`` (out of place); int32 or int64 ``index``."""
     dim = _wrap_dim(dim, x.ndim)
+    if x.ndim == 0:
+        return reshape(scatter_add(reshape(x, (1,)), 0, reshape(index, (-1,)), reshape(src, (-1,))), ())
     return x + ScatterAdd.apply(src, dim, index._data, tuple(x.shape))
 
 

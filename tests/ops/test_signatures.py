@@ -238,3 +238,90 @@ def test_new_factories_have_torch_signatures(source, name, args, kwargs):
         outs.append((tuple(out.shape), str(out.dtype).split(".")[-1], out.requires_grad,
                      None if name == "new_empty" else out.tolist()))
     assert outs[0] == outs[1]
+
+
+# ---- addcmul / addcdiv / lerp -------------------------------------------------------------------
+
+RNG = np.random.default_rng(1)
+A, B, C = RNG.standard_normal((3, 4)), RNG.standard_normal((1, 4)), RNG.standard_normal((3, 1)) + 3
+
+
+@pytest.mark.parametrize("name", ["addcmul", "addcdiv"])
+@pytest.mark.parametrize("value", [1, 0.5, -2])
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_addcmul_and_addcdiv_match_torch_in_every_form(name, value, dtype):
+    arrays = [a.astype(dtype) for a in (A, B, C)]
+    ours, theirs = zip(*(_both(a) for a in arrays))
+    atol = 1e-6 if dtype == "float32" else 1e-12
+    expected = getattr(torch, name)(*theirs, value=value)
+    _assert_same(getattr(minigrad, name)(*ours, value=value), expected, atol)
+    _assert_same(getattr(ours[0], name)(*ours[1:], value=value), expected, atol)
+    x = ours[0].clone()
+    assert getattr(x, name + "_")(*ours[1:], value=value) is x
+    _assert_same(x, expected, atol)
+    if dtype == "float64":
+        leaves = [minigrad.tensor(a, requires_grad=True) for a in arrays]
+        function = lambda *t: getattr(minigrad, name)(*t, value=value)  # noqa: E731
+        assert gradcheck(function, leaves) and gradgradcheck(function, leaves)
+
+
+def test_addcdiv_of_integers_is_torch_error():
+    x, y = _both(np.arange(1, 4))
+    expected = _error(lambda: torch.addcdiv(y, y, y))
+    with pytest.raises(RuntimeError) as error:
+        minigrad.addcdiv(x, x, x)
+    assert (RuntimeError, str(error.value)) == expected
+
+
+@pytest.mark.parametrize("weight", [0.0, 0.3, 0.5, 1.0, -0.7, 1.5, "tensor"])
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_lerp_matches_torch_values_and_gradients(weight, dtype):
+    start, end = (a.astype(dtype) for a in (A, B))
+    weights = RNG.uniform(-1, 2, (3, 4)).astype(dtype)
+    (s, t), (e, u) = _both(start), _both(end)
+    w, v = _both(weights) if weight == "tensor" else (weight, weight)
+    atol = 1e-6 if dtype == "float32" else 1e-15
+    expected = torch.lerp(t, u, v)
+    _assert_same(minigrad.lerp(s, e, w), expected, atol)
+    x = s.clone()
+    assert x.lerp_(e, w) is x
+    _assert_same(x, expected, atol)
+    if dtype == "float64":
+        leaves = [minigrad.tensor(a, requires_grad=True) for a in (start, end)]
+        if weight == "tensor":
+            leaves.append(minigrad.tensor(weights, requires_grad=True))
+            function = minigrad.lerp
+        else:
+            function = lambda a, b: minigrad.lerp(a, b, weight)  # noqa: E731
+        assert gradcheck(function, leaves) and gradgradcheck(function, leaves)
+
+
+# ---- int32 indices ------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("index_dtype", ["int32", "int64"])
+def test_gather_index_select_and_scatter_add_take_int32_indices(index_dtype):
+    x = RNG.standard_normal((4, 5))
+    index = RNG.integers(0, 4, (3, 5)).astype(index_dtype)
+    (ours, theirs), (i, j) = _both(x), _both(index)
+    _assert_same(minigrad.gather(ours, 0, i), torch.gather(theirs, 0, j))
+    _assert_same(minigrad.index_select(ours, 0, i[0]), torch.index_select(theirs, 0, j[0]))
+    _assert_same(minigrad.scatter_add(ours, 0, i, ours[:3]), torch.scatter_add(theirs, 0, j, theirs[:3]))
+    leaf = minigrad.tensor(x, requires_grad=True)
+    assert gradcheck(lambda t: minigrad.gather(t, 0, i), (leaf,))
+    assert gradgradcheck(lambda t: minigrad.scatter_add(t, 0, i, t[:3] * 2), (leaf,))
+
+
+@pytest.mark.parametrize("shape, index_shape, index_dtype",
+                         [((), (1,), "int64"), ((), (), "int64"), ((5,), (0,), "uint8"), ((5,), (2, 0), "uint8")])
+def test_gather_of_a_scalar_or_with_an_empty_index_as_torch(shape, index_shape, index_dtype):
+    (ours, theirs) = _both(RNG.standard_normal(shape))
+    (i, j) = _both(np.zeros(index_shape, dtype=index_dtype))
+    _assert_same(minigrad.gather(ours, 0, i), torch.gather(theirs, 0, j))
+    if shape == ():
+        _assert_same(minigrad.scatter_add(ours, 0, i, ours.reshape(index_shape) * 3),
+                     torch.scatter_add(theirs, 0, j, theirs.reshape(index_shape) * 3))
+
+
+def test_gather_refuses_a_non_empty_index_that_is_not_int32_or_int64():
+    with pytest.raises(RuntimeError, match=r"gather\(\): Expected dtype int32/int64 for index"):
+        minigrad.gather(minigrad.zeros(3), 0, minigrad.zeros(2, dtype=minigrad.int16))
