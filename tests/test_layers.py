@@ -18,7 +18,7 @@ LAYERS = [
                  "minigrad.backends", "minigrad.accelerator"]),
     ("autograd core", ["minigrad.autograd"]),
     ("kernels", ["minigrad.kernels"]),
-    ("primitives", ["minigrad.ops"]),
+    ("primitives", ["minigrad.ops", "minigrad.linalg"]),  # minigrad.linalg: torch.linalg's namespace of ops
     ("functional API", ["minigrad.nn.functional"]),
     ("modules", ["minigrad.nn", "minigrad.nn.modules", "minigrad.nn.parameter", "minigrad.nn.init"]),
     ("training", ["minigrad.optim", "minigrad.data", "minigrad.serialization", "minigrad.distributed",

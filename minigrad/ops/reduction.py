@@ -510,12 +510,8 @@ def count_nonzero(x: Tensor, dim=None) -> Tensor:
     return Tensor._make(xp(x._data).asarray(xp(x._data).count_nonzero(x._data, axis=axis), dtype=np.int64))
 
 
-def norm(x: Tensor, p=2, dim=None, keepdim: bool = False) -> Tensor:
-    from .elementwise import abs as absolute
-    if p == 2 or p == "fro":
-        return SqrtOfSquares.apply(sum(x * x, dim, keepdim))
-    if p == 1:
-        return sum(absolute(x), dim, keepdim)
-    if p == float("inf"):
-        return amax(absolute(x), dim if dim is not None else (), keepdim)
-    return sum(absolute(x) ** p, dim, keepdim) ** (1.0 / p)
+def norm(x: Tensor, p="fro", dim=None, keepdim: bool = False, dtype=None) -> Tensor:
+    """``torch.norm``: ``linalg.vector_norm`` for a number ``p``, ``linalg.matrix_norm`` for 'nuc' (see
+    ``ops/linalg.py``)."""
+    from .linalg import norm as torch_norm
+    return torch_norm(x, p, dim, keepdim, dtype)
