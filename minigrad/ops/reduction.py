@@ -157,6 +157,10 @@ class Softmax(Primitive):
     def forward(ctx, x, dim):
         ctx.dim = dim
         module = xp(x)
+        if x.size == 0:  # an empty dim: torch's empty result (NumPy's max has no identity)
+            out = x.copy()
+            ctx.save_for_backward(out)
+            return out
         e = module.exp(x - x.max(axis=dim, keepdims=True))
         out = e / e.sum(axis=dim, keepdims=True)
         ctx.save_for_backward(out)
@@ -173,6 +177,10 @@ class LogSoftmax(Primitive):
     def forward(ctx, x, dim):
         ctx.dim = dim
         module = xp(x)
+        if x.size == 0:  # an empty dim: torch's empty result (NumPy's max has no identity)
+            out = x.copy()
+            ctx.save_for_backward(out)
+            return out
         shifted = x - x.max(axis=dim, keepdims=True)
         out = shifted - module.log(module.exp(shifted).sum(axis=dim, keepdims=True))
         ctx.save_for_backward(out)

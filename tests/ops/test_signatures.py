@@ -325,3 +325,42 @@ def test_gather_of_a_scalar_or_with_an_empty_index_as_torch(shape, index_shape, 
 def test_gather_refuses_a_non_empty_index_that_is_not_int32_or_int64():
     with pytest.raises(RuntimeError, match=r"gather\(\): Expected dtype int32/int64 for index"):
         minigrad.gather(minigrad.zeros(3), 0, minigrad.zeros(2, dtype=minigrad.int16))
+
+
+# ---- empty dims: softmax, log_softmax, batch_norm, group_norm ------------------------------------
+
+@pytest.mark.parametrize("name", ["softmax", "log_softmax"])
+@pytest.mark.parametrize("shape, dim", [((5, 0, 0), -1), ((5, 0), 0), ((5, 0), 1), ((0,), 0)], ids=str)
+def test_softmax_over_empty_dims_is_empty_as_torch(name, shape, dim):
+    x = minigrad.zeros(shape, dtype=minigrad.float64, requires_grad=True)
+    out = getattr(minigrad, name)(x, dim)
+    assert tuple(out.shape) == tuple(getattr(torch, name)(torch.zeros(shape), dim).shape)
+    out.sum().backward()
+    assert tuple(x.grad.shape) == shape
+
+
+@pytest.mark.parametrize("shape, stats, training", [((0,), 0, True), ((0,), 0, False), ((0, 3), 3, True),
+                                                    ((0, 3), None, True), ((2, 3, 0), 3, True), ((2, 0, 4), 0, True),
+                                                    ((0, 3), 3, False)], ids=str)
+def test_batch_norm_of_nothing_is_empty_and_leaves_running_stats(shape, stats, training):
+    F = minigrad.nn.functional
+    make = (lambda m: (None, None)) if stats is None else (lambda m: (m.zeros(stats), m.ones(stats)))
+    ours_stats, theirs_stats = make(minigrad), make(torch)
+    out = F.batch_norm(minigrad.zeros(shape), *ours_stats, training=training)
+    expected = torch.nn.functional.batch_norm(torch.zeros(shape), *theirs_stats, training=training)
+    assert tuple(out.shape) == tuple(expected.shape)
+    if stats:
+        assert ours_stats[0].tolist() == theirs_stats[0].tolist() and ours_stats[1].tolist() == theirs_stats[1].tolist()
+
+
+@pytest.mark.parametrize("call", [lambda F, m: F.batch_norm(m.zeros(3), m.zeros(3), m.ones(3), training=False),
+                                  lambda F, m: F.batch_norm(m.zeros(3), None, None, training=True)], ids=range(2))
+def test_batch_norm_of_a_vector_is_torch_error(call):
+    expected = _error(lambda: call(torch.nn.functional, torch))
+    assert _error(lambda: call(minigrad.nn.functional, minigrad)) == expected
+
+
+@pytest.mark.parametrize("shape, groups", [((0, 2), 1), ((0, 2, 3), 2), ((2, 2, 0), 2), ((2, 0, 3), 1)], ids=str)
+def test_group_norm_of_empty_inputs_as_torch(shape, groups):
+    ours = minigrad.nn.functional.group_norm(minigrad.zeros(shape), groups)
+    assert tuple(ours.shape) == tuple(torch.nn.functional.group_norm(torch.zeros(shape), groups).shape)
