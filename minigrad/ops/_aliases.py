@@ -20,7 +20,7 @@ def numpy_names(function):
     positional = [p.name for p in parameters if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
     # (alias, name, how many positional arguments reach the name): only names the function has
     aliases = tuple((alias, name, positional.index(name) + 1 if name in positional else None)
-                    for alias, name in _ALIASES if builtins_any(p.name == name for p in parameters))
+                    for alias, name in _ALIASES if name in (p.name for p in parameters))
     op = function.__name__
 
     @functools.wraps(function)
@@ -34,5 +34,3 @@ def numpy_names(function):
         return function(*args, **kwargs)
     return with_numpy_names
 
-
-builtins_any = any  # (the ops modules shadow ``any``; this one is the builtin)
