@@ -25,6 +25,7 @@ from .serialization import load, save
 from . import accelerator, backends, cuda  # torch.accelerator, torch.backends, torch.cuda
 from .threads import get_num_threads, set_num_threads
 from . import data, nn, optim, utils  # minigrad.nn, .optim, .data (torch.utils.data), .utils, as torch
+import minigrad.linalg as linalg  # torch.linalg (not ``from . import``: the star import above left ops.linalg here)
 
 half, float, double, long, int, short = float16, float32, float64, int64, int32, int16
 

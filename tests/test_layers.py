@@ -18,7 +18,7 @@ LAYERS = [
                  "minigrad.backends", "minigrad.accelerator"]),
     ("autograd core", ["minigrad.autograd"]),
     ("kernels", ["minigrad.kernels"]),
-    ("primitives", ["minigrad.ops"]),
+    ("primitives", ["minigrad.ops", "minigrad.linalg"]),  # minigrad.linalg: torch.linalg's namespace of ops
     # collectives on tensors (MPI / NCCL), with a differentiable all_reduce: SyncBatchNorm (a module) and
     # DistributedDataParallel (nn.parallel) are built on them, so they sit below the functional API
     ("collectives", ["minigrad.distributed"]),

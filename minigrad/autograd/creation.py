@@ -88,6 +88,18 @@ def _size(fn: str, size: tuple, position: int = 1) -> tuple:
     return tuple(shape)
 
 
+def _size_or_keyword(fn: str, args: tuple, size) -> tuple:
+    """The ``*size`` of ``zeros`` / ``rand`` ...: positional ints or one sequence, or the keyword
+    ``size=`` (a sequence), which torch's parser also takes (``minigrad.rand(size=(8, 8))``)."""
+    if size is None:
+        return args
+    if args:
+        raise TypeError(f"{fn}() got multiple values for argument 'size'")
+    if not isinstance(size, (tuple, list)):
+        raise TypeError(f"{fn}(): argument 'size' must be tuple of ints, not {_type_name(size)}")
+    return (size,)
+
+
 def _check_shape(fn: str, shape: tuple, itemsize: int) -> None:
     """Negative dimensions, more dimensions than NumPy holds, and byte counts beyond 64 bits."""
     for d in shape:
@@ -289,16 +301,16 @@ def from_numpy(array: np.ndarray) -> Tensor:
     return Tensor._make(array)
 
 
-def zeros(*size, dtype=None, device=None, requires_grad=False) -> Tensor:
-    return _filled("zeros", size, dtype, device, requires_grad, lambda xp, shape, dt: xp.zeros(shape, dtype=dt))
+def zeros(*args, size=None, dtype=None, device=None, requires_grad=False) -> Tensor:
+    return _filled("zeros", _size_or_keyword("zeros", args, size), dtype, device, requires_grad, lambda xp, shape, dt: xp.zeros(shape, dtype=dt))
 
 
-def ones(*size, dtype=None, device=None, requires_grad=False) -> Tensor:
-    return _filled("ones", size, dtype, device, requires_grad, lambda xp, shape, dt: xp.ones(shape, dtype=dt))
+def ones(*args, size=None, dtype=None, device=None, requires_grad=False) -> Tensor:
+    return _filled("ones", _size_or_keyword("ones", args, size), dtype, device, requires_grad, lambda xp, shape, dt: xp.ones(shape, dtype=dt))
 
 
-def empty(*size, dtype=None, device=None, requires_grad=False) -> Tensor:
-    return _filled("empty", size, dtype, device, requires_grad, lambda xp, shape, dt: xp.empty(shape, dtype=dt))
+def empty(*args, size=None, dtype=None, device=None, requires_grad=False) -> Tensor:
+    return _filled("empty", _size_or_keyword("empty", args, size), dtype, device, requires_grad, lambda xp, shape, dt: xp.empty(shape, dtype=dt))
 
 
 def full(size, fill_value, dtype=None, device=None, requires_grad=False) -> Tensor:
@@ -397,7 +409,7 @@ def _generator(generator, device):
     return generator or random.generator(device)
 
 
-def rand(*size, dtype=None, device=None, requires_grad=False, generator=None) -> Tensor:
+def rand(*args, size=None, dtype=None, device=None, requires_grad=False, generator=None) -> Tensor:
     """Uniform on [0, 1)."""
     rng = _generator(generator, device)
     _float_only("check_uniform_bounds", np.dtype(_numpy_dtype(dtype)))
@@ -407,19 +419,21 @@ def rand(*size, dtype=None, device=None, requires_grad=False, generator=None) ->
             return rng.random(shape, dtype=target)
         # float16: cast, then keep [0, 1) half-open
         return rng.random(shape).astype(target).clip(0, float(np.nextafter(target.type(1), target.type(0))))
-    return _filled("rand", size, dtype, device, requires_grad, make)
+    return _filled("rand", _size_or_keyword("rand", args, size), dtype, device, requires_grad, make)
 
 
-def randn(*size, dtype=None, device=None, requires_grad=False, generator=None) -> Tensor:
+def randn(*args, size=None, dtype=None, device=None, requires_grad=False, generator=None) -> Tensor:
     """Standard normal."""
     rng = _generator(generator, device)
     _float_only("normal_kernel_cpu", np.dtype(_numpy_dtype(dtype)))
-    return _filled("randn", size, dtype, device, requires_grad,
+    return _filled("randn", _size_or_keyword("randn", args, size), dtype, device, requires_grad,
                    lambda xp, shape, target: rng.standard_normal(shape).astype(target))
 
 
-def randint(low, high=None, size=None, dtype=None, device=None, requires_grad=False, generator=None) -> Tensor:
-    """Integers in [low, high); ``randint(high, size)`` as in torch."""
+def randint(low=None, high=None, size=None, dtype=None, device=None, requires_grad=False, generator=None) -> Tensor:
+    """Integers in [low, high); ``randint(high, size)`` and ``randint(high=10, size=(2,))`` as in torch."""
+    if low is None and high is not None:  # randint(high=..., size=...): low defaults to 0
+        low = 0
     if size is None:
         if high is None:
             raise TypeError("randint() missing the 'size' argument: randint(high, size) or randint(low, high, size)")

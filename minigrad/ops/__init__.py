@@ -8,6 +8,8 @@ them, under torch's names; each is one torch has (``tests/test_tensor_methods.py
 """
 from __future__ import annotations
 
+import builtins as _builtins
+
 from .. import backend, dtypes
 from ..autograd.creation import (arange, as_tensor, empty, empty_like, eye, from_numpy, full, full_like,
                                  linspace, ones, ones_like, rand, rand_like, randint, randint_like, randn,
@@ -54,20 +56,127 @@ def masked_fill(x: Tensor, mask: Tensor, value) -> Tensor:
     return where(mask, value, x)
 
 
+def addcmul(input: Tensor, tensor1: Tensor, tensor2: Tensor, *, value=1) -> Tensor:
+    """``input + value * tensor1 * tensor2``, in torch's order of rounding.
+
+        >>> minigrad.addcmul(minigrad.zeros(2), minigrad.tensor([1.0, 2.0]), minigrad.tensor([3.0, 4.0]), value=0.5)
+        tensor([1.5000, 4.0000])
+    """
+    return input + (tensor1 * tensor2 if value == 1 else value * tensor1 * tensor2)
+
+
+def addcdiv(input: Tensor, tensor1: Tensor, tensor2: Tensor, *, value=1) -> Tensor:
+    """``input + value * tensor1 / tensor2``; integer operands are torch's error (it no longer floors)."""
+    if not (tensor1.is_floating_point() or tensor2.is_floating_point()):
+        raise RuntimeError("Integer division with addcdiv is no longer supported, and in a future  release addcdiv "
+                           "will perform a true division of tensor1 and tensor2. The historic addcdiv behavior can be "
+                           "implemented as (input + value * torch.trunc(tensor1 / tensor2)).to(input.dtype) for integer "
+                           "inputs and as (input + value * tensor1 / tensor2) for float inputs. The future addcdiv "
+                           "behavior is just the latter implementation: (input + value * tensor1 / tensor2), for all "
+                           "dtypes.")
+    return input + (tensor1 / tensor2 if value == 1 else value * tensor1 / tensor2)
+
+
+def lerp(input: Tensor, end: Tensor, weight) -> Tensor:
+    """``input + weight * (end - input)``, computed as torch does: from ``end`` backwards where
+    ``|weight| >= 0.5`` (``end - (end - input) * (1 - weight)``), so that weight 1 gives ``end`` exactly."""
+    if end.dtype is not input.dtype:
+        raise RuntimeError(f"expected dtype {input.dtype.name} for `end` but got dtype {end.dtype.name}")
+    difference = end - input
+    if not isinstance(weight, Tensor):
+        if abs(weight) < 0.5:
+            return input + weight * difference
+        return end - difference * (1 - weight)
+    from .elementwise import abs as absolute
+    return where(absolute(weight) < 0.5, input + weight * difference, end - difference * (1 - weight))
+
+
+_TO_OVERLOADS = (
+    " * (minigrad.device device = None, minigrad.dtype dtype = None, bool non_blocking = False, bool copy = False, "
+    "*, memory_format memory_format = None)\n"
+    " * (minigrad.dtype dtype, bool non_blocking = False, bool copy = False, *, memory_format memory_format = None)\n"
+    " * (Tensor tensor, bool non_blocking = False, bool copy = False, *, memory_format memory_format = None)\n")
+
+
+def _is_dtype(value) -> bool:
+    return isinstance(value, dtypes.dtype) or value in (float, int, bool)
+
+
+def _is_device(value) -> bool:
+    return isinstance(value, (str, backend.device)) or isinstance(value, int) and not isinstance(value, bool)
+
+
 def _to(self: Tensor, *args, **kwargs) -> Tensor:
-    """``to(dtype)``, ``to(device)``, ``to(device, dtype)``, ``to(tensor)``, or keywords, as torch."""
-    dtype, device = kwargs.get("dtype"), kwargs.get("device")
-    for a in args:
-        if isinstance(a, Tensor):
-            dtype, device = a.dtype, a.device
-        elif isinstance(a, (str, backend.device)):
-            device = a
-        elif a is not None:
-            dtype = a
+    """torch's three overloads, each with ``non_blocking`` and ``copy`` after the positional ones:
+
+    - ``to(dtype, non_blocking=False, copy=False)``
+    - ``to(device=None, dtype=None, non_blocking=False, copy=False)``: ``x.to('cpu', minigrad.float64, False, True)``
+    - ``to(other, non_blocking=False, copy=False)``: ``other``'s dtype and device
+
+    ``self`` itself when nothing changes, unless ``copy=True``. ``non_blocking`` changes nothing here (the
+    copies are synchronous), and the keyword ``memory_format`` is taken and ignored: minigrad's arrays are
+    always dense, in NumPy's layout."""
+    def invalid():
+        got = [type(a).__name__ for a in args] + [f"{k}={type(v).__name__}" for k, v in kwargs.items()]
+        return TypeError(f"to() received an invalid combination of arguments - got ({', '.join(got)}), "
+                         f"but expected one of:\n{_TO_OVERLOADS}")
+
+    rest, dtype, device = list(args), None, None
+    if rest and isinstance(rest[0], Tensor):
+        other = rest.pop(0)
+        dtype, device = other.dtype, other.device
+        names = ["non_blocking", "copy"]
+    elif rest and _is_dtype(rest[0]):
+        dtype = rest.pop(0)
+        names = ["non_blocking", "copy"]
+    else:
+        names = ["device", "dtype", "non_blocking", "copy"]
+    if len(rest) > len(names):
+        raise invalid()
+    bound = dict(zip(names, rest))
+    for name, value in kwargs.items():
+        if name not in names and name != "memory_format" or name in bound:
+            raise invalid()
+        bound[name] = value
+    device, dtype = bound.get("device", device), bound.get("dtype", dtype)
+    if device is not None and not _is_device(device) or dtype is not None and not _is_dtype(dtype) \
+            or not _builtins.all(isinstance(bound.get(flag, False), bool) for flag in ("non_blocking", "copy")):
+        raise invalid()
+    if isinstance(device, int) and not isinstance(device, bool):
+        device = f"cuda:{device}"  # torch reads a bare int as a GPU index
     out = to_copy(self, dtype, device)
-    if kwargs.get("copy") and out is self:
+    if bound.get("copy") and out is self:
         out = clone(self)
     return out
+
+
+def _type_name(x: Tensor) -> str:
+    """torch's legacy type name: ``'torch.FloatTensor'``, ``'torch.cuda.LongTensor'``."""
+    from ..autograd.creation import _TORCH_TYPE_NAMES
+    return f"torch.{'cuda.' if x.is_cuda else ''}{_TORCH_TYPE_NAMES[x._data.dtype.name]}Tensor"
+
+
+def _type(self: Tensor, dtype=None, non_blocking: bool = False, **kwargs):
+    """``x.type()``: the legacy type name, as torch writes it (``'torch.FloatTensor'``, ``'torch.cuda.
+    FloatTensor'`` on a GPU). It is the string code written for torch compares with, so minigrad
+    answers torch's string rather than a ``'minigrad.FloatTensor'`` nothing else would recognise.
+
+    ``x.type(dtype)`` or ``x.type('torch.DoubleTensor')`` (``'minigrad.DoubleTensor'`` is read too):
+    ``x`` converted, or ``x`` itself when it already is of that type."""
+    if dtype is None:
+        if kwargs:
+            raise TypeError(f"type() got an unexpected keyword argument '{next(iter(kwargs))}'")
+        return _type_name(self)
+    if isinstance(dtype, str):
+        from ..autograd.creation import _TORCH_TYPE_NAMES
+        by_name = {f"{prefix}{cuda}{name}Tensor": (numpy_name, cuda)
+                   for numpy_name, name in _TORCH_TYPE_NAMES.items()
+                   for prefix in ("torch.", "minigrad.") for cuda in ("", "cuda.")}
+        if dtype not in by_name:
+            raise ValueError(f"invalid type: '{dtype}'")
+        numpy_name, cuda = by_name[dtype]
+        return to_copy(self, dtypes.as_dtype(numpy_name), "cuda" if cuda else "cpu")
+    return to_copy(self, dtypes.as_dtype(dtype))
 
 
 def _cuda(self: Tensor, device=None) -> Tensor:
@@ -94,8 +203,14 @@ def _converter(dtype):
 
 
 def _new(factory):
-    """``x.new_zeros(...)`` ...: ``factory(...)`` with ``x``'s dtype and device unless given."""
-    return lambda self, *args, **kwargs: factory(*args, **{"dtype": self.dtype, "device": self.device, **kwargs})
+    """``x.new_zeros(...)`` ...: ``factory(...)`` with torch's signature (the size as ints, a sequence or
+    ``size=``; ``dtype``, ``device``, ``requires_grad`` keywords), of ``x``'s dtype and device unless
+    given (``dtype=None`` too means ``x``'s)."""
+    def new(self, *args, dtype=None, device=None, **kwargs):
+        return factory(*args, dtype=self.dtype if dtype is None else dtype,
+                       device=self.device if device is None else device, **kwargs)
+    new.__name__ = f"new_{factory.__name__}"
+    return new
 
 
 # Every Tensor method and operator minigrad defines outside ``autograd/tensor.py``, by family. Each
@@ -128,7 +243,7 @@ _TENSOR_METHODS = {
     "clamp_max": lambda self, max: elementwise.clamp(self, max=max),
     "maximum": elementwise.maximum, "minimum": elementwise.minimum,
     "where": lambda self, condition, other: where(condition, self, other),  # self where condition holds
-    "masked_fill": masked_fill,
+    "masked_fill": masked_fill, "addcmul": addcmul, "addcdiv": addcdiv, "lerp": lerp,
 
     # ---- comparison and logic, and their operators ----
     "eq": elementwise.eq, "ne": elementwise.ne, "lt": elementwise.lt, "le": elementwise.le,
@@ -166,7 +281,7 @@ _TENSOR_METHODS = {
     "clone": clone, "contiguous": contiguous,
 
     # ---- dtype, device, new tensors of the same kind ----
-    "to": _to, "cuda": _cuda, "cpu": lambda self: to_copy(self, device="cpu"),
+    "to": _to, "type": _type, "cuda": _cuda, "cpu": lambda self: to_copy(self, device="cpu"),
     "type_as": lambda self, other: to_copy(self, other.dtype),
     "float": _converter(dtypes.float32), "double": _converter(dtypes.float64),
     "half": _converter(dtypes.float16), "long": _converter(dtypes.int64), "int": _converter(dtypes.int32),
@@ -198,6 +313,7 @@ _TENSOR_METHODS = {
     "frac_": inplace.method(elementwise.frac), "fmod_": inplace.method(elementwise.fmod),
     "clamp_min_": inplace.method(lambda self, min: elementwise.clamp(self, min=min)),
     "clamp_max_": inplace.method(lambda self, max: elementwise.clamp(self, max=max)),
+    "addcmul_": inplace.method(addcmul), "addcdiv_": inplace.method(addcdiv), "lerp_": inplace.method(lerp),
     "zero_": lambda self: inplace.write(self, zeros_like(self)),
     "fill_": lambda self, value: inplace.write(
         self, full_like(self, value.item() if isinstance(value, Tensor) else value)),

@@ -9,6 +9,7 @@ from __future__ import annotations
 from .. import dtypes
 from ..autograd.function import Primitive
 from ..autograd.tensor import Tensor
+from ..backend import xp
 from .elementwise import _check_same_device, _promote, broadcast_shapes_checked
 from .shape import transpose, unbroadcast, unsqueeze, squeeze
 
@@ -106,3 +107,263 @@ def outer(a: Tensor, b: Tensor) -> Tensor:
         if v.ndim != 1:
             raise RuntimeError(f"outer: Expected 1-D argument {name}, but got {v.ndim}-D")
     return unsqueeze(a, 1) * unsqueeze(b, 0)
+
+
+# ---- norms and the SVD --------------------------------------------------------------------------
+# Letters: ``...`` batch dims, m x n a matrix, k = min(m, n) singular values.
+
+_INF = float("inf")
+
+
+def _norm_dims(dim, ndim: int) -> tuple:
+    """``dim`` (None, an int or a sequence) as sorted non-negative dims; torch's error for a repeat."""
+    from ..autograd.tensor import _wrap_dim
+    if dim is None or isinstance(dim, (tuple, list)) and len(dim) == 0:
+        return tuple(range(ndim))
+    wrapped = [_wrap_dim(d, ndim) for d in (dim if isinstance(dim, (tuple, list)) else (dim,))]
+    for k, d in enumerate(wrapped):
+        if d in wrapped[:k]:
+            raise RuntimeError(f"dim {d} appears multiple times in the list of dims")
+    return tuple(sorted(wrapped)) if ndim else ()
+
+
+class VectorNorm(Primitive):
+    """``(sum |x|^ord)^(1/ord)`` over ``dims``, with ord 0 (count of non-zeros), inf (max |x|) and -inf
+    (min |x|). The backward is torch's ``linalg_vector_norm_backward``: zero entries and a zero norm get
+    a zero gradient rather than 0 * inf, and the extremes of the inf norms share it evenly."""
+
+    @staticmethod
+    def forward(ctx, x, ord, dims, keepdim):
+        module = xp(x)
+        size = module.abs(x)
+        if ord == _INF:
+            out = size.max(axis=dims, keepdims=True)
+        elif ord == -_INF:
+            out = size.min(axis=dims, keepdims=True)
+        elif ord == 0:
+            out = (x != 0).sum(axis=dims, keepdims=True).astype(x.dtype)
+        elif ord == 1:
+            out = size.sum(axis=dims, keepdims=True)
+        elif ord == 2:
+            out = module.sqrt((x * x).sum(axis=dims, keepdims=True))
+        else:
+            out = (size ** ord).sum(axis=dims, keepdims=True) ** (1.0 / ord)
+        ctx.ord, ctx.keep_shape = ord, out.shape
+        if not keepdim:
+            out = out.reshape(tuple(s for i, s in enumerate(x.shape) if i not in dims))
+        ctx.save_for_backward(x, out)  # the output itself, so that double backward sees its graph
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        from .elementwise import abs as absolute, sign, where
+        from .reduction import sum
+        from .shape import reshape
+        x, norm = ctx.saved_tensors
+        grad, norm = reshape(grad, ctx.keep_shape), reshape(norm, ctx.keep_shape)
+        ord = ctx.ord
+        if ord == 0:
+            from ..autograd.creation import zeros_like
+            return zeros_like(x)  # a count: no gradient
+        if ord == 1:
+            return sign(x) * grad
+        if ord in (_INF, -_INF):
+            is_extreme = absolute(x) == norm
+            count = sum(is_extreme.to(grad.dtype), _reduced(ctx.keep_shape, x.shape), keepdim=True)
+            return sign(x) * where(is_extreme, grad / count, 0.0)
+        is_zero_norm = norm == 0
+        safe_norm = where(is_zero_norm, 1.0, norm)     # keeps 0 ** negative out of the discarded branch
+        if ord == 2:
+            return x * where(is_zero_norm, 0.0, grad / safe_norm)
+        is_zero = x == 0
+        scaled = sign(x) * absolute(where(is_zero, 1.0, x)) ** (ord - 1)   # sgn(x) |x|^(ord-1), 0 at x = 0
+        if ord < 1:
+            return where(is_zero, 0.0, scaled) * grad * norm ** (1 - ord)
+        return where(is_zero, 0.0, scaled) * where(is_zero_norm, 0.0, grad / safe_norm ** (ord - 1))
+
+
+def _reduced(keep_shape, shape) -> tuple:
+    """The dims a keepdim result of ``keep_shape`` reduced from ``shape``."""
+    return tuple(i for i, (k, s) in enumerate(zip(keep_shape, shape)) if k == 1 and s != 1)
+
+
+class Svd(Primitive):
+    """The reduced SVD ``A = U diag(S) Vh`` of the last two dims (NumPy's / CuPy's ``svd``).
+
+    The backward is torch's ``svd_backward`` for real matrices, written with other primitives so it
+    differentiates again (E_jk = S_k^2 - S_j^2 off the diagonal, 1 on it; skew(X) = X - X^T)::
+
+        gA = U [(skew(U^T gU) / E) S + S (skew(V^T gV) / E) + diag(gS)] Vh
+             + (I - U U^T) gU S^-1 Vh  + U S^-1 gVh (I - V Vh)
+
+    An output that got no gradient contributes nothing (so the nuclear norm's gradient is U Vh even
+    where singular values repeat, when E has zeros)."""
+
+    @staticmethod
+    def forward(ctx, a):
+        u, s, vh = xp(a).linalg.svd(a, full_matrices=False)
+        ctx.set_materialize_grads(False)
+        ctx.save_for_backward(u, s, vh)
+        return u, s, vh
+
+    @staticmethod
+    def backward(ctx, grad_u, grad_s, grad_vh):
+        from ..autograd.creation import eye
+        from .elementwise import where
+        from .shape import transpose, unsqueeze
+        u, s, vh = ctx.saved_tensors
+        m, n, k = u.shape[-2], vh.shape[-1], s.shape[-1]
+        identity = eye(k, dtype=s.dtype, device=s.device)                      # (k, k)
+        s_row, s_col = unsqueeze(s, -2), unsqueeze(s, -1)                      # (..., 1, k), (..., k, 1)
+        inner = 0.0 if grad_s is None else unsqueeze(grad_s, -1) * identity   # (..., k, k) diag(gS)
+        if grad_u is None and grad_vh is None:
+            return u @ (inner * identity) @ vh if grad_s is not None else None
+        e = where(identity.bool(), 1.0, s_row * s_row - s_col * s_col)        # (..., k, k)
+        v = transpose(vh, -2, -1)                                               # (..., n, k)
+        if grad_u is not None:
+            j = transpose(u, -2, -1) @ grad_u                                   # (..., k, k)
+            inner = inner + (j - transpose(j, -2, -1)) / e * s_row
+        if grad_vh is not None:
+            kk = vh @ transpose(grad_vh, -2, -1)                                # (..., k, k) V^T gV
+            inner = inner + s_col * ((kk - transpose(kk, -2, -1)) / e)
+        grad_a = u @ inner @ vh                                                 # (..., m, n)
+        if grad_u is not None and m > k:
+            grad_a = grad_a + ((grad_u - u @ (transpose(u, -2, -1) @ grad_u)) / s_row) @ vh
+        if grad_vh is not None and n > k:
+            grad_a = grad_a + u @ ((grad_vh - (grad_vh @ v) @ vh) / s_col)
+        return grad_a
+
+
+def svd(a: Tensor, full_matrices: bool = True):
+    """``torch.linalg.svd`` with ``full_matrices=False`` (the reduced SVD, the differentiable one)."""
+    if a.ndim < 2:
+        raise RuntimeError(f"linalg.svd: The input tensor A must have at least 2 dimensions.")
+    if full_matrices:
+        raise NotImplementedError("minigrad's svd is the reduced one: pass full_matrices=False")
+    return Svd.apply(a)
+
+
+def svdvals(a: Tensor) -> Tensor:
+    if a.ndim < 2:
+        raise RuntimeError("linalg.svdvals: The input tensor A must have at least 2 dimensions.")
+    return Svd.apply(a)[1]
+
+
+def _ord_name(ord) -> str:
+    return str(int(ord)) if isinstance(ord, float) and abs(ord) != _INF and ord == int(ord) else str(ord)
+
+
+def _floating_input(x: Tensor, op: str, dtype) -> Tensor:
+    if dtype is not None:
+        x = x.to(dtype)
+    if not x.is_floating_point():
+        raise RuntimeError(f"linalg.{op}: Expected a floating point or complex tensor as input. "
+                           f"Got {x.dtype.name.capitalize() if x.dtype.name != 'int64' else 'Long'}")
+    return x
+
+
+def vector_norm(x: Tensor, ord=2, dim=None, keepdim: bool = False, *, dtype=None) -> Tensor:
+    """``torch.linalg.vector_norm``: ``(sum |x|^ord)^(1/ord)`` over ``dim`` (all dims when None);
+    ord inf / -inf: the max / min of |x|; ord 0: the number of non-zeros.
+
+        >>> minigrad.linalg.vector_norm(minigrad.tensor([3.0, -4.0, 0.0]), 0)
+        tensor(2.)
+    """
+    if isinstance(ord, (str, bool)) or not isinstance(ord, (int, float)):
+        raise TypeError(f"linalg_vector_norm(): argument 'ord' (position 2) must be Number, not {type(ord).__name__}")
+    x = _floating_input(x, "vector_norm", dtype)
+    dims = _norm_dims(dim, x.ndim)
+    if ord < 0 or ord == _INF:
+        if x.numel() == 0 and (dim is None or isinstance(dim, (tuple, list)) and len(dim) == 0):
+            raise RuntimeError(f"linalg.vector_norm cannot compute the {_ord_name(ord)} norm on an empty tensor "
+                               f"because the operation does not have an identity")
+        for d in dims:
+            if x.ndim and x.shape[d] == 0:
+                raise RuntimeError(f"linalg.vector_norm cannot compute the {_ord_name(ord)} norm on the dimension "
+                                   f"{d}because this dimension is empty and the operation does not have an identity")
+    if x.ndim == 0:
+        dims = ()
+    return VectorNorm.apply(x, float(ord), dims, bool(keepdim))
+
+
+_MATRIX_ORDS = ("fro", "nuc", _INF, -_INF, 1, -1, 2, -2)
+
+
+def matrix_norm(a: Tensor, ord="fro", dim=(-2, -1), keepdim: bool = False, *, dtype=None) -> Tensor:
+    """``torch.linalg.matrix_norm`` over the two ``dim``: 'fro' (the 2-norm of the entries), 'nuc'
+    (the sum of the singular values), 2 / -2 (the largest / smallest singular value), 1 / -1 (the max /
+    min absolute column sum), inf / -inf (the max / min absolute row sum)."""
+    from .elementwise import abs as absolute
+    from .reduction import amax, amin, sum
+    from .shape import movedim, reshape
+    a = _floating_input(a, "matrix_norm", dtype)
+    if a.ndim < 2:
+        raise RuntimeError("linalg.matrix_norm: The input tensor A must have at least 2 dimensions.")
+    dim = tuple(dim) if isinstance(dim, (tuple, list)) else (dim,)
+    if len(dim) != 2:
+        raise RuntimeError(f"linalg.matrix_norm: dim must be a 2-tuple. Got {' '.join(str(d) for d in dim)}")
+    from ..autograd.tensor import _wrap_dim
+    rows, cols = (_wrap_dim(d, a.ndim) for d in dim)
+    if rows == cols:
+        raise RuntimeError(f"linalg.matrix_norm: dims must be different. Got ({dim[0]}, {dim[1]})")
+    if ord not in _MATRIX_ORDS or isinstance(ord, bool):
+        raise RuntimeError(f"linalg.matrix_norm: Order {ord} not supported.")
+    if ord == "fro":
+        return vector_norm(a, 2, (rows, cols), keepdim)
+    if ord in ("nuc", 2, -2):
+        # the singular values of each (rows, cols) matrix, those two dims moved last
+        values = svdvals(movedim(a, (rows, cols), (-2, -1)))                  # (..., k)
+        if ord == "nuc":
+            out = sum(values, -1)
+        else:
+            if values.shape[-1] == 0 and ord == -2:  # torch's amin on no singular values
+                raise IndexError("amin(): Expected reduction dim -1 to have non-zero size.")
+            out = (amax if ord == 2 else amin)(values, -1) if values.shape[-1] else sum(values, -1)
+        if keepdim:
+            shape = list(a.shape)
+            shape[rows] = shape[cols] = 1
+            out = reshape(out, tuple(shape))
+        return out
+    # 1 / -1: over rows first then the extreme column sum; inf / -inf: the other way round
+    summed, extreme_dim = (rows, cols) if ord in (1, -1) else (cols, rows)
+    sums = sum(absolute(a), summed, keepdim=True)
+    pick = amax if ord in (1, _INF) else amin
+    if sums.shape[extreme_dim] == 0 and pick is amax:  # an empty matrix: torch's 0 (amin is its error)
+        out = sum(sums, extreme_dim, keepdim=True)
+    else:
+        out = pick(sums, extreme_dim, keepdim=True)
+    return out if keepdim else reshape(out, tuple(s for i, s in enumerate(a.shape) if i not in (rows, cols)))
+
+
+def linalg_norm(a: Tensor, ord=None, dim=None, keepdim: bool = False, *, dtype=None) -> Tensor:
+    """``torch.linalg.norm``, as ATen's ``linalg_norm`` decides: a string ``ord`` is a matrix norm over
+    ``dim`` (default (0, 1)); a number is a matrix norm over a 2-tuple ``dim`` (or of a 2-D input when
+    ``dim`` is None) and a vector norm otherwise; no ``ord`` is the 2-norm of the entries over ``dim``."""
+    if dim is not None:
+        dims = list(dim) if isinstance(dim, (tuple, list)) else [dim]
+        if len(dims) not in (1, 2):
+            raise RuntimeError(f"linalg.norm: If dim is specified, it must be of length 1 or 2. Got {dims}")
+    elif ord is not None and a.ndim not in (1, 2):
+        raise RuntimeError(f"linalg.norm: If dim is not specified but ord is, the input must be 1D or 2D. "
+                           f"Got {a.ndim}D.")
+    if isinstance(ord, str):
+        return matrix_norm(a, ord, (0, 1) if dim is None else dims, keepdim, dtype=dtype)
+    if ord is not None and (len(dims) == 2 if dim is not None else a.ndim == 2):
+        return matrix_norm(a, ord, (0, 1) if dim is None else dims, keepdim, dtype=dtype)
+    return vector_norm(a, 2 if ord is None else ord, dim, keepdim, dtype=dtype)
+
+
+def norm(x: Tensor, p="fro", dim=None, keepdim: bool = False, dtype=None) -> Tensor:
+    """``torch.norm`` (as torch.functional writes it): a number ``p`` is ``vector_norm`` over ``dim``
+    (all dims when None); 'fro' with at most 2 dims is the 2-norm; 'nuc' (or 'fro' over more dims) is
+    ``matrix_norm`` over ``dim`` (all dims when None, so a 2-D input).
+
+        >>> minigrad.norm(minigrad.tensor([[1.0, -2.0], [0.0, 2.0]]), float("-inf"))
+        tensor(0.)
+    """
+    dims = None if dim is None else (list(dim) if isinstance(dim, (tuple, list)) else [dim])
+    if isinstance(p, str):
+        if p == "fro" and (dims is None or len(dims) <= 2):
+            return vector_norm(x, 2, dims, keepdim, dtype=dtype)
+        return matrix_norm(x, p, list(range(x.ndim)) if dims is None else dims, keepdim, dtype=dtype)
+    return vector_norm(x, 2.0 if p is None else p, dims, keepdim, dtype=dtype)

@@ -23,6 +23,7 @@ from ..autograd.tensor import Tensor, _wrap_dim
 from ..backend import xp
 from ..kernels.scatter import scatter_add as _scatter_add_array  # private: ops' names are star-exported
 from .elementwise import exp, log, where
+from ._aliases import numpy_names
 from .shape import Expand, _check_unique_dims, _dims, reshape, squeeze, unsqueeze
 
 
@@ -156,6 +157,10 @@ class Softmax(Primitive):
     def forward(ctx, x, dim):
         ctx.dim = dim
         module = xp(x)
+        if x.size == 0:  # an empty dim: torch's empty result (NumPy's max has no identity)
+            out = x.copy()
+            ctx.save_for_backward(out)
+            return out
         e = module.exp(x - x.max(axis=dim, keepdims=True))
         out = e / e.sum(axis=dim, keepdims=True)
         ctx.save_for_backward(out)
@@ -172,6 +177,10 @@ class LogSoftmax(Primitive):
     def forward(ctx, x, dim):
         ctx.dim = dim
         module = xp(x)
+        if x.size == 0:  # an empty dim: torch's empty result (NumPy's max has no identity)
+            out = x.copy()
+            ctx.save_for_backward(out)
+            return out
         shifted = x - x.max(axis=dim, keepdims=True)
         out = shifted - module.log(module.exp(shifted).sum(axis=dim, keepdims=True))
         ctx.save_for_backward(out)
@@ -210,11 +219,13 @@ def _reduce_dims(dim, ndim: int) -> tuple:
     return _dims(None if dim is None or (isinstance(dim, (tuple, list)) and len(dim) == 0) else dim, ndim)
 
 
+@numpy_names
 def sum(x: Tensor, dim=None, keepdim: bool = False, dtype=None) -> Tensor:
     dims = _reduce_dims(dim, x.ndim)
     return Sum.apply(x, dims, keepdim, dtypes.as_dtype(dtype).numpy if dtype is not None else None)
 
 
+@numpy_names
 def mean(x: Tensor, dim=None, keepdim: bool = False, dtype=None) -> Tensor:
     if dtype is not None:
         x = x.to(dtype)
@@ -226,16 +237,72 @@ def mean(x: Tensor, dim=None, keepdim: bool = False, dtype=None) -> Tensor:
     return sum(x, dims, keepdim) / count if count else sum(x, dims, keepdim) * float("nan")
 
 
-def var(x: Tensor, dim=None, unbiased=None, keepdim: bool = False, *, correction=None) -> Tensor:
-    """Variance with Bessel's correction by default (``correction=1``), as torch."""
+_VARIANCE_OVERLOADS = (" * (tuple of ints dim, bool unbiased = True, bool keepdim = False)\n"
+                       " * (tuple of ints dim = None, *, Number correction = None, bool keepdim = False)\n"
+                       " * (bool unbiased = True)\n")
+
+
+def _variance_arguments(op: str, args: tuple, kwargs: dict):
+    """(dim, correction, keepdim) from torch's three overloads of var / std / var_mean / std_mean:
+
+    - ``(dim, unbiased=True, keepdim=False)``: ``x.var(0, False)`` is dim 0 without Bessel's correction;
+    - ``(dim=None, *, correction=1, keepdim=False)``: ``correction`` a number, not with ``unbiased``;
+    - ``(unbiased=True)``: a lone bool is ``unbiased``, so ``x.std(True)`` is the unbiased std of all.
+
+    ``axis`` and ``keepdims`` are taken for ``dim`` and ``keepdim``, as torch's parser does."""
+    def invalid():
+        got = [type(a).__name__ for a in args] + [f"{k}={type(v).__name__}" for k, v in kwargs.items()]
+        return TypeError(f"{op}() received an invalid combination of arguments - got ({', '.join(got)}), "
+                         f"but expected one of:\n{_VARIANCE_OVERLOADS}")
+
+    kwargs = dict(kwargs)
+    for alias, name in (("axis", "dim"), ("keepdims", "keepdim")):
+        if alias in kwargs:
+            if name in kwargs:
+                raise TypeError(f"{op}() got an unexpected keyword argument '{alias}'")
+            kwargs[name] = kwargs.pop(alias)
+    is_bool = lambda value: isinstance(value, (bool, np.bool_))  # noqa: E731
+    if len(args) == 1 and is_bool(args[0]):  # (bool unbiased)
+        if kwargs:
+            raise invalid()
+        return None, 1 if args[0] else 0, False
+    if len(args) > 3:
+        raise invalid()
+    bound = dict(zip(("dim", "unbiased", "keepdim"), args))
+    for name, value in kwargs.items():
+        if name not in ("dim", "unbiased", "keepdim", "correction"):
+            raise TypeError(f"{op}() got an unexpected keyword argument '{name}'")
+        if name in bound:
+            raise TypeError(f"{op}() got multiple values for argument '{name}'")
+        bound[name] = value
+    dim, unbiased, correction = bound.get("dim"), bound.get("unbiased"), bound.get("correction")
+    keepdim = bound.get("keepdim", False)
+    if is_bool(dim) or unbiased is not None and not is_bool(unbiased) or not is_bool(keepdim) \
+            or unbiased is not None and correction is not None:
+        raise invalid()
     if correction is None:
-        correction = 1 if unbiased is None or unbiased else 0
+        correction = 0 if unbiased is not None and not unbiased else 1
+    return dim, correction, bool(keepdim)
+
+
+def _variance(x: Tensor, dim, correction, keepdim: bool) -> Tensor:
     dims = _reduce_dims(dim, x.ndim)
     count = 1
     for d in dims:
         count *= x.shape[d]
     centred = x - mean(x, dims, keepdim=True)
     return sum(centred * centred, dims, keepdim) / builtins.max(count - correction, 0)
+
+
+def var(x: Tensor, *args, **kwargs) -> Tensor:
+    """Variance, ``sum((x - mean)^2) / max(N - correction, 0)``, with Bessel's correction
+    (``correction=1``) by default. torch's overloads: ``var(dim, unbiased=True, keepdim=False)``,
+    ``var(dim=None, *, correction=1, keepdim=False)`` and ``var(unbiased)``.
+
+        >>> minigrad.tensor([[1.0, 2.0], [3.0, 5.0]]).var(0, False)   # dim 0, no correction
+        tensor([1.0000, 2.2500])
+    """
+    return _variance(x, *_variance_arguments("var", args, kwargs))
 
 
 class SqrtOfSquares(Primitive):
@@ -256,24 +323,32 @@ class SqrtOfSquares(Primitive):
         return where(is_zero, 0.0, grad / where(is_zero, 1.0, out * 2))
 
 
-def std(x: Tensor, dim=None, unbiased=None, keepdim: bool = False, *, correction=None) -> Tensor:
-    return SqrtOfSquares.apply(var(x, dim, unbiased, keepdim, correction=correction))
+def std(x: Tensor, *args, **kwargs) -> Tensor:
+    """The square root of ``var``, with its overloads (``x.std(True)`` is the unbiased std of all)."""
+    return SqrtOfSquares.apply(_variance(x, *_variance_arguments("std", args, kwargs)))
 
 
-def var_mean(x, dim=None, unbiased=None, keepdim=False, *, correction=None):
-    return var(x, dim, unbiased, keepdim, correction=correction), mean(x, dim, keepdim)
+def var_mean(x: Tensor, *args, **kwargs):
+    """(var, mean) over the same dims, with ``var``'s overloads."""
+    dim, correction, keepdim = _variance_arguments("var_mean", args, kwargs)
+    return _variance(x, dim, correction, keepdim), mean(x, _reduce_dims(dim, x.ndim), keepdim)
 
 
-def std_mean(x, dim=None, unbiased=None, keepdim=False, *, correction=None):
-    return std(x, dim, unbiased, keepdim, correction=correction), mean(x, dim, keepdim)
+def std_mean(x: Tensor, *args, **kwargs):
+    """(std, mean) over the same dims, with ``var``'s overloads."""
+    dim, correction, keepdim = _variance_arguments("std_mean", args, kwargs)
+    return (SqrtOfSquares.apply(_variance(x, dim, correction, keepdim)),
+            mean(x, _reduce_dims(dim, x.ndim), keepdim))
 
 
+@numpy_names
 def prod(x: Tensor, dim=None, keepdim: bool = False, dtype=None) -> Tensor:
     if dtype is not None:
         x = x.to(dtype)
     return Prod.apply(x, None if dim is None else _wrap_dim(dim, x.ndim), keepdim)
 
 
+@numpy_names
 def amax(x: Tensor, dim=(), keepdim: bool = False) -> Tensor:
     whole = dim is None or dim == () or dim == []
     if isinstance(dim, (tuple, list)):
@@ -283,6 +358,7 @@ def amax(x: Tensor, dim=(), keepdim: bool = False) -> Tensor:
     return Amax.apply(x, dims, keepdim)
 
 
+@numpy_names
 def amin(x: Tensor, dim=(), keepdim: bool = False) -> Tensor:
     whole = dim is None or dim == () or dim == []
     if isinstance(dim, (tuple, list)):
@@ -324,6 +400,7 @@ def _select_along(x: Tensor, dim, keepdim, pick, result_type):
     return result_type(values, indices)
 
 
+@numpy_names
 def max(x: Tensor, dim=None, keepdim: bool = False):
     """``max(x)``: the largest value; ``max(x, dim)``: (values, indices); ``max(a, b)``: elementwise."""
     if not isinstance(x, Tensor):
@@ -339,6 +416,7 @@ def max(x: Tensor, dim=None, keepdim: bool = False):
     return _select_along(x, dim, keepdim, lambda a, d: a.argmax(axis=d), _max_type)
 
 
+@numpy_names
 def min(x: Tensor, dim=None, keepdim: bool = False):
     if not isinstance(x, Tensor):
         raise TypeError(f"min() received an invalid combination of arguments - got ({type(x).__name__}, "
@@ -368,14 +446,17 @@ def _arg_extreme(x: Tensor, dim, keepdim: bool, op: str) -> Tensor:
     return Tensor._make(getattr(x._data, op)(axis=dim, keepdims=keepdim).astype(np.int64))
 
 
+@numpy_names
 def argmax(x: Tensor, dim=None, keepdim: bool = False) -> Tensor:
     return _arg_extreme(x, dim, keepdim, "argmax")
 
 
+@numpy_names
 def argmin(x: Tensor, dim=None, keepdim: bool = False) -> Tensor:
     return _arg_extreme(x, dim, keepdim, "argmin")
 
 
+@numpy_names
 def logsumexp(x: Tensor, dim, keepdim: bool = False) -> Tensor:
     """log(sum(exp(x))) computed as m + log(sum(exp(x - m))) with m the (detached) maximum."""
     dims = _dims(dim, x.ndim)
@@ -385,6 +466,7 @@ def logsumexp(x: Tensor, dim, keepdim: bool = False) -> Tensor:
     return out if keepdim else reshape(out, tuple(s for i, s in enumerate(x.shape) if i not in dims))
 
 
+@numpy_names
 def softmax(x: Tensor, dim: int, dtype=None) -> Tensor:
     if dtype is not None:
         x = x.to(dtype)
@@ -392,6 +474,7 @@ def softmax(x: Tensor, dim: int, dtype=None) -> Tensor:
     return Softmax.apply(x, _wrap_dim(dim, x.ndim))
 
 
+@numpy_names
 def log_softmax(x: Tensor, dim: int, dtype=None) -> Tensor:
     if dtype is not None:
         x = x.to(dtype)
@@ -399,6 +482,7 @@ def log_softmax(x: Tensor, dim: int, dtype=None) -> Tensor:
     return LogSoftmax.apply(x, _wrap_dim(dim, x.ndim))
 
 
+@numpy_names
 def cumsum(x: Tensor, dim: int, dtype=None) -> Tensor:
     if dtype is not None:
         x = x.to(dtype)
@@ -429,46 +513,55 @@ def _check_scatter_gather_index(x: Tensor, dim: int, index, op: str, src=None) -
                                f"with size {shape[dim]}")
 
 
+@numpy_names
 def gather(x: Tensor, dim: int, index: Tensor) -> Tensor:
+    """``out[i][j][k] = x[i][index[i][j][k]][k]`` for ``dim=1``; ``index`` int32 or int64 (any integer
+    dtype when it is empty, as torch). A 0-d ``x`` is read as one entry along ``dim``."""
     dim = _wrap_dim(dim, x.ndim)
-    if index.dtype is not dtypes.int64 and index.dtype is not dtypes.int32:
+    if index.dtype not in (dtypes.int32, dtypes.int64) and index.numel():
         raise RuntimeError("gather(): Expected dtype int32/int64 for index")
+    if not index.numel():  # nothing is read: an empty result of the index's shape, still in x's graph
+        return reshape(reshape(x, (-1,))[0:0], index.shape)
     _check_scatter_gather_index(x, dim, index, "gather")
+    if x.ndim == 0:  # torch: out has the index's shape
+        return reshape(Gather.apply(reshape(x, (1,)), 0, index._data.reshape(-1)), index.shape)
     return Gather.apply(x, dim, index._data)
 
 
+@numpy_names
 def scatter_add(x: Tensor, dim: int, index: Tensor, src: Tensor) -> Tensor:
-    """``x`` plus ``src`` added at ``index`` along ``dim`` (out of place)."""
+    """``x`` plus ``src`` added at ``index`` along ``dim`` (out of place); int32 or int64 ``index``."""
     dim = _wrap_dim(dim, x.ndim)
     if index.dtype is not dtypes.int64 and index.dtype is not dtypes.int32:
         raise RuntimeError("scatter(): Expected dtype int32/int64 for index")
     if src.dtype != x.dtype:
         raise RuntimeError("scatter(): Expected self.dtype to be equal to src.dtype")
     _check_scatter_gather_index(x, dim, index, "scatter_add", src)
+    if x.ndim == 0:
+        return reshape(scatter_add(reshape(x, (1,)), 0, reshape(index, (-1,)), reshape(src, (-1,))), ())
     return x + ScatterAdd.apply(src, dim, index._data, tuple(x.shape))
 
 
+@numpy_names
 def all(x: Tensor, dim=None, keepdim: bool = False) -> Tensor:
     axis = None if dim is None else _dims(dim, x.ndim)
     return Tensor._make(xp(x._data).asarray(x._data.all(axis=axis, keepdims=keepdim)))
 
 
+@numpy_names
 def any(x: Tensor, dim=None, keepdim: bool = False) -> Tensor:
     axis = None if dim is None else _dims(dim, x.ndim)
     return Tensor._make(xp(x._data).asarray(x._data.any(axis=axis, keepdims=keepdim)))
 
 
+@numpy_names
 def count_nonzero(x: Tensor, dim=None) -> Tensor:
     axis = None if dim is None else _dims(dim, x.ndim)
     return Tensor._make(xp(x._data).asarray(xp(x._data).count_nonzero(x._data, axis=axis), dtype=np.int64))
 
 
-def norm(x: Tensor, p=2, dim=None, keepdim: bool = False) -> Tensor:
-    from .elementwise import abs as absolute
-    if p == 2 or p == "fro":
-        return SqrtOfSquares.apply(sum(x * x, dim, keepdim))
-    if p == 1:
-        return sum(absolute(x), dim, keepdim)
-    if p == float("inf"):
-        return amax(absolute(x), dim if dim is not None else (), keepdim)
-    return sum(absolute(x) ** p, dim, keepdim) ** (1.0 / p)
+def norm(x: Tensor, p="fro", dim=None, keepdim: bool = False, dtype=None) -> Tensor:
+    """``torch.norm``: ``linalg.vector_norm`` for a number ``p``, ``linalg.matrix_norm`` for 'nuc' (see
+    ``ops/linalg.py``)."""
+    from .linalg import norm as torch_norm
+    return torch_norm(x, p, dim, keepdim, dtype)

@@ -25,6 +25,7 @@ import math
 from ..autograd.function import Primitive
 from ..autograd.tensor import Tensor, _wrap_dim
 from ..backend import xp
+from ._aliases import numpy_names
 
 
 # ---- helpers ----------------------------------------------------------------------------------
@@ -385,6 +386,7 @@ def flatten(x: Tensor, start_dim: int = 0, end_dim: int = -1) -> Tensor:
     return reshape(x, shape[:start] + (math.prod(shape[start:end + 1]),) + shape[end + 1:])
 
 
+@numpy_names
 def unflatten(x: Tensor, dim: int, sizes) -> Tensor:
     dim = _wrap_dim(dim, x.ndim)
     return reshape(x, x.shape[:dim] + tuple(sizes) + x.shape[dim + 1:])
@@ -443,12 +445,14 @@ def T(x: Tensor) -> Tensor:
     return permute(x, tuple(reversed(range(x.ndim))))
 
 
+@numpy_names
 def squeeze(x: Tensor, dim=None) -> Tensor:
     dims = _dims(dim, x.ndim) if x.ndim else ()
     shape = tuple(s for i, s in enumerate(x.shape) if not (i in dims and s == 1))
     return reshape(x, shape)
 
 
+@numpy_names
 def unsqueeze(x: Tensor, dim: int) -> Tensor:
     dim = _wrap_dim(dim, x.ndim + 1)
     return reshape(x, x.shape[:dim] + (1,) + x.shape[dim:])
@@ -499,6 +503,7 @@ def getitem(x: Tensor, index) -> Tensor:
     return GetItem.apply(x, _index_to_arrays(index, x._data))
 
 
+@numpy_names
 def cat(tensors, dim: int = 0) -> Tensor:
     tensors = list(tensors)
     if not tensors:
@@ -525,6 +530,7 @@ def cat(tensors, dim: int = 0) -> Tensor:
 concat = concatenate = cat
 
 
+@numpy_names
 def stack(tensors, dim: int = 0) -> Tensor:
     tensors = list(tensors)
     if not tensors:
@@ -557,6 +563,7 @@ def split(x: Tensor, split_size_or_sections, dim: int = 0):
     return tuple(out)
 
 
+@numpy_names
 def chunk(x: Tensor, chunks: int, dim: int = 0):
     if chunks <= 0:
         raise RuntimeError("chunk expects `chunks` to be greater than 0, got: " + str(chunks))
@@ -564,6 +571,7 @@ def chunk(x: Tensor, chunks: int, dim: int = 0):
     return split(x, builtins.max(-(-size // chunks), 1), dim)
 
 
+@numpy_names
 def unbind(x: Tensor, dim: int = 0):
     dim = _wrap_dim(dim, x.ndim)
     return tuple(getitem(x, (slice(None),) * dim + (i,)) for i in range(x.shape[dim]))
@@ -586,6 +594,7 @@ def flip(x: Tensor, dims) -> Tensor:
     return Flip.apply(x, dims)
 
 
+@numpy_names
 def index_select(x: Tensor, dim: int, index) -> Tensor:
     index = index._data if isinstance(index, Tensor) else xp(x._data).asarray(index)
     dim = _wrap_dim(dim, x.ndim)
@@ -600,6 +609,7 @@ def index_select(x: Tensor, dim: int, index) -> Tensor:
     return IndexSelect.apply(x, _wrap_dim(dim, x.ndim), index)
 
 
+@numpy_names
 def narrow(x: Tensor, dim: int, start: int, length: int) -> Tensor:
     if x.ndim == 0:
         raise RuntimeError("narrow() cannot be applied to a 0-dim tensor.")

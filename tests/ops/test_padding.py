@@ -5,6 +5,7 @@ import pytest
 from hypothesis import given, settings, strategies as st
 
 import minigrad
+from minigrad.autograd.gradcheck import gradcheck, gradgradcheck
 from minigrad.ops.padding import pad
 from utils import FLOAT_DTYPES, check_against_torch, gradchecks, random_array
 
@@ -74,3 +75,33 @@ def test_bad_padding_raises_torchs_errors(torch, call, message):
         call(torch.nn.functional, torch.zeros(2, 3, 3))
     with pytest.raises(type(expected.value), match=message):
         call(F, minigrad.zeros(2, 3, 3))
+
+
+@pytest.mark.parametrize("mode", ["circular", "reflect", "replicate"])
+@pytest.mark.parametrize("amounts", [(-1, 1), (1, -1), (-1, -1), (-1, 3), (-3, 0), (-4, 0), (-5, 1), (0, -2),
+                                 (-1, 1, 1, -1), (1, -2, -1, 0), (-1, 0, 0, 2, 1, -1)], ids=str)
+def test_negative_pads_crop_then_pad_as_torch(torch, mode, amounts):
+    """torch crops by a negative amount; circular then wraps the cropped rows ((-1, 1): [1 2 3 | 1])."""
+    shape = (1, 2) + (6, 5, 4)[3 - len(amounts) // 2:]
+    x = np.random.default_rng(len(amounts)).standard_normal(shape)
+    t = torch.tensor(x, requires_grad=True)
+    try:
+        expected = torch.nn.functional.pad(t, amounts, mode)
+    except (RuntimeError, NotImplementedError) as error:
+        with pytest.raises(type(error)):
+            pad(minigrad.tensor(x), amounts, mode)
+        return
+    ours = minigrad.tensor(x, requires_grad=True)
+    out = pad(ours, amounts, mode)
+    np.testing.assert_array_equal(out.detach().numpy(), expected.detach().numpy())
+    weight = np.random.default_rng(0).standard_normal(tuple(expected.shape))
+    (expected * torch.tensor(weight)).sum().backward()
+    (out * minigrad.tensor(weight)).sum().backward()
+    np.testing.assert_allclose(ours.grad.numpy(), t.grad.numpy(), atol=1e-12)
+    if out.numel():
+        assert gradcheck(lambda a: pad(a, amounts, mode), (ours,)) and gradgradcheck(lambda a: pad(a, amounts, mode), (ours,))
+
+
+def test_circular_pad_refuses_a_negative_output_size():
+    with pytest.raises(RuntimeError, match="Negative padding value is resulting in an empty dimension"):
+        pad(minigrad.zeros(1, 2, 4), (-5, 0), "circular")

@@ -41,7 +41,7 @@ REDUCTIONS = {
     "amax": (lambda x, **kw: x.amax(**kw), lambda x, **kw: x.amax(**kw)),
     "amin": (lambda x, **kw: x.amin(**kw), lambda x, **kw: x.amin(**kw)),
     "logsumexp": (lambda x, **kw: x.logsumexp(**kw), lambda x, **kw: x.logsumexp(**kw)),
-    "norm": (lambda x, **kw: x.norm(**kw), lambda x, **kw: x.norm(**kw)),
+    "norm": (lambda x, **kw: x.norm(2, **kw), lambda x, **kw: x.norm(2, **kw)),  # p="fro" over 3+ dims is an error
 }
 
 

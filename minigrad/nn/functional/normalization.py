@@ -46,9 +46,15 @@ def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor |
 
     >>> batch_norm(minigrad.randn(8, 3), None, None, training=True).mean(0)   # ~ 0
     """
-    if input.dim() < 2:
-        raise ValueError(f"expected 2D or 3D input (got {input.dim()}D input)")
-    channels = input.shape[1]
+    channels = input.shape[1] if input.dim() > 1 else 0  # torch: a 1-D input has no channels
+    if input.numel() == 0 or input.dim() < 2:
+        # nothing to normalise: torch returns the empty input and leaves the running statistics alone
+        for name, t in (("weight", weight), ("bias", bias), ("running_mean", running_mean), ("running_var", running_var)):
+            if t is not None and t.numel() != channels:
+                raise RuntimeError(f"{name} should contain {channels} elements not {t.numel()}")
+        if input.numel():
+            raise IndexError(f"Dimension out of range (expected to be in range of [-1, 0], but got 1)")
+        return input.clone()
     for name, t in (("weight", weight), ("bias", bias), ("running_mean", running_mean), ("running_var", running_var)):
         if t is not None and t.numel() != channels:
             raise RuntimeError(f"{name} should contain {channels} elements not {t.numel()}")
@@ -123,7 +129,8 @@ def group_norm(input: Tensor, num_groups: int, weight: Tensor | None = None, bia
     if c % num_groups != 0:
         raise RuntimeError(f"Expected number of channels in input to be divisible by num_groups, but got input "
                            f"of shape {list(input.shape)} and num_groups={num_groups}")
-    grouped = input.reshape(n, num_groups, -1)                       # (N, G, C/G * R)
+    rest = c // num_groups * int(np.prod(input.shape[2:], dtype=np.int64))
+    grouped = input.reshape(n, num_groups, rest)                     # (N, G, C/G * R), N or R may be 0
     mean = grouped.mean(2, keepdim=True)
     centred = grouped - mean
     var = (centred * centred).mean(2, keepdim=True)
