@@ -879,6 +879,8 @@ arctan, arcsin, arccos = atan, asin, acos
 
 
 def atan2(input, other):
+    if not isinstance(input, Tensor):
+        raise TypeError(f"atan2(): argument 'input' (position 1) must be Tensor, not {type(input).__name__}")
     if not isinstance(other, Tensor):
         raise TypeError(f"atan2(): argument 'other' (position 2) must be Tensor, not {type(other).__name__}")
     return _binary(Atan2, input, other)

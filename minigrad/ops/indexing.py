@@ -46,7 +46,7 @@ class Scatter(Primitive):
     def backward(ctx, grad):
         g_x = g_src = None
         if ctx.needs_input_grad[0]:
-            g_x = Scatter.apply(grad, xp(grad._data).zeros(ctx.index.shape, dtype=grad.dtype), ctx.dim, ctx.index)
+            g_x = Scatter.apply(grad, xp(grad._data).zeros(ctx.index.shape, dtype=grad._data.dtype), ctx.dim, ctx.index)
         if ctx.needs_input_grad[1]:
             g_src = Gather.apply(grad, ctx.dim, ctx.index)                    # (index shape)
             if tuple(g_src.shape) != tuple(ctx.src_shape):
@@ -55,8 +55,8 @@ class Scatter(Primitive):
 
 
 def _check_index(x: Tensor, dim: int, index: Tensor, op: str, src: Tensor | None = None):
-    if not isinstance(index, Tensor) or index._data.dtype != np.int64:
-        raise RuntimeError(f"{op}(): Expected dtype int64 for index")
+    if not isinstance(index, Tensor) or index._data.dtype not in (np.int64, np.int32):
+        raise RuntimeError(f"{op}(): Expected dtype int32/int64 for index")
     if src is not None and src.dtype != x.dtype:
         raise RuntimeError(f"{op}(): Expected self.dtype to be equal to src.dtype")
     if index.ndim != x.ndim and index.numel() and not (index.ndim <= 1 and x.ndim <= 1):
@@ -91,7 +91,9 @@ def scatter(input: Tensor, dim: int, index: Tensor, src=None, value=None, *, red
     _check_index(input, dim, index, "scatter", src)
     if src is not None:
         _check_same_device(input, src, index)
-    idx = index._data
+    idx = index._data.astype(np.int64, copy=False)
+    size = input.shape[dim] if input.ndim else 1
+    idx = xp(idx).where(idx < 0, idx + size, idx)
     if src is None:
         src = Tensor._make(xp(input._data).full(index.shape, value, dtype=input._data.dtype))
     if reduce is not None:

@@ -228,10 +228,15 @@ def _beta_zero(input: Tensor, product: Tensor) -> Tensor:
 
 def addbmm(input: Tensor, batch1: Tensor, batch2: Tensor, *, beta=1, alpha=1) -> Tensor:
     """beta * input + alpha * sum_b batch1[b] @ batch2[b]."""
-    from .reduction import sum as _sum
     if batch1.ndim != 3 or batch2.ndim != 3:
         raise RuntimeError("batch1 must be a 3D tensor" if batch1.ndim != 3 else "batch2 must be a 3D tensor")
-    product = _scaled(_sum(bmm(batch1, batch2), 0), alpha)
+    b, n, m = batch1.shape
+    if batch2.shape[0] != b or batch2.shape[1] != m:
+        raise RuntimeError(f"Expected size for first two dimensions of batch2 tensor to be: [{b}, {m}] but got: "
+                           f"[{batch2.shape[0]}, {batch2.shape[1]}].")
+    # one GEMM over the joined (batch, inner) dims: (n, b*m) @ (b*m, p), summed as torch does
+    joined = batch1.permute(1, 0, 2).reshape(n, b * m)
+    product = _scaled(mm(joined, batch2.reshape(b * m, batch2.shape[2])), alpha)
     if beta == 0:
         return _beta_zero(input, product)
     return _scaled(input, beta) + product

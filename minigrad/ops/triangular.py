@@ -114,9 +114,9 @@ def roll(input: Tensor, shifts, dims=None) -> Tensor:
     dims = tuple(dims) if isinstance(dims, (tuple, list)) else (dims,)
     if len(shifts) != len(dims):
         raise RuntimeError(f"shifts and dimensions must align. shifts: {len(shifts)}, dims:{len(dims)}")
-    dims = tuple(_wrap_dim(d, input.ndim) for d in dims)
     if input.ndim == 0:
-        return Roll.apply(reshape(input, (1,)), shifts, (0,)).reshape(())
+        raise IndexError(f"Dimension specified as {dims[0]} but tensor has no dimensions")
+    dims = tuple(_wrap_dim(d, input.ndim) for d in dims)
     return Roll.apply(input, shifts, dims)
 
 
@@ -257,7 +257,6 @@ def meshgrid(*tensors, indexing: str | None = None):
     for k, t in enumerate(flat):
         view = reshape(t, tuple(-1 if j == k else 1 for j in range(len(flat))))
         grids.append(expand(view, shape))
-    if swap:
+    if swap:  # the grids of the first two inputs, in input order; their shape stays (len 1, len 0, ...)
         grids[0], grids[1] = grids[1], grids[0]
-        grids = [g.transpose(0, 1) for g in grids]
     return tuple(grids)
