@@ -77,11 +77,15 @@ def diag(input: Tensor, diagonal: int = 0) -> Tensor:
 
 
 def diag_embed(input: Tensor, offset: int = 0, dim1: int = -2, dim2: int = -1) -> Tensor:
+    """Each last-dim vector of ``input`` put on the ``offset`` diagonal of the planes (dim1, dim2)."""
+    ndim = input.ndim + 1
+    d1, d2 = _wrap_dim(dim1, ndim), _wrap_dim(dim2, ndim)
+    if d1 == d2:
+        raise RuntimeError(f"diagonal dimensions cannot be identical {dim1}, {dim2}")
     n = input.shape[-1] + builtins.abs(offset)
     r, c = _diagonal_positions(xp(input._data), n, n, offset)
     out = IndexAdd.apply(input, tuple(input.shape[:-1]) + (n, n), (Ellipsis, r, c))
-    ndim = input.ndim + 1
-    return movedim(out, (-2, -1), (_wrap_dim(dim1, ndim), _wrap_dim(dim2, ndim)))
+    return movedim(out, (-2, -1), (d1, d2))
 
 
 def trace(input: Tensor) -> Tensor:
