@@ -139,8 +139,17 @@ def _check_index_along(x: Tensor, dim: int, index: Tensor, op: str, source: Tens
                                f"shape: {list(x.shape)} at dimension {dim} and source slice shape: "
                                f"{list(source.shape)} at dimension 0.")
     size = x.shape[dim] if x.ndim else 1
-    if index.numel() and (bool((index._data < -size).any()) or bool((index._data >= size).any())):
-        raise IndexError(f"index out of range in self")
+    if not index.numel():
+        return
+    data = index._data.reshape(-1)
+    low = -size if op == "index_fill" else 0  # torch: index_fill wraps negatives, add / copy reject them
+    bad = (data < low) | (data >= size)
+    if bool(bad.any()):
+        first = int(data[xp(data).argmax(bad)])
+        if op == "index_add":
+            raise IndexError("index out of range in self")
+        prefix = "index_copy_(): " if op == "index_copy" else ""
+        raise IndexError(f"{prefix}index {first} is out of bounds for dimension {dim} with size {size}")
 
 
 def _flat_index(index: Tensor, size: int):
@@ -223,6 +232,13 @@ def take_along_dim(input: Tensor, indices: Tensor, dim=None) -> Tensor:
     if not isinstance(indices, Tensor) or indices._data.dtype != np.int64:
         raise RuntimeError("torch.take_along_dim(): dtype of indices should be int64 but got "
                            f"{dtypes.torch_scalar_name(indices._data.dtype) if isinstance(indices, Tensor) else type(indices).__name__}")
+    if indices.numel():
+        size = input.numel() if dim is None else (input.shape[_wrap_dim(dim, input.ndim)] if input.ndim else 1)
+        data = indices._data.reshape(-1)
+        bad = (data < 0) | (data >= size)
+        if bool(bad.any()):  # torch's gather: no negative indices
+            raise RuntimeError(f"index {int(data[xp(data).argmax(bad)])} is out of bounds for dimension "
+                               f"{0 if dim is None else _wrap_dim(dim, input.ndim)} with size {size}")
     if dim is None:
         return gather(reshape(input, (-1,)), 0, reshape(indices, (-1,)))
     dim = _wrap_dim(dim, input.ndim)
@@ -239,8 +255,6 @@ def take_along_dim(input: Tensor, indices: Tensor, dim=None) -> Tensor:
         return gather(input, 0, indices)
     expanded = expand(input, tuple(input_shape)) if list(input.shape) != input_shape else input
     index = module.broadcast_to(indices._data, tuple(index_shape))
-    size = input.shape[dim]
-    index = module.where(index < 0, index + size, index)
     return Gather.apply(expanded, dim, module.ascontiguousarray(index))
 
 
