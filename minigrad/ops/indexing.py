@@ -235,8 +235,8 @@ def take_along_dim(input: Tensor, indices: Tensor, dim=None) -> Tensor:
     if indices.numel():
         size = input.numel() if dim is None else (input.shape[_wrap_dim(dim, input.ndim)] if input.ndim else 1)
         data = indices._data.reshape(-1)
-        bad = (data < 0) | (data >= size)
-        if bool(bad.any()):  # torch's gather: no negative indices
+        bad = (data < (0 if dim is None else -size)) | (data >= size)
+        if bool(bad.any()):  # torch: negative indices wrap along a dim, not in the flattened form
             raise RuntimeError(f"index {int(data[xp(data).argmax(bad)])} is out of bounds for dimension "
                                f"{0 if dim is None else _wrap_dim(dim, input.ndim)} with size {size}")
     if dim is None:
@@ -255,6 +255,7 @@ def take_along_dim(input: Tensor, indices: Tensor, dim=None) -> Tensor:
         return gather(input, 0, indices)
     expanded = expand(input, tuple(input_shape)) if list(input.shape) != input_shape else input
     index = module.broadcast_to(indices._data, tuple(index_shape))
+    index = module.where(index < 0, index + input.shape[dim], index)
     return Gather.apply(expanded, dim, module.ascontiguousarray(index))
 
 

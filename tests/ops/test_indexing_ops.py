@@ -203,7 +203,7 @@ def test_take_along_dim_matches_torch(torch, dtype, case, seed, broadcast):
     else:
         index_shape = [1 if broadcast and rng.random() < 0.5 else n for n in shape]
         index_shape[dim] = int(rng.integers(1, 5))
-        index = rng.integers(0, shape[dim], size=index_shape)
+        index = rng.integers(-shape[dim], shape[dim], size=index_shape)  # negatives wrap along a dim
     i_m, i_t = minigrad.tensor(index), torch.from_numpy(index)
     check_against_torch(torch, lambda a: minigrad.take_along_dim(a, i_m, dim), lambda a: torch.take_along_dim(a, i_t, dim), [x])
     check_against_torch(torch, lambda a: a.take_along_dim(i_m, dim=dim), lambda a: a.take_along_dim(i_t, dim=dim), [x])
