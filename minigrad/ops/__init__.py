@@ -96,6 +96,12 @@ def _new(factory):
     return lambda self, *args, **kwargs: factory(*args, **{"dtype": self.dtype, "device": self.device, **kwargs})
 
 
+def _checked_std(std):
+    if std < 0:
+        raise RuntimeError(f"normal expects std >= 0.0, but found std {std}")
+    return std
+
+
 # Every Tensor method and operator minigrad defines outside ``autograd/tensor.py``, by family. Each
 # name is torch's, with torch's meaning: ops torch only has as functions (``gelu``, ``var_mean``)
 # stay functions (``F.gelu``, ``minigrad.var_mean``).
@@ -219,7 +225,8 @@ _TENSOR_METHODS = {
         self, full_like(self, value.item() if isinstance(value, Tensor) else value)),
     "copy_": lambda self, src: inplace.write(self, to_copy(src, self.dtype, self.device)),
     "uniform_": lambda self, a=0.0, b=1.0: inplace.random_fill(self, lambda g, s: g.uniform(a, b, s)),
-    "normal_": lambda self, mean=0.0, std=1.0: inplace.random_fill(self, lambda g, s: g.normal(mean, std, s)),
+    "normal_": lambda self, mean=0.0, std=1.0, *, generator=None: inplace.random_fill(
+        self, lambda g, s: g.normal(mean, _checked_std(std), s)),
     "bernoulli_": lambda self, p=0.5: inplace.random_fill(self, lambda g, s: g.random(s) < p),
     "exponential_": lambda self, lambd=1.0: inplace.random_fill(self, lambda g, s: g.exponential(1 / lambd, s)),
 }
