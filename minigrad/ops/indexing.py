@@ -119,10 +119,6 @@ def _multiply_at(x, src, dim, index):
     return factor
 
 
-def scatter_reduce(input: Tensor, dim: int, index: Tensor, src: Tensor, reduce: str, *, include_self=True):
-    raise NotImplementedError("scatter_reduce is not implemented in minigrad")
-
-
 def _check_index_along(x: Tensor, dim: int, index: Tensor, op: str, source: Tensor | None = None):
     if not isinstance(index, Tensor) or index._data.dtype not in (np.int64, np.int32):
         raise RuntimeError(f"{op}(): Expected dtype int32/int64 for index")
