@@ -53,8 +53,6 @@ def _check_sortable(x: Tensor, op: str):
 
 def sort(input: Tensor, dim: int = -1, descending: bool = False, stable: bool = False):
     """(values, indices) of ``input`` sorted along ``dim``; ``stable`` is accepted, sorting always is."""
-    if isinstance(dim, bool):  # torch.sort(x, stable=..., dim=...) has a keyword-only overload
-        raise TypeError("sort(): argument 'dim' must be int, not bool")
     if input.ndim == 0:
         _wrap_dim(dim, 0)
         return _sort_type(_copy_0d(input), Tensor._make(xp(input._data).zeros((), dtype=np.int64)))
