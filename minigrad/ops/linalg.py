@@ -195,8 +195,33 @@ def _einsum_equation(equation: str, operands):
     return ",".join(new_subs) + "->" + output, new_ops
 
 
+def _sublist_equation(arguments):
+    """torch's sublist form ``einsum(a, [0, 1], b, [1, 2], [0, 2])`` as ``('ab,bc->ac', a, b)``:
+    integers 0-51 name the letters a-z, A-Z; ``...`` (Ellipsis) stays an ellipsis."""
+    def letters(sublist):
+        out = []
+        for s in sublist:
+            if s is Ellipsis:
+                out.append("...")
+            elif not isinstance(s, int) or not 0 <= s < 52:
+                raise ValueError(f"einsum(): expected subscript to be within the range [0, 52), but got {s}")
+            else:
+                out.append(_string.ascii_letters[s])
+        return "".join(out)
+    operands = list(arguments[0::2])
+    subscripts = [letters(sub) for sub in arguments[1::2]]
+    equation = ",".join(subscripts[:len(operands)])
+    if len(arguments) % 2:  # an output sublist last
+        operands = operands[:-1]
+        equation = ",".join(subscripts[:len(operands)]) + "->" + letters(arguments[-1])
+    return equation, operands
+
+
 def einsum(equation, *operands) -> Tensor:
-    """torch.einsum: ``einsum('ij,jk->ik', a, b)``; the operands may also come as one list."""
+    """torch.einsum: ``einsum('ij,jk->ik', a, b)``; the operands may also come as one list, or in
+    torch's sublist form ``einsum(a, [0, 1], b, [1, 2], [0, 2])``."""
+    if isinstance(equation, Tensor):
+        equation, operands = _sublist_equation((equation,) + operands)
     if len(operands) == 1 and isinstance(operands[0], (list, tuple)):
         operands = tuple(operands[0])
     if not operands:

@@ -52,6 +52,15 @@ def test_einsum_generated_equations_match_torch(torch, dtype, sizes, data, seed)
     check_against_torch(torch, lambda *ts: minigrad.einsum(equation, *ts), lambda *ts: torch.einsum(equation, *ts), arrays)
 
 
+@pytest.mark.parametrize("dtype", FLOAT_DTYPES)
+def test_einsum_sublist_form_matches_torch(torch, dtype):
+    a, b = random_array(0, (2, 3, 4), dtype), random_array(1, (4, 5), dtype)
+    cases = [lambda e, x, y: e(x, [0, 1, 2], y, [2, 3], [0, 1, 3]), lambda e, x, y: e(x, [0, 1, 2], y, [2, 3]),
+             lambda e, x, y: e(x, [Ellipsis, 2], y, [2, 3], [Ellipsis, 3]), lambda e, x, y: e(x, [0, 1, 27], y, [27, 3])]
+    for case in cases:
+        check_against_torch(torch, lambda x, y: case(minigrad.einsum, x, y), lambda x, y: case(torch.einsum, x, y), [a, b])
+
+
 def test_einsum_errors():
     with pytest.raises(RuntimeError, match="does not match the number of dimensions"):
         minigrad.einsum("ij,jk->ik", minigrad.ones(2), minigrad.ones(2, 2))
