@@ -955,7 +955,7 @@ def normal(mean=0.0, std=1.0, size=None, *, generator=None, dtype=None, device=N
                 raise RuntimeError(f"normal expects std >= 0.0, but found std {std}")
         else:
             _check_same_device(mean, std)
-            shape = tuple(xp(mean._data).broadcast_shapes(mean.shape, std.shape))
+            shape = tuple(np.broadcast_shapes(tuple(mean.shape), tuple(std.shape)))
             dtype_ = _common_dtype(mean, std)
         if isinstance(std, Tensor) and std.numel() and bool((std._data < 0).any()):
             raise RuntimeError("normal expects all elements of std >= 0.0")

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .. import dtypes
+from .. import backend, dtypes
 from ..autograd.function import Primitive
 from ..autograd.tensor import Tensor, _wrap_dim
 from ..backend import xp
@@ -26,6 +26,14 @@ def _corner(shape) -> tuple:
     return tuple(slice(0, n) for n in shape)
 
 
+def _positions(module, index, dim: int) -> tuple:
+    """The full index tuple of a scatter: ``index`` along ``dim``, the entry's own position elsewhere."""
+    grids = [module.arange(n).reshape([-1 if a == d else 1 for a in range(index.ndim)])
+             for d, n in enumerate(index.shape)]
+    grids[dim] = index
+    return tuple(module.broadcast_arrays(*grids))
+
+
 class Scatter(Primitive):
     """``out = x`` with ``out[i][index[i][j]] = src[i][j]`` along ``dim`` (for dim 1); ``index`` may
     be smaller than ``x`` and ``src`` on every dim (torch reads the corner of ``src`` it covers)."""
@@ -36,10 +44,8 @@ class Scatter(Primitive):
     def forward(ctx, x, src, dim, index):
         ctx.dim, ctx.index, ctx.src_shape = dim, index, src.shape
         out = x.copy()
-        if index.size:
-            corner = tuple(slice(None) if d == dim else slice(0, n) for d, n in enumerate(index.shape))
-            view = out[corner]  # a basic-slice view: writes land in out
-            xp(x).put_along_axis(view, index, src[_corner(index.shape)].astype(x.dtype, copy=False), axis=dim)
+        if index.size:  # out[grid with index along dim] = src's corner (advanced indexing: NumPy and CuPy)
+            out[_positions(xp(x), index, dim)] = src[_corner(index.shape)].astype(x.dtype, copy=False)
         return out
 
     @staticmethod
@@ -110,13 +116,11 @@ def scatter(input: Tensor, dim: int, index: Tensor, src=None, value=None, *, red
 
 def _multiply_at(x, src, dim, index):
     """The product of the src values landing on each entry (ones where none land)."""
-    module = xp(x)
-    factor = module.ones(x.shape, dtype=x.dtype)
-    positions = [module.arange(n).reshape([-1 if a == d else 1 for a in range(index.ndim)])
-                 for d, n in enumerate(index.shape)]
-    positions[dim] = index
-    module.multiply.at(factor, tuple(module.broadcast_arrays(*positions)), src[_corner(index.shape)])
-    return factor
+    # on the host: NumPy's multiply.at accumulates repeated indices (CuPy has no multiply.at)
+    x_host, src_host, index_host = (backend.to_numpy(a) for a in (x, src, index))
+    factor = np.ones(x_host.shape, dtype=x_host.dtype)
+    np.multiply.at(factor, _positions(np, index_host, dim), src_host[_corner(index_host.shape)])
+    return backend.to_device(factor, backend.device_of(x))
 
 
 def _check_index_along(x: Tensor, dim: int, index: Tensor, op: str, source: Tensor | None = None):
@@ -216,7 +220,7 @@ def masked_select(input: Tensor, mask: Tensor) -> Tensor:
     if not isinstance(mask, Tensor) or mask._data.dtype != np.bool_:
         raise RuntimeError("masked_select: expected BoolTensor for mask")
     _check_same_device(input, mask)
-    shape = tuple(xp(input._data).broadcast_shapes(input.shape, mask.shape))
+    shape = tuple(np.broadcast_shapes(tuple(input.shape), tuple(mask.shape)))
     values = expand(input, shape) if tuple(input.shape) != shape else input
     flat_mask = xp(mask._data).broadcast_to(mask._data, shape).reshape(-1)
     return GetItem.apply(reshape(values, (-1,)), (xp(mask._data).flatnonzero(flat_mask),))
@@ -244,7 +248,7 @@ def take_along_dim(input: Tensor, indices: Tensor, dim=None) -> Tensor:
     module = xp(input._data)
     in_shape, idx_shape = list(input.shape), list(indices.shape)
     in_shape[dim] = idx_shape[dim] = 1
-    common = list(module.broadcast_shapes(tuple(in_shape), tuple(idx_shape)))
+    common = list(np.broadcast_shapes(tuple(in_shape), tuple(idx_shape)))
     input_shape = common[:dim] + [input.shape[dim]] + common[dim + 1:]
     index_shape = common[:dim] + [indices.shape[dim]] + common[dim + 1:]
     if input.ndim == 0:

@@ -15,6 +15,7 @@ import builtins
 
 import numpy as np
 
+from .. import backend
 from ..autograd.function import Primitive
 from ..autograd.tensor import Tensor, _wrap_dim
 from ..backend import xp
@@ -141,9 +142,9 @@ def repeat_interleave(input, repeats=None, dim=None, *, output_size=None) -> Ten
         counts = input
         if counts.ndim > 1:
             raise RuntimeError("repeat_interleave only accept 1D vector as repeat")
-        module = xp(counts._data)
-        return Tensor._make(module.repeat(module.arange(counts.shape[0] if counts.ndim else 1, dtype=np.int64),
-                                          counts._data.reshape(-1)))
+        host = backend.to_numpy(counts._data).reshape(-1)  # (CuPy's repeat takes no array of counts)
+        return Tensor._make(backend.to_device(np.repeat(np.arange(host.shape[0], dtype=np.int64), host),
+                                              backend.device_of(counts._data)))
     module = xp(input._data)
     if dim is None:
         input = reshape(input, (-1,))
@@ -169,7 +170,8 @@ def repeat_interleave(input, repeats=None, dim=None, *, output_size=None) -> Ten
         if repeats < 0:
             raise RuntimeError("repeats can not be negative")
         counts = module.full(size, repeats, dtype=np.int64)
-    index = module.repeat(module.arange(size, dtype=np.int64), counts)
+    index = backend.to_device(np.repeat(np.arange(size, dtype=np.int64), backend.to_numpy(counts)),
+                              backend.device_of(input._data))  # (size * repeats,) source positions
     if output_size is not None and index.shape[0] != output_size:
         raise RuntimeError("allocated size does not match required size")
     return IndexSelect.apply(input, dim, index)
