@@ -11,6 +11,8 @@ The rest are compositions of existing primitives (``Gather``, ``ScatterAdd``, ``
 """
 from __future__ import annotations
 
+import builtins
+
 import numpy as np
 
 from .. import backend, dtypes
@@ -124,20 +126,45 @@ def _multiply_at(x, src, dim, index):
 
 
 def _check_index_along(x: Tensor, dim: int, index: Tensor, op: str, source: Tensor | None = None):
-    if not isinstance(index, Tensor) or index._data.dtype not in (np.int64, np.int32):
-        raise RuntimeError(f"{op}(): Expected dtype int32/int64 for index")
+    """torch's checks (and messages, which differ per op) for index_add / index_copy / index_fill."""
+    name = dtypes.torch_scalar_name
+    kind = index._data.dtype if isinstance(index, Tensor) else None
+    if op == "index_add" and kind not in (np.int64, np.int32):
+        raise RuntimeError(f"index_add_(): Expected dtype int32/int64 for index but got: {name(kind) if kind else ''}")
+    if op == "index_copy" and kind != np.int64:
+        raise RuntimeError(f"index_copy_(): Expected a long tensor for index, but got {name(kind) if kind else ''}")
+    if op == "index_fill" and kind != np.int64:
+        raise IndexError("index_fill_(): Expected dtype int64 for index.")
     if index.ndim > 1:
-        raise IndexError(f"{op}(): Index is supposed to be a vector")
+        if op == "index_fill":
+            raise RuntimeError("Index has to be a vector/scalar")
+        raise IndexError(f"{op}_(): Index is supposed to be a vector, but got dim: {index.ndim} with type: "
+                         f"{name(kind)} and size: {list(index.shape)}")
     if source is not None:
         if source.dtype != x.dtype:
-            raise RuntimeError(f"{op}(): self ({x.dtype}) and source ({source.dtype}) must have the same scalar type")
-        expected = list(x.shape)
-        if expected:
-            expected[dim] = index.numel()
-        if source.ndim and list(source.shape) != expected or (source.ndim == 0 and index.numel() != 1):
-            raise RuntimeError(f"{op}(): Source/destination tensor must have same slice shapes. Destination slice "
-                               f"shape: {list(x.shape)} at dimension {dim} and source slice shape: "
-                               f"{list(source.shape)} at dimension 0.")
+            if op == "index_copy":
+                raise RuntimeError(f"index_copy_(): self and source expected to have the same dtype, but got (self) "
+                                   f"{name(x._data.dtype)} and (source) {name(source._data.dtype)}")
+            raise RuntimeError(f"index_add_(): self ({name(x._data.dtype)}) and source ({name(source._data.dtype)}) "
+                               "must have the same scalar type")
+        count = source.shape[dim] if source.ndim else 1
+        if source.ndim and source.ndim == x.ndim and any(
+                source.shape[d] != x.shape[d] for d in range(x.ndim) if d != dim):
+            if op == "index_copy":
+                d = next(d for d in range(x.ndim) if d != dim and source.shape[d] != x.shape[d])
+                at = d if d < dim else d - 1  # the dim's place in the slice shape (dim removed)
+                raise RuntimeError(f"index_copy_(): Source/destination tensor must have same slice shapes. "
+                                   f"Destination slice shape: {x.shape[d]} at dimension {at} and source slice shape: "
+                                   f"{source.shape[d]} at dimension {at}.")
+            raise RuntimeError(f"source tensor shape must match self tensor shape, excluding the specified dimension. "
+                               f"Got self.shape = {list(x.shape)} source.shape = {list(source.shape)}")
+        if source.ndim != x.ndim and source.numel() != index.numel() * (x.numel() // builtins.max(x.shape[dim] if x.ndim else 1, 1)):
+            raise RuntimeError(f"source tensor shape must match self tensor shape, excluding the specified dimension. "
+                               f"Got self.shape = {list(x.shape)} source.shape = {list(source.shape)}")
+        if count != index.numel():
+            message = (f"{op}_(): Number of indices ({index.numel()}) should be equal to source.size(dim)"
+                       + (f" ({count})" if op == "index_copy" else f": ({count}), for dim: {dim}"))
+            raise (IndexError if op == "index_copy" else RuntimeError)(message)
     size = x.shape[dim] if x.ndim else 1
     if not index.numel():
         return

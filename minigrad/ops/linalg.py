@@ -256,9 +256,10 @@ def addbmm(input: Tensor, batch1: Tensor, batch2: Tensor, *, beta=1, alpha=1) ->
     if batch1.ndim != 3 or batch2.ndim != 3:
         raise RuntimeError("batch1 must be a 3D tensor" if batch1.ndim != 3 else "batch2 must be a 3D tensor")
     b, n, m = batch1.shape
-    if batch2.shape[0] != b or batch2.shape[1] != m:
-        raise RuntimeError(f"Expected size for first two dimensions of batch2 tensor to be: [{b}, {m}] but got: "
-                           f"[{batch2.shape[0]}, {batch2.shape[1]}].")
+    if batch2.shape[0] != b:
+        raise RuntimeError(f"batch1 and batch2 must have same number of batches, got {b} and {batch2.shape[0]}")
+    if batch2.shape[1] != m:
+        raise RuntimeError(f"Incompatible matrix sizes for bmm ({n}x{m} and {batch2.shape[1]}x{batch2.shape[2]})")
     # one GEMM over the joined (batch, inner) dims: (n, b*m) @ (b*m, p), summed as torch does
     joined = batch1.permute(1, 0, 2).reshape(n, b * m)
     product = _scaled(mm(joined, batch2.reshape(b * m, batch2.shape[2])), alpha)

@@ -168,7 +168,7 @@ def repeat_interleave(input, repeats=None, dim=None, *, output_size=None) -> Ten
             raise RuntimeError("repeats can not be negative")
     else:
         if repeats < 0:
-            raise RuntimeError("repeats can not be negative")
+            raise RuntimeError("Repeats must be non-negative")
         counts = module.full(size, repeats, dtype=np.int64)
     index = backend.to_device(np.repeat(np.arange(size, dtype=np.int64), backend.to_numpy(counts)),
                               backend.device_of(input._data))  # (size * repeats,) source positions

@@ -229,3 +229,33 @@ def test_nonzero_matches_torch_both_forms(torch, shape, seed):
     for a, b in zip(m_tuple, t_tuple):
         assert a.dtype == minigrad.int64
         np.testing.assert_array_equal(a.numpy(), b.numpy())
+
+
+BAD_CALLS = {  # name -> call(lib, tensor) that torch rejects
+    "index_add float index": lambda lib, t: lib.index_add(t([1.0, 2.0]), 0, t([0.0]), t([1.0])),
+    "index_add 2-d index": lambda lib, t: lib.index_add(t([1.0, 2.0]), 0, t([[0]]), t([1.0])),
+    "index_add dtypes": lambda lib, t: lib.index_add(t([1.0, 2.0]), 0, t([0]), t([1])),
+    "index_add count": lambda lib, t: lib.index_add(t([1.0, 2.0]), 0, t([0]), t([1.0, 2.0])),
+    "index_add slice shape": lambda lib, t: lib.index_add(t([[1.0, 2.0, 3.0]] * 2), 0, t([0]), t([[1.0, 2.0]])),
+    "index_add range": lambda lib, t: lib.index_add(t([1.0, 2.0]), 0, t([2]), t([1.0])),
+    "index_copy float index": lambda lib, t: lib.index_copy(t([1.0, 2.0]), 0, t([0.0]), t([1.0])),
+    "index_copy count": lambda lib, t: lib.index_copy(t([1.0, 2.0]), 0, t([0]), t([1.0, 2.0])),
+    "index_copy slice shape": lambda lib, t: lib.index_copy(t([[1.0, 2.0, 3.0]] * 2), 0, t([0]), t([[1.0, 2.0]])),
+    "index_copy range": lambda lib, t: lib.index_copy(t([1.0, 2.0]), 0, t([-1]), t([1.0])),
+    "index_fill float index": lambda lib, t: lib.index_fill(t([1.0, 2.0]), 0, t([0.0]), 1.0),
+    "index_fill 2-d index": lambda lib, t: lib.index_fill(t([1.0, 2.0]), 0, t([[0]]), 1.0),
+    "index_fill range": lambda lib, t: lib.index_fill(t([1.0, 2.0]), 0, t([-3]), 1.0),
+    "scatter index dtype": lambda lib, t: lib.scatter(t([1.0, 2.0]), 0, t([0.0]), 1.0),
+    "scatter range": lambda lib, t: lib.scatter(t([1.0, 2.0]), 0, t([2]), 1.0),
+    "take_along_dim ndim": lambda lib, t: lib.take_along_dim(t([[1.0]]), t([0]), 0),
+    "masked_select mask": lambda lib, t: lib.masked_select(t([1.0]), t([1.0])),
+}
+
+
+@pytest.mark.parametrize("name", sorted(BAD_CALLS))
+def test_bad_arguments_raise_torchs_error(torch, name):
+    with pytest.raises(Exception) as expected:
+        BAD_CALLS[name](torch, torch.tensor)
+    with pytest.raises(type(expected.value)) as raised:
+        BAD_CALLS[name](minigrad, minigrad.tensor)
+    assert str(raised.value).splitlines()[0] == str(expected.value).splitlines()[0]

@@ -126,8 +126,10 @@ def test_repeat_interleave_of_counts_gradchecks_and_errors(torch):
     np.testing.assert_array_equal(minigrad.repeat_interleave(minigrad.tensor(counts)).numpy(),
                                   torch.repeat_interleave(torch.from_numpy(counts)).numpy())
     gradchecks(lambda t: minigrad.repeat_interleave(t, minigrad.tensor([1, 3]), dim=1), [random_array(1, (2, 2))])
-    with pytest.raises(RuntimeError, match="repeats can not be negative"):
+    with pytest.raises(RuntimeError, match="Repeats must be non-negative"):
         minigrad.repeat_interleave(minigrad.ones(2), -1)
+    with pytest.raises(RuntimeError, match="repeats can not be negative"):
+        minigrad.repeat_interleave(minigrad.ones(2), minigrad.tensor([1, -1]))
     with pytest.raises(RuntimeError, match="repeats must have the same size as input along dim"):
         minigrad.repeat_interleave(minigrad.ones(2), minigrad.tensor([1, 2, 3]))
 
