@@ -1,7 +1,8 @@
 """minigrad's differentiable operations, and the Tensor methods and operators that call them.
 
 The primitives live by family in ``elementwise``, ``reduction``, ``shape``, ``linalg`` and
-``padding``; ``conv`` and ``pool`` hold the convolution and pooling families; ``inplace`` writes
+``padding``, with ``sorting`` (sort, topk, cumprod), ``indexing`` (scatter, index_*, masked_select,
+take_along_dim, nonzero) and ``triangular`` (tril/triu, diagonals, roll, tile, stacks, meshgrid); ``conv`` and ``pool`` hold the convolution and pooling families; ``inplace`` writes
 results in place (``x.add_(y)``, ``x += y``, ``x[idx] = v``) with torch's version counters and view
 history. This file lists, in ``_TENSOR_METHODS``, every method and operator ``Tensor`` gets from
 them, under torch's names; each is one torch has (``tests/test_tensor_methods.py`` checks this).
