@@ -137,7 +137,7 @@ _TENSOR_METHODS = {
     "log2": elementwise.log2, "log10": elementwise.log10, "tan": elementwise.tan, "atan": elementwise.atan,
     "asin": elementwise.asin, "acos": elementwise.acos, "arctan": elementwise.atan, "arcsin": elementwise.asin,
     "arccos": elementwise.acos, "atan2": elementwise.atan2, "arctan2": elementwise.atan2,
-    "lerp": elementwise.lerp, "nan_to_num": elementwise.nan_to_num,
+    "nan_to_num": elementwise.nan_to_num,
 
     # ---- comparison and logic, and their operators ----
     "eq": elementwise.eq, "ne": elementwise.ne, "lt": elementwise.lt, "le": elementwise.le,
@@ -214,7 +214,7 @@ _TENSOR_METHODS = {
     "asin_": inplace.method(elementwise.asin), "acos_": inplace.method(elementwise.acos),
     "arctan_": inplace.method(elementwise.atan), "arcsin_": inplace.method(elementwise.asin),
     "arccos_": inplace.method(elementwise.acos), "atan2_": inplace.method(elementwise.atan2),
-    "arctan2_": inplace.method(elementwise.atan2), "lerp_": inplace.method(elementwise.lerp),
+    "arctan2_": inplace.method(elementwise.atan2),
     "nan_to_num_": inplace.method(elementwise.nan_to_num), "cumprod_": inplace.method(sorting.cumprod),
     "scatter_": inplace.method(indexing.scatter), "scatter_add_": inplace.method(reduction.scatter_add),
     "index_add_": inplace.method(indexing.index_add), "index_copy_": inplace.method(indexing.index_copy),

@@ -753,7 +753,7 @@ def isclose(a, b, rtol=1e-05, atol=1e-08, equal_nan=False):
     return Tensor._make(xp(a._data).isclose(a._data, b._data, rtol=rtol, atol=atol, equal_nan=equal_nan))
 
 
-# ---- more math: log2 log10 tan atan asin acos atan2 lerp nan_to_num normal (issue 12) ----------
+# ---- more math: log2 log10 tan atan asin acos atan2 nan_to_num normal (issue 12) ------ ----------
 #
 # | primitive | its backward is                      |
 # | --------- | ------------------------------------ |
@@ -887,25 +887,6 @@ def atan2(input, other):
 
 
 arctan2 = atan2
-
-
-def lerp(input, end, weight):
-    """input + weight (end - input), with torch's two-sided formula: for weight >= 0.5 it is
-    end - (end - input) (1 - weight), exact at weight = 1."""
-    if isinstance(weight, Tensor):
-        _check_same_device(input, end, weight)
-    else:
-        _check_same_device(input, end)
-    if input.dtype != end.dtype:
-        raise RuntimeError(f"expected dtype {input.dtype} for `end` but got dtype {end.dtype}")
-    if isinstance(weight, Tensor) and weight.dtype != input.dtype:
-        raise RuntimeError(f"expected dtype {input.dtype} for `weight` but got dtype {weight.dtype}")
-    difference = end - input
-    low = input + difference * weight
-    high = end - difference * (1 - weight)
-    if isinstance(weight, Tensor):
-        return where(weight._data.__abs__() < 0.5, low, high)
-    return low if -0.5 < weight < 0.5 else high
 
 
 def nan_to_num(input, nan=0.0, posinf=None, neginf=None):

@@ -1,5 +1,5 @@
 """The math functions added for issue 12 (end of minigrad/ops/elementwise.py): log2, log10, tan,
-atan, asin, acos, atan2, lerp, nan_to_num, normal, against torch in float32 and float64 over
+atan, asin, acos, atan2, nan_to_num, normal (and lerp, from another branch), against torch in float32 and float64 over
 generated shapes, with float64 gradcheck and gradgradcheck."""
 import numpy as np
 import pytest
@@ -65,6 +65,11 @@ def test_atan2_gradchecks_and_rejects_a_number():
         minigrad.atan2(2, minigrad.ones(3))
 
 
+# lerp itself comes from the signatures branch (ops/__init__.py on main); these run once both are merged
+needs_lerp = pytest.mark.skipif(not hasattr(minigrad, "lerp"), reason="minigrad.lerp is added on another branch")
+
+
+@needs_lerp
 @pytest.mark.parametrize("dtype", FLOAT_DTYPES)
 @FAST
 @given(shapes=broadcastable_shapes(3), seed=st.integers(0, 2**16), scalar=st.sampled_from([None, 0.25, 0.5, 0.9, -1.5]))
@@ -78,11 +83,13 @@ def test_lerp_matches_torch(torch, dtype, shapes, seed, scalar):
                             [start, end])
 
 
+@needs_lerp
 def test_lerp_gradchecks():
     gradchecks(minigrad.lerp, [random_array(5, (3,)), random_array(6, (2, 3)), random_array(7, (3,), low=0, high=1)])
     gradchecks(lambda s, e: minigrad.lerp(s, e, 0.75), [random_array(5, (3,)), random_array(6, (3,))])
 
 
+@needs_lerp
 def test_lerp_is_exact_at_weight_one(torch):
     start, end = minigrad.tensor([1e8, 3.0]), minigrad.tensor([1.0, 7.0])
     assert minigrad.lerp(start, end, 1.0).tolist() == torch.lerp(torch.tensor([1e8, 3.0]), torch.tensor([1.0, 7.0]), 1.0).tolist()
