@@ -68,10 +68,22 @@ class Unsupported(Exception):
     """A sample uses something minigrad has no counterpart for (complex numbers, memory formats)."""
 
 
+# OpInfos whose ``op`` is a lambda of torch's test suite that calls a torch function (not a method):
+# the same lambda written with minigrad's function.
+LAMBDA_COUNTERPARTS = {
+    "einsum": lambda: lambda tensors, equation: minigrad.einsum(equation, tensors),
+    "normal": lambda: lambda mean, *args, **kwargs: minigrad.normal(mean, *args, **kwargs),
+    "normal.number_mean": lambda: lambda std, mean, *args, **kwargs: minigrad.normal(mean, std, *args, **kwargs),
+    "normal.in_place": lambda: lambda tensor, *args, **kwargs: tensor.normal_(*args, **kwargs),
+}
+
+
 def minigrad_callable(op):
     """The minigrad function that stands for ``op``, or None when minigrad lacks it."""
     import torch
     name = op.name
+    if full_name(op) in LAMBDA_COUNTERPARTS and hasattr(minigrad, op.name):
+        return LAMBDA_COUNTERPARTS[full_name(op)]()
     if name.startswith("nn.functional."):
         return getattr(F, name[len("nn.functional."):], None)
     if "." in name:

@@ -1,7 +1,8 @@
 """minigrad's differentiable operations, and the Tensor methods and operators that call them.
 
 The primitives live by family in ``elementwise``, ``reduction``, ``shape``, ``linalg`` and
-``padding``; ``conv`` and ``pool`` hold the convolution and pooling families; ``inplace`` writes
+``padding``, with ``sorting`` (sort, topk, cumprod), ``indexing`` (scatter, index_*, masked_select,
+take_along_dim, nonzero) and ``triangular`` (tril/triu, diagonals, roll, tile, stacks, meshgrid); ``conv`` and ``pool`` hold the convolution and pooling families; ``inplace`` writes
 results in place (``x.add_(y)``, ``x += y``, ``x[idx] = v``) with torch's version counters and view
 history. This file lists, in ``_TENSOR_METHODS``, every method and operator ``Tensor`` gets from
 them, under torch's names; each is one torch has (``tests/test_tensor_methods.py`` checks this).
@@ -24,6 +25,13 @@ from .linalg import bmm, dot, matmul, mm, outer
 from .padding import pad
 from .reduction import *  # noqa: F401,F403
 from .shape import *  # noqa: F401,F403
+from . import indexing, sorting, triangular  # issue 12's ops
+from .indexing import (argwhere, index_add, index_copy, index_fill, index_put, masked_select, nonzero, scatter,
+                       take_along_dim)
+from .linalg import addbmm, addmm, baddbmm, einsum
+from .sorting import argsort, cumprod, msort, sort, topk
+from .triangular import (atleast_1d, atleast_2d, atleast_3d, column_stack, diag, diag_embed, diagonal, dstack,
+                         hstack, meshgrid, repeat_interleave, roll, row_stack, tile, trace, tril, triu, vstack)
 
 
 class Clone(Primitive):
@@ -213,6 +221,12 @@ def _new(factory):
     return new
 
 
+def _checked_std(std):
+    if std < 0:
+        raise RuntimeError(f"normal expects std >= 0.0, but found std {std}")
+    return std
+
+
 # Every Tensor method and operator minigrad defines outside ``autograd/tensor.py``, by family. Each
 # name is torch's, with torch's meaning: ops torch only has as functions (``gelu``, ``var_mean``)
 # stay functions (``F.gelu``, ``minigrad.var_mean``).
@@ -244,6 +258,10 @@ _TENSOR_METHODS = {
     "maximum": elementwise.maximum, "minimum": elementwise.minimum,
     "where": lambda self, condition, other: where(condition, self, other),  # self where condition holds
     "masked_fill": masked_fill, "addcmul": addcmul, "addcdiv": addcdiv, "lerp": lerp,
+    "log2": elementwise.log2, "log10": elementwise.log10, "tan": elementwise.tan, "atan": elementwise.atan,
+    "asin": elementwise.asin, "acos": elementwise.acos, "arctan": elementwise.atan, "arcsin": elementwise.asin,
+    "arccos": elementwise.acos, "atan2": elementwise.atan2, "arctan2": elementwise.atan2,
+    "nan_to_num": elementwise.nan_to_num,
 
     # ---- comparison and logic, and their operators ----
     "eq": elementwise.eq, "ne": elementwise.ne, "lt": elementwise.lt, "le": elementwise.le,
@@ -267,6 +285,11 @@ _TENSOR_METHODS = {
     "all": reduction.all, "any": reduction.any, "count_nonzero": reduction.count_nonzero,
     "logsumexp": reduction.logsumexp, "softmax": reduction.softmax, "log_softmax": reduction.log_softmax,
     "cumsum": reduction.cumsum, "gather": reduction.gather, "scatter_add": reduction.scatter_add,
+    "cumprod": sorting.cumprod, "sort": sorting.sort, "argsort": sorting.argsort, "msort": sorting.msort,
+    "topk": sorting.topk,
+    "scatter": indexing.scatter, "index_add": indexing.index_add, "index_copy": indexing.index_copy,
+    "index_fill": indexing.index_fill, "index_put": indexing.index_put, "masked_select": indexing.masked_select,
+    "take_along_dim": indexing.take_along_dim, "nonzero": indexing.nonzero, "argwhere": indexing.argwhere,
 
     # ---- shape, views, indexing, copies (ops/shape.py) ----
     "reshape": shape.reshape, "view": shape.view, "view_as": shape.view_as, "reshape_as": shape.reshape_as,
@@ -279,6 +302,10 @@ _TENSOR_METHODS = {
     "index_select": shape.index_select, "narrow": shape.narrow,
     "__getitem__": shape.getitem, "__setitem__": inplace.setitem,
     "clone": clone, "contiguous": contiguous,
+    "tril": triangular.tril, "triu": triangular.triu, "diag": triangular.diag, "diagonal": triangular.diagonal,
+    "diag_embed": triangular.diag_embed, "trace": triangular.trace, "roll": triangular.roll,
+    "tile": triangular.tile, "repeat_interleave": triangular.repeat_interleave,
+    "addmm": addmm, "addbmm": addbmm, "baddbmm": baddbmm,
 
     # ---- dtype, device, new tensors of the same kind ----
     "to": _to, "type": _type, "cuda": _cuda, "cpu": lambda self: to_copy(self, device="cpu"),
@@ -314,12 +341,25 @@ _TENSOR_METHODS = {
     "clamp_min_": inplace.method(lambda self, min: elementwise.clamp(self, min=min)),
     "clamp_max_": inplace.method(lambda self, max: elementwise.clamp(self, max=max)),
     "addcmul_": inplace.method(addcmul), "addcdiv_": inplace.method(addcdiv), "lerp_": inplace.method(lerp),
+    "log2_": inplace.method(elementwise.log2), "log10_": inplace.method(elementwise.log10),
+    "tan_": inplace.method(elementwise.tan), "atan_": inplace.method(elementwise.atan),
+    "asin_": inplace.method(elementwise.asin), "acos_": inplace.method(elementwise.acos),
+    "arctan_": inplace.method(elementwise.atan), "arcsin_": inplace.method(elementwise.asin),
+    "arccos_": inplace.method(elementwise.acos), "atan2_": inplace.method(elementwise.atan2),
+    "arctan2_": inplace.method(elementwise.atan2),
+    "nan_to_num_": inplace.method(elementwise.nan_to_num), "cumprod_": inplace.method(sorting.cumprod),
+    "scatter_": inplace.method(indexing.scatter), "scatter_add_": inplace.method(reduction.scatter_add),
+    "index_add_": inplace.method(indexing.index_add), "index_copy_": inplace.method(indexing.index_copy),
+    "index_fill_": inplace.method(indexing.index_fill), "index_put_": inplace.method(indexing.index_put),
+    "tril_": inplace.method(triangular.tril), "triu_": inplace.method(triangular.triu),
+    "addmm_": inplace.method(addmm), "addbmm_": inplace.method(addbmm), "baddbmm_": inplace.method(baddbmm),
     "zero_": lambda self: inplace.write(self, zeros_like(self)),
     "fill_": lambda self, value: inplace.write(
         self, full_like(self, value.item() if isinstance(value, Tensor) else value)),
     "copy_": lambda self, src: inplace.write(self, to_copy(src, self.dtype, self.device)),
     "uniform_": lambda self, a=0.0, b=1.0: inplace.random_fill(self, lambda g, s: g.uniform(a, b, s)),
-    "normal_": lambda self, mean=0.0, std=1.0: inplace.random_fill(self, lambda g, s: g.normal(mean, std, s)),
+    "normal_": lambda self, mean=0.0, std=1.0, *, generator=None: inplace.random_fill(
+        self, lambda g, s: g.normal(mean, _checked_std(std), s)),
     "bernoulli_": lambda self, p=0.5: inplace.random_fill(self, lambda g, s: g.random(s) < p),
     "exponential_": lambda self, lambd=1.0: inplace.random_fill(self, lambda g, s: g.exponential(1 / lambd, s)),
 }

@@ -965,3 +965,210 @@ def isclose(a, b, rtol=1e-05, atol=1e-08, equal_nan=False):
                            f"{dtypes.torch_scalar_name(b._data.dtype)}")
     broadcast_shapes_checked(a._data.shape, b._data.shape)
     return Tensor._make(xp(a._data).isclose(a._data, b._data, rtol=rtol, atol=atol, equal_nan=equal_nan))
+
+
+# ---- more math: log2 log10 tan atan asin acos atan2 nan_to_num normal (issue 12) ------ ----------
+#
+# | primitive | its backward is                      |
+# | --------- | ------------------------------------ |
+# | Log2      | g / (x ln 2)                         |
+# | Log10     | g / (x ln 10)                        |
+# | Tan       | g (1 + out^2)                        |
+# | Atan      | g / (1 + x^2)                        |
+# | Asin      | g / sqrt(1 - x^2)                    |
+# | Acos      | -g / sqrt(1 - x^2)                   |
+# | Atan2     | (g b, -g a) / (a^2 + b^2)            |
+# | Normal    | zeros (torch: no gradient to mean, std) |
+
+def _unary_float(name):
+    """Forward of a floating unary function: ints and bools promote to the default dtype, as torch."""
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return getattr(xp(x), name)(_promote(x, floating=True)[0])
+    return staticmethod(forward)
+
+
+class Log2(Primitive):
+    forward = _unary_float("log2")
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved_tensors
+        return grad / (x * math.log(2.0))
+
+
+class Log10(Primitive):
+    forward = _unary_float("log10")
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved_tensors
+        return grad / (x * math.log(10.0))
+
+
+class Tan(Primitive):
+    @staticmethod
+    def forward(ctx, x):
+        out = xp(x).tan(_promote(x, floating=True)[0])
+        ctx.save_for_backward(out)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        (out,) = ctx.saved_tensors
+        return grad * (out * out + 1)
+
+
+class Atan(Primitive):
+    forward = _unary_float("arctan")
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved_tensors
+        return grad / (x * x + 1)
+
+
+class Asin(Primitive):
+    forward = _unary_float("arcsin")
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved_tensors
+        return grad * rsqrt(1 - x * x)
+
+
+class Acos(Primitive):
+    forward = _unary_float("arccos")
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved_tensors
+        return -grad * rsqrt(1 - x * x)
+
+
+class Atan2(Primitive):
+    """atan2(a, b): the angle of the point (b, a)."""
+
+    @staticmethod
+    def forward(ctx, a, b):
+        ctx.shapes = (_shape(a), _shape(b))
+        ctx.save_for_backward(a, b)
+        a, b = _promote(a, b, floating=True)
+        return xp(a).arctan2(a, b)
+
+    @staticmethod
+    def backward(ctx, grad):
+        a, b = ctx.saved_tensors
+        scale = grad / (a * a + b * b)
+        ga = unbroadcast(scale * b, ctx.shapes[0]) if _needs(ctx, 0) else None
+        gb = unbroadcast(-scale * a, ctx.shapes[1]) if _needs(ctx, 1) else None
+        return ga, gb
+
+
+def log2(x):
+    return Log2.apply(x)
+
+
+def log10(x):
+    return Log10.apply(x)
+
+
+def tan(x):
+    return Tan.apply(x)
+
+
+def atan(x):
+    return Atan.apply(x)
+
+
+def asin(x):
+    return Asin.apply(x)
+
+
+def acos(x):
+    return Acos.apply(x)
+
+
+arctan, arcsin, arccos = atan, asin, acos
+
+
+def atan2(input, other):
+    if not isinstance(input, Tensor):
+        raise TypeError(f"atan2(): argument 'input' (position 1) must be Tensor, not {type(input).__name__}")
+    if not isinstance(other, Tensor):
+        raise TypeError(f"atan2(): argument 'other' (position 2) must be Tensor, not {type(other).__name__}")
+    return _binary(Atan2, input, other)
+
+
+arctan2 = atan2
+
+
+def nan_to_num(input, nan=0.0, posinf=None, neginf=None):
+    """NaN, +inf and -inf replaced by ``nan``, ``posinf`` and ``neginf`` (by default the dtype's
+    largest and lowest finite values); the gradient passes only where ``input`` is finite."""
+    data = input._data
+    if data.dtype.kind not in "fc":
+        return Tensor._make(data.copy())  # integers hold no NaN or inf
+    info = np.finfo(data.dtype)
+    posinf = float(info.max) if posinf is None else posinf
+    neginf = float(info.min) if neginf is None else neginf
+    module = xp(data)
+    with np.errstate(all="ignore"):
+        replacement = module.where(module.isnan(data), nan, module.where(data > 0, posinf, neginf)).astype(data.dtype)
+    return where(module.isfinite(data), input, Tensor._make(replacement))
+
+
+class Normal(Primitive):
+    """A sample of N(mean, std^2); torch gives mean and std no gradient (zeros), but the output
+    requires grad when they do."""
+
+    @staticmethod
+    def forward(ctx, mean, std, shape, dtype):
+        from .. import random as _random
+        ctx.shapes = (_shape(mean), _shape(std))
+        like = mean if hasattr(mean, "shape") else std
+        sample = _random.generator(backend.device_of(like)).normal(0.0, 1.0, shape)  # (broadcast shape)
+        return (xp(like).asarray(sample) * std + mean).astype(dtype, copy=False)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return tuple(None if shape is None or not _needs(ctx, i) else grad.new_zeros(shape)
+                     for i, shape in enumerate(ctx.shapes))
+
+
+def normal(mean=0.0, std=1.0, size=None, *, generator=None, dtype=None, device=None, requires_grad=False, out=None):
+    """torch.normal's overloads: (Tensor mean, Tensor std), (Tensor mean, float std=1.0),
+    (float mean, Tensor std), (float mean, float std, size)."""
+    if isinstance(mean, Tensor) or isinstance(std, Tensor):
+        if isinstance(std, Tensor) and not isinstance(mean, Tensor):
+            shape = std.shape
+            dtype_ = std._data.dtype
+        elif isinstance(mean, Tensor) and not isinstance(std, Tensor):
+            shape = mean.shape
+            dtype_ = mean._data.dtype
+            if std < 0:
+                raise RuntimeError(f"normal expects std >= 0.0, but found std {std}")
+        else:
+            _check_same_device(mean, std)
+            shape = tuple(np.broadcast_shapes(tuple(mean.shape), tuple(std.shape)))
+            dtype_ = _common_dtype(mean, std)
+        if isinstance(std, Tensor) and std.numel() and bool((std._data < 0).any()):
+            raise RuntimeError("normal expects all elements of std >= 0.0")
+        if (isinstance(mean, Tensor) and mean._data.dtype.kind not in "f") or (
+                isinstance(std, Tensor) and std._data.dtype.kind not in "f"):
+            raise RuntimeError('"normal_kernel_cpu" not implemented for '
+                               f"'{dtypes.torch_scalar_name(dtype_)}'")
+        return Normal.apply(mean, std, tuple(shape), dtype_)
+    if size is None:
+        raise TypeError("normal() received an invalid combination of arguments - got (float, float), but expected "
+                        "one of: (Tensor mean, Tensor std), (Tensor mean, float std), (float mean, Tensor std), "
+                        "(float mean, float std, tuple of ints size)")
+    if std < 0:
+        raise RuntimeError(f"normal expects std >= 0.0, but found std {std}")
+    from ..autograd.creation import empty
+    shape = tuple(size) if isinstance(size, (tuple, list)) else (size,)
+    out = empty(*shape, dtype=dtype, device=device)
+    out.normal_(mean, std)
+    if requires_grad:
+        out.requires_grad_(True)
+    return out
