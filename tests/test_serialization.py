@@ -329,7 +329,7 @@ KILL_LOOP = textwrap.dedent("""
     n = 65536
     states = {1: {"model": {"w": minigrad.arange(float(n))}, "epoch": 1},
               2: {"model": {"w": -minigrad.arange(float(n)) - 1}, "epoch": 2}}
-    save_seconds = math.inf  # kills land within ~2.5 saves, however loaded the machine
+    save_seconds = math.inf  # kills land within ~4 saves, however loaded the machine
     for _ in range(3):
         started = time.perf_counter()
         minigrad.save(states[1], path)
@@ -339,16 +339,20 @@ KILL_LOOP = textwrap.dedent("""
     report = {"loaded": {"1": 0, "2": 0}, "changed": 0, "killed": 0, "rounds_leaving_a_temporary": 0, "most_temporaries": 0}
     on_disk = 1
     for _ in range(rounds):
+        ready_r, ready_w = os.pipe()
         pid = os.fork()
         if pid == 0:  # the writer: save the other state, then this one, then the other ... until killed
             try:
+                os.write(ready_w, b"1")  # the clock starts here, not at fork (whose cost varies a lot)
                 i = 0
                 while True:
                     minigrad.save(states[3 - on_disk if i % 2 == 0 else on_disk], path)
                     i += 1
             finally:
                 os._exit(1)
-        time.sleep(rng.uniform(0, 2.5 * save_seconds))
+        os.read(ready_r, 1)
+        os.close(ready_r), os.close(ready_w)
+        time.sleep(rng.uniform(0, 4 * save_seconds))
         os.kill(pid, signal.SIGKILL)
         _, status = os.waitpid(pid, 0)
         report["killed"] += os.WIFSIGNALED(status) and os.WTERMSIG(status) == signal.SIGKILL
