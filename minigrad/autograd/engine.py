@@ -272,6 +272,10 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, 
         grad_tensors = [grad_tensors]
     if inputs is not None:
         inputs = [inputs] if isinstance(inputs, Tensor) else list(inputs)
+        if not inputs:
+            raise RuntimeError("`inputs` argument to `backward()` cannot be empty.")
+        if any(not t.requires_grad for t in inputs):  # torch's wording: backward retains the inputs' grads
+            raise RuntimeError("can't retain_grad on Tensor that has requires_grad=False")
         grads = run_backward(tensors, grad_tensors, retain_graph, create_graph, inputs, allow_unused=True)
         for t, g in zip(inputs, grads):
             if g is not None:
@@ -289,6 +293,8 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
     single = isinstance(inputs, Tensor)
     outputs = [outputs] if isinstance(outputs, Tensor) else list(outputs)
     inputs = [inputs] if single else list(inputs)
+    if not inputs:
+        raise RuntimeError("`inputs` argument to `grad()` cannot be empty.")
     if isinstance(grad_outputs, Tensor):
         grad_outputs = [grad_outputs]
     return tuple(run_backward(outputs, grad_outputs, retain_graph, create_graph, inputs, allow_unused))

@@ -215,6 +215,10 @@ def _new(factory):
     ``size=``; ``dtype``, ``device``, ``requires_grad`` keywords), of ``x``'s dtype and device unless
     given (``dtype=None`` too means ``x``'s)."""
     def new(self, *args, dtype=None, device=None, **kwargs):
+        size = kwargs.get("size", args[0] if args and (factory is full or isinstance(args[0], (tuple, list))) else args)
+        if isinstance(size, (tuple, list)) and _builtins.all(type(d) is int for d in size) and _builtins.any(d < 0 for d in size):
+            negative = next(d for d in size if d < 0)  # torch's wording for new_*, not the factory's
+            raise RuntimeError(f"Trying to create tensor with negative dimension {negative}: {list(size)}")
         return factory(*args, dtype=self.dtype if dtype is None else dtype,
                        device=self.device if device is None else device, **kwargs)
     new.__name__ = f"new_{factory.__name__}"

@@ -231,9 +231,7 @@ for description, call, match in [
 ]:
     add(Case(description, call, match))
 add(Case("new_zeros with a negative size", lambda api: api.lib.zeros(2).new_zeros(-1),
-         "Trying to create tensor with negative dimension -1: [-1]",
-         xfail="new_zeros calls zeros(), whose message torch words differently (ops/__init__ method table, "
-               "being restructured: pass the factory's name through)"))
+         "Trying to create tensor with negative dimension -1: [-1]"))
 
 # ---- the generator's state -------------------------------------------------------------------------
 add(Case("set_rng_state of a dict", torch=lambda api: api.lib.set_rng_state({"a": 1}),
