@@ -315,7 +315,7 @@ _TENSOR_METHODS = {
     "to": _to, "type": _type, "cuda": _cuda, "cpu": lambda self: to_copy(self, device="cpu"),
     "type_as": lambda self, other: to_copy(self, other.dtype),
     "float": _converter(dtypes.float32), "double": _converter(dtypes.float64),
-    "half": _converter(dtypes.float16), "long": _converter(dtypes.int64), "int": _converter(dtypes.int32),
+    "half": _converter(dtypes.float16), "long": _converter(dtypes.int64), "int": _converter(dtypes.int32), "short": _converter(dtypes.int16),
     "bool": _converter(dtypes.bool_),
     "new_zeros": _new(zeros), "new_ones": _new(ones), "new_full": _new(full), "new_empty": _new(empty),
     "new_tensor": _new(tensor),
