@@ -75,6 +75,7 @@ LAMBDA_COUNTERPARTS = {
     "normal": lambda: lambda mean, *args, **kwargs: minigrad.normal(mean, *args, **kwargs),
     "normal.number_mean": lambda: lambda std, mean, *args, **kwargs: minigrad.normal(mean, std, *args, **kwargs),
     "normal.in_place": lambda: lambda tensor, *args, **kwargs: tensor.normal_(*args, **kwargs),
+    "nn.functional.embedding": lambda: lambda weight, index, **kwargs: F.embedding(index, weight, **kwargs),
 }
 
 
@@ -82,7 +83,7 @@ def minigrad_callable(op):
     """The minigrad function that stands for ``op``, or None when minigrad lacks it."""
     import torch
     name = op.name
-    if full_name(op) in LAMBDA_COUNTERPARTS and hasattr(minigrad, op.name):
+    if full_name(op) in LAMBDA_COUNTERPARTS and (hasattr(minigrad, op.name) or op.name.startswith("nn.functional.")):
         return LAMBDA_COUNTERPARTS[full_name(op)]()
     if name.startswith("nn.functional."):
         return getattr(F, name[len("nn.functional."):], None)

@@ -104,8 +104,8 @@ class Prod(Primitive):
         # exclusive cumulative products from the left and from the right.
         module = xp(x)
         axis = ctx.dim
-        flat = x.reshape(-1) if axis is None else x
-        axis = 0 if axis is None else axis
+        flat = x.reshape(-1) if axis is None or x.ndim == 0 else x   # a 0-d x is one entry along dim 0
+        axis = 0 if axis is None or x.ndim == 0 else axis
         ones = module.ones_like(module.take(flat, [0], axis=axis))
         left = module.cumprod(module.concatenate([ones, module.take(flat, range(flat.shape[axis] - 1), axis=axis)], axis), axis)
         right = module.flip(module.cumprod(module.flip(module.concatenate(

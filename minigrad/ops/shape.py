@@ -606,6 +606,8 @@ def index_select(x: Tensor, dim: int, index) -> Tensor:
         raise IndexError("index out of range in self")
     if index.size and int(index.min()) < 0:  # torch: a RuntimeError from its gather kernel
         raise RuntimeError(f"index out of range in self: index {int(index.min())} is negative")
+    if x.ndim == 0:  # torch: a 0-d input is one entry along dim 0, and the result is 0-d again
+        return reshape(IndexSelect.apply(reshape(x, (1,)), 0, index.reshape(-1)), ())
     return IndexSelect.apply(x, _wrap_dim(dim, x.ndim), index)
 
 

@@ -11,7 +11,8 @@ import numpy as np
 
 from ...autograd.grad_mode import no_grad
 from ...autograd.tensor import Tensor
-from ...ops.elementwise import rsqrt, where
+from ...ops.linalg import vector_norm
+from ...ops.elementwise import rsqrt
 from ...ops.normalization import BatchNormTrain, _channel_view
 
 __all__ = ["batch_norm", "layer_norm", "group_norm", "instance_norm", "normalize", "rms_norm"]
@@ -171,9 +172,7 @@ def instance_norm(input: Tensor, running_mean=None, running_var=None, weight=Non
 def normalize(input: Tensor, p: float = 2.0, dim: int = 1, eps: float = 1e-12) -> Tensor:
     """x / max(||x||_p, eps) along ``dim``. A zero row's norm has gradient 0 (torch's rule for norm at 0),
     so the row's gradient is 1 / eps, finite, as torch's."""
-    powered = (input.abs() ** p).sum(dim, keepdim=True)
-    nonzero = powered > 0
-    norm = where(nonzero, where(nonzero, powered, 1.0) ** (1.0 / p), 0.0)
+    norm = vector_norm(input, p, dim, keepdim=True)  # torch's norm gradients: 0 at a zero norm, any p
     return input / norm.clamp(min=eps)
 
 
