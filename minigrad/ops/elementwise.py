@@ -566,53 +566,43 @@ def _check_integer_divisor(module, pa, pb):
         raise RuntimeError("ZeroDivisionError")
 
 
-class Remainder(Primitive):
-    """a - floor(a / b) * b (Python's ``%``: the sign of b). Gradients, as torch: 1 for a,
-    -floor(a / b) for b (the quotient is piecewise constant)."""
+class _Modulo(Primitive):
+    """a - round(a / b) * b for one rounding of the quotient. Gradients, as torch: 1 for a, and
+    -round(a / b) for b (the quotient is piecewise constant)."""
 
-    @staticmethod
-    def forward(ctx, a, b):
+    function, rounding = None, None  # the array module's function, and div's rounding_mode
+
+    @classmethod
+    def forward(cls, ctx, a, b):
         ctx.shapes = (_shape(a), _shape(b))
         pa, pb = _promote(a, b)
         module = xp(pa if hasattr(pa, "shape") else pb)
         _check_integer_divisor(module, pa, pb)
         if _needs(ctx, 1):
             ctx.save_for_backward(a, b)
-        return module.asarray(module.mod(pa, pb))
+        return module.asarray(getattr(module, cls.function)(pa, pb))
 
-    @staticmethod
-    def backward(ctx, grad):
+    @classmethod
+    def backward(cls, ctx, grad):
         ga = unbroadcast(grad, ctx.shapes[0]) if _needs(ctx, 0) else None
         gb = None
         if _needs(ctx, 1):
             a, b = ctx.saved_tensors
             gb = unbroadcast(-grad * div(a.detach() if isinstance(a, Tensor) else a, b.detach(),
-                                         rounding_mode="floor"), ctx.shapes[1])
+                                         rounding_mode=cls.rounding), ctx.shapes[1])
         return ga, gb
 
 
-class Fmod(Primitive):
-    """a - trunc(a / b) * b (C's ``fmod``: the sign of a). Gradients: 1 for a, -trunc(a / b) for b."""
+class Remainder(_Modulo):
+    """a - floor(a / b) * b (Python's ``%``: the sign of b)."""
 
-    @staticmethod
-    def forward(ctx, a, b):
-        ctx.shapes = (_shape(a), _shape(b))
-        pa, pb = _promote(a, b)
-        module = xp(pa if hasattr(pa, "shape") else pb)
-        _check_integer_divisor(module, pa, pb)
-        if _needs(ctx, 1):
-            ctx.save_for_backward(a, b)
-        return module.asarray(module.fmod(pa, pb))
+    function, rounding = "mod", "floor"
 
-    @staticmethod
-    def backward(ctx, grad):
-        ga = unbroadcast(grad, ctx.shapes[0]) if _needs(ctx, 0) else None
-        gb = None
-        if _needs(ctx, 1):
-            a, b = ctx.saved_tensors
-            gb = unbroadcast(-grad * div(a.detach() if isinstance(a, Tensor) else a, b.detach(),
-                                         rounding_mode="trunc"), ctx.shapes[1])
-        return ga, gb
+
+class Fmod(_Modulo):
+    """a - trunc(a / b) * b (C's ``fmod``: the sign of a)."""
+
+    function, rounding = "fmod", "trunc"
 
 
 def remainder(a, b):

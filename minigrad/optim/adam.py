@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from ..backend import xp
 from ..autograd.tensor import Tensor
-from .optimizer import (Optimizer, _check_flags, _check_lr, _increment, _lerp_, _params_with_grad, _scalar,
+from .optimizer import (Optimizer, _check_adam_family, _check_flags, _increment, _lerp_, _params_with_grad, _scalar,
                         _step_tensor, _zeros_like)
 
 
@@ -37,15 +37,7 @@ class Adam(Optimizer):
                  weight_decay: float = 0, amsgrad: bool = False, *, foreach=None, maximize: bool = False,
                  capturable: bool = False, differentiable: bool = False, fused=None,
                  decoupled_weight_decay: bool = False):
-        _check_lr(lr)
-        if not 0.0 <= eps:
-            raise ValueError(f"Invalid epsilon value: {eps}")
-        if not 0.0 <= betas[0] < 1.0:
-            raise ValueError(f"Invalid beta parameter at index 0: {betas[0]}")
-        if not 0.0 <= betas[1] < 1.0:
-            raise ValueError(f"Invalid beta parameter at index 1: {betas[1]}")
-        if not 0.0 <= weight_decay:
-            raise ValueError(f"Invalid weight_decay value: {weight_decay}")
+        _check_adam_family(lr, betas, eps, weight_decay)
         if not (all(isinstance(b, float) for b in betas) or all(isinstance(b, Tensor) for b in betas)):
             raise ValueError("betas must be either both floats or both Tensors")
         for index, beta in enumerate(betas):

@@ -66,6 +66,18 @@ def _check_lr(lr) -> None:
         raise ValueError(f"Invalid learning rate: {lr}")
 
 
+def _check_adam_family(lr, betas, eps, weight_decay) -> None:
+    """The checks torch's Adam, AdamW, Adamax, NAdam and RAdam share, with their messages."""
+    _check_lr(lr)
+    if not 0.0 <= eps:
+        raise ValueError(f"Invalid epsilon value: {eps}")
+    for index, beta in enumerate(betas[:2]):
+        if not 0.0 <= beta < 1.0:
+            raise ValueError(f"Invalid beta parameter at index {index}: {beta}")
+    if not 0.0 <= weight_decay:
+        raise ValueError(f"Invalid weight_decay value: {weight_decay}")
+
+
 def _scalar(value) -> float:
     """A hyper-parameter as a Python number (a one-element Tensor ``lr`` is read with ``item()``)."""
     return value.item() if isinstance(value, Tensor) else value

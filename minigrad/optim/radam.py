@@ -16,7 +16,7 @@ The update for one parameter ``p`` with gradient ``g`` at step ``t`` (torch's ``
 from __future__ import annotations
 
 from ..backend import xp
-from .optimizer import (Optimizer, _check_flags, _check_lr, _increment, _lerp_, _params_with_grad, _scalar,
+from .optimizer import (Optimizer, _check_adam_family, _check_flags, _increment, _lerp_, _params_with_grad, _scalar,
                         _step_tensor, _zeros_like)
 
 
@@ -35,15 +35,7 @@ class RAdam(Optimizer):
     def __init__(self, params, lr: float = 1e-3, betas=(0.9, 0.999), eps: float = 1e-8, weight_decay: float = 0,
                  decoupled_weight_decay: bool = False, *, foreach=None, maximize: bool = False,
                  capturable: bool = False, differentiable: bool = False):
-        _check_lr(lr)
-        if not 0.0 <= eps:
-            raise ValueError(f"Invalid epsilon value: {eps}")
-        if not 0.0 <= betas[0] < 1.0:
-            raise ValueError(f"Invalid beta parameter at index 0: {betas[0]}")
-        if not 0.0 <= betas[1] < 1.0:
-            raise ValueError(f"Invalid beta parameter at index 1: {betas[1]}")
-        if not 0.0 <= weight_decay:
-            raise ValueError(f"Invalid weight_decay value: {weight_decay}")
+        _check_adam_family(lr, betas, eps, weight_decay)
         _check_flags(capturable=capturable, differentiable=differentiable)
         defaults = dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay, maximize=maximize, foreach=foreach,
                         capturable=capturable, decoupled_weight_decay=decoupled_weight_decay,
