@@ -327,7 +327,7 @@ class ConstantPad(Primitive):
 
 def reshape(x: Tensor, *shape) -> Tensor:
     shape = _infer_shape(_shape_arg(shape), x.numel())
-    return x if shape == x.shape else Reshape.apply(x, shape)
+    return Reshape.apply(x, shape)  # a new view even for the same shape, as torch (its node is ViewBackward)
 
 
 def _view_is_possible(array, shape: tuple) -> bool:
@@ -383,7 +383,8 @@ def flatten(x: Tensor, start_dim: int = 0, end_dim: int = -1) -> Tensor:
     if start > end:
         raise RuntimeError("flatten() has invalid args: start_dim cannot come after end_dim")
     shape = x.shape
-    return reshape(x, shape[:start] + (math.prod(shape[start:end + 1]),) + shape[end + 1:])
+    flat = shape[:start] + (math.prod(shape[start:end + 1]),) + shape[end + 1:]
+    return x if flat == x.shape else reshape(x, flat)  # torch's flatten returns the input itself then
 
 
 @numpy_names
@@ -475,8 +476,7 @@ def expand(x: Tensor, *sizes) -> Tensor:
             raise RuntimeError(f"The expanded size of the tensor ({s}) must match the existing size ({current}) "
                                f"at non-singleton dimension {i}.  Target sizes: {list(sizes)}.  Tensor sizes: {list(x.shape)}")
         shape.append(s)
-    shape = tuple(shape)
-    return x if shape == x.shape else Expand.apply(x, shape)
+    return Expand.apply(x, tuple(shape))  # a new view even for the same shape, as torch
 
 
 def expand_as(x: Tensor, other: Tensor) -> Tensor:
