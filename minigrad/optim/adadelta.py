@@ -13,8 +13,8 @@ The update for one parameter ``p`` with gradient ``g`` (torch's ``_single_tensor
 from __future__ import annotations
 
 from ..backend import xp
-from .optimizer import (Optimizer, _check_flags, _check_lr, _increment, _params_with_grad, _scalar, _step_tensor,
-                        _zeros_like)
+from .optimizer import (Optimizer, _regularised, _check_flags, _check_lr, _increment, _params_with_grad, _scalar,
+                        _step_tensor, _zeros_like)
 
 
 class Adadelta(Optimizer):
@@ -56,10 +56,7 @@ class Adadelta(Optimizer):
                     state["square_avg"] = _zeros_like(p)
                     state["acc_delta"] = _zeros_like(p)
                 _increment(state["step"])
-                if maximize:
-                    grad = -grad
-                if weight_decay != 0:
-                    grad = grad + weight_decay * param
+                grad = _regularised(param, grad, weight_decay, maximize)
                 square_avg, acc_delta = state["square_avg"]._data, state["acc_delta"]._data
                 square_avg *= rho
                 square_avg += (1 - rho) * grad * grad

@@ -13,7 +13,8 @@ from __future__ import annotations
 
 from ..autograd.tensor import Tensor
 from ..backend import xp
-from .optimizer import Optimizer, _check_flags, _check_lr, _increment, _params_with_grad, _scalar, _step_tensor
+from .optimizer import (Optimizer, _regularised, _check_flags, _check_lr, _increment, _params_with_grad, _scalar,
+                        _step_tensor)
 
 
 class Adagrad(Optimizer):
@@ -65,10 +66,7 @@ class Adagrad(Optimizer):
                 param, grad = p._data, p._grad._data
                 state = self._init_state(p, group)  # a group added later gets its state here
                 step = _increment(state["step"])
-                if maximize:
-                    grad = -grad
-                if weight_decay != 0:
-                    grad = grad + weight_decay * param
+                grad = _regularised(param, grad, weight_decay, maximize)
                 clr = lr / (1 + (step - 1) * lr_decay)
                 state_sum = state["sum"]._data
                 state_sum += grad * grad

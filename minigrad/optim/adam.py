@@ -16,8 +16,8 @@ from __future__ import annotations
 
 from ..backend import xp
 from ..autograd.tensor import Tensor
-from .optimizer import (Optimizer, _check_adam_family, _check_flags, _increment, _lerp_, _params_with_grad, _scalar,
-                        _step_tensor, _zeros_like)
+from .optimizer import (Optimizer, _regularised, _check_adam_family, _check_flags, _increment, _lerp_,
+                        _params_with_grad, _scalar, _step_tensor, _zeros_like)
 
 
 class Adam(Optimizer):
@@ -66,13 +66,7 @@ class Adam(Optimizer):
                         state["max_exp_avg_sq"] = _zeros_like(p)
                 exp_avg, exp_avg_sq = state["exp_avg"]._data, state["exp_avg_sq"]._data
                 step = _increment(state["step"])
-                if maximize:
-                    grad = -grad
-                if weight_decay != 0:
-                    if decoupled:
-                        param *= 1 - lr * weight_decay
-                    else:
-                        grad = grad + weight_decay * param
+                grad = _regularised(param, grad, weight_decay, maximize, lr, decoupled)
                 _lerp_(exp_avg, grad, 1 - beta1)
                 exp_avg_sq *= beta2
                 exp_avg_sq += (1 - beta2) * grad * grad

@@ -12,8 +12,8 @@ The update for one parameter ``p`` with gradient ``g`` at step ``t`` (torch's ``
 from __future__ import annotations
 
 from ..backend import xp
-from .optimizer import (Optimizer, _check_adam_family, _check_flags, _increment, _lerp_, _params_with_grad, _scalar,
-                        _step_tensor, _zeros_like)
+from .optimizer import (Optimizer, _regularised, _check_adam_family, _check_flags, _increment, _lerp_,
+                        _params_with_grad, _scalar, _step_tensor, _zeros_like)
 
 
 class Adamax(Optimizer):
@@ -49,10 +49,7 @@ class Adamax(Optimizer):
                     state["exp_avg"] = _zeros_like(p)
                     state["exp_inf"] = _zeros_like(p)
                 step = _increment(state["step"])
-                if maximize:
-                    grad = -grad
-                if weight_decay != 0:
-                    grad = grad + weight_decay * param
+                grad = _regularised(param, grad, weight_decay, maximize)
                 exp_avg, exp_inf = state["exp_avg"]._data, state["exp_inf"]._data
                 _lerp_(exp_avg, grad, 1 - beta1)
                 exp_inf *= beta2

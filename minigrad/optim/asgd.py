@@ -15,8 +15,8 @@ from __future__ import annotations
 import numpy as np
 
 from ..autograd.tensor import Tensor
-from .optimizer import (Optimizer, _check_flags, _check_lr, _increment, _params_with_grad, _scalar, _step_tensor,
-                        _zeros_like)
+from .optimizer import (Optimizer, _regularised, _check_flags, _check_lr, _increment, _params_with_grad, _scalar,
+                        _step_tensor, _zeros_like)
 
 
 class ASGD(Optimizer):
@@ -55,10 +55,7 @@ class ASGD(Optimizer):
                     state["mu"] = Tensor._make(np.ones((), dtype=np.float32))
                     state["ax"] = _zeros_like(p)
                 step = _increment(state["step"])
-                if maximize:
-                    grad = -grad
-                if weight_decay != 0:
-                    grad = grad + weight_decay * param
+                grad = _regularised(param, grad, weight_decay, maximize)
                 eta, mu, ax = state["eta"]._data, state["mu"]._data, state["ax"]._data
                 eta_value = float(eta)
                 param *= 1 - lambd * eta_value

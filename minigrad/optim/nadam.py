@@ -17,8 +17,8 @@ import numpy as np
 
 from ..autograd.tensor import Tensor
 from ..backend import xp
-from .optimizer import (Optimizer, _check_adam_family, _check_flags, _increment, _lerp_, _params_with_grad, _scalar,
-                        _step_tensor, _zeros_like)
+from .optimizer import (Optimizer, _regularised, _check_adam_family, _check_flags, _increment, _lerp_,
+                        _params_with_grad, _scalar, _step_tensor, _zeros_like)
 
 
 class NAdam(Optimizer):
@@ -58,14 +58,8 @@ class NAdam(Optimizer):
                     state["exp_avg"] = _zeros_like(p)
                     state["exp_avg_sq"] = _zeros_like(p)
                 step = _increment(state["step"])
-                if maximize:
-                    grad = -grad
+                grad = _regularised(param, grad, weight_decay, maximize, lr, decoupled)
                 bias_correction2 = 1 - beta2 ** step
-                if weight_decay != 0:
-                    if decoupled:
-                        param *= 1 - lr * weight_decay
-                    else:
-                        grad = grad + weight_decay * param
                 mu = beta1 * (1.0 - 0.5 * (0.96 ** (step * momentum_decay)))
                 mu_next = beta1 * (1.0 - 0.5 * (0.96 ** ((step + 1) * momentum_decay)))
                 mu_product_array = state["mu_product"]._data

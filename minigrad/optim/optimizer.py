@@ -78,6 +78,19 @@ def _check_adam_family(lr, betas, eps, weight_decay) -> None:
         raise ValueError(f"Invalid weight_decay value: {weight_decay}")
 
 
+def _regularised(param, grad, weight_decay, maximize: bool, lr=0.0, decoupled: bool = False):
+    """The first lines of every torch step: the gradient negated for ``maximize``, then L2 weight decay
+    added to it, or (``decoupled``, AdamW's rule) the parameter itself shrunk in place by lr * weight_decay."""
+    if maximize:
+        grad = -grad
+    if weight_decay != 0:
+        if decoupled:
+            param *= 1 - lr * weight_decay
+        else:
+            grad = grad + weight_decay * param
+    return grad
+
+
 def _scalar(value) -> float:
     """A hyper-parameter as a Python number (a one-element Tensor ``lr`` is read with ``item()``)."""
     return value.item() if isinstance(value, Tensor) else value

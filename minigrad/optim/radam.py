@@ -16,8 +16,8 @@ The update for one parameter ``p`` with gradient ``g`` at step ``t`` (torch's ``
 from __future__ import annotations
 
 from ..backend import xp
-from .optimizer import (Optimizer, _check_adam_family, _check_flags, _increment, _lerp_, _params_with_grad, _scalar,
-                        _step_tensor, _zeros_like)
+from .optimizer import (Optimizer, _regularised, _check_adam_family, _check_flags, _increment, _lerp_,
+                        _params_with_grad, _scalar, _step_tensor, _zeros_like)
 
 
 class RAdam(Optimizer):
@@ -55,13 +55,7 @@ class RAdam(Optimizer):
                     state["exp_avg"] = _zeros_like(p)
                     state["exp_avg_sq"] = _zeros_like(p)
                 step = _increment(state["step"])
-                if maximize:
-                    grad = -grad
-                if weight_decay != 0:
-                    if decoupled:
-                        param *= 1 - lr * weight_decay
-                    else:
-                        grad = grad + weight_decay * param
+                grad = _regularised(param, grad, weight_decay, maximize, lr, decoupled)
                 exp_avg, exp_avg_sq = state["exp_avg"]._data, state["exp_avg_sq"]._data
                 _lerp_(exp_avg, grad, 1 - beta1)
                 exp_avg_sq *= beta2

@@ -14,7 +14,7 @@ The update for one parameter ``p`` with gradient ``g`` (torch's ``_single_tensor
 from __future__ import annotations
 
 from ..backend import xp
-from .optimizer import (Optimizer, _check_flags, _check_lr, _increment, _lerp_, _params_with_grad,
+from .optimizer import (Optimizer, _regularised, _check_flags, _check_lr, _increment, _lerp_, _params_with_grad,
                         _scalar, _step_tensor, _zeros_like)
 
 
@@ -64,10 +64,7 @@ class RMSprop(Optimizer):
                     if centered:
                         state["grad_avg"] = _zeros_like(p)
                 _increment(state["step"])
-                if maximize:
-                    grad = -grad
-                if weight_decay != 0:
-                    grad = grad + weight_decay * param
+                grad = _regularised(param, grad, weight_decay, maximize)
                 square_avg = state["square_avg"]._data
                 square_avg *= alpha
                 square_avg += (1 - alpha) * grad * grad

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from ..autograd.tensor import Tensor
 from ..backend import xp
-from .optimizer import Optimizer, _check_flags, _check_lr, _scalar, _params_with_grad
+from .optimizer import Optimizer, _regularised, _check_flags, _check_lr, _scalar, _params_with_grad
 
 
 class SGD(Optimizer):
@@ -50,10 +50,7 @@ class SGD(Optimizer):
             weight_decay, nesterov, maximize = group["weight_decay"], group["nesterov"], group["maximize"]
             for p in _params_with_grad(group):
                 param, grad = p._data, p._grad._data
-                if maximize:
-                    grad = -grad
-                if weight_decay != 0:
-                    grad = grad + weight_decay * param
+                grad = _regularised(param, grad, weight_decay, maximize)
                 if momentum != 0:
                     state = self.state[p]
                     buffer = state.get("momentum_buffer")
