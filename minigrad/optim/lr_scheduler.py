@@ -169,16 +169,11 @@ def _lambdas(optimizer: Optimizer, lr_lambda) -> list:
     return list(lr_lambda)
 
 
-class LambdaLR(LRScheduler):
-    """``lr = base_lr * lr_lambda(epoch)``; one function, or one per parameter group."""
-
-    def __init__(self, optimizer: Optimizer, lr_lambda, last_epoch: int = -1):
-        self.optimizer = optimizer
-        self.lr_lambdas = _lambdas(optimizer, lr_lambda)
-        super().__init__(optimizer, last_epoch)
+class _LambdaState:
+    """state_dict / load_state_dict of the schedulers driven by ``lr_lambdas`` (LambdaLR, MultiplicativeLR),
+    as torch: functions are not saved; callable objects save their ``__dict__``."""
 
     def state_dict(self) -> dict:
-        """As torch: functions are not saved; callable objects save their ``__dict__``."""
         state = {k: v for k, v in self.__dict__.items() if k not in ("optimizer", "lr_lambdas")}
         state["lr_lambdas"] = _lambda_state(self.lr_lambdas)
         return state
@@ -188,6 +183,15 @@ class LambdaLR(LRScheduler):
         saved = state_dict.pop("lr_lambdas")
         self.__dict__.update(state_dict)
         _load_lambda_state(self.lr_lambdas, saved)
+
+
+class LambdaLR(_LambdaState, LRScheduler):
+    """``lr = base_lr * lr_lambda(epoch)``; one function, or one per parameter group."""
+
+    def __init__(self, optimizer: Optimizer, lr_lambda, last_epoch: int = -1):
+        self.optimizer = optimizer
+        self.lr_lambdas = _lambdas(optimizer, lr_lambda)
+        super().__init__(optimizer, last_epoch)
 
     def get_lr(self) -> list:
         _warn_get_lr_called_within_step(self)
@@ -266,7 +270,7 @@ class LinearLR(LRScheduler):
                 for base_lr in self.base_lrs]
 
 
-class MultiplicativeLR(LRScheduler):
+class MultiplicativeLR(_LambdaState, LRScheduler):
     """Multiply the rate by ``lr_lambda(epoch)`` every epoch (one function, or one per parameter group)."""
 
     def __init__(self, optimizer: Optimizer, lr_lambda, last_epoch: int = -1):
@@ -276,17 +280,6 @@ class MultiplicativeLR(LRScheduler):
             if not callable(fn):
                 raise TypeError(f"lr_lambda should be a function, but got {type(fn).__name__}")
         super().__init__(optimizer, last_epoch)
-
-    def state_dict(self) -> dict:
-        state = {k: v for k, v in self.__dict__.items() if k not in ("optimizer", "lr_lambdas")}
-        state["lr_lambdas"] = _lambda_state(self.lr_lambdas)
-        return state
-
-    def load_state_dict(self, state_dict: dict) -> None:
-        state_dict = dict(state_dict)
-        saved = state_dict.pop("lr_lambdas")
-        self.__dict__.update(state_dict)
-        _load_lambda_state(self.lr_lambdas, saved)
 
     def get_lr(self) -> list:
         _warn_get_lr_called_within_step(self)
