@@ -133,6 +133,14 @@ class Sequential(Module):
         return input
 
 
+def _absolute_key(idx, length: int) -> str:
+    """The registration name ('0', '1', ...) of list position ``idx`` (negative counts from the end)."""
+    idx = operator.index(idx)
+    if not -length <= idx < length:
+        raise IndexError(f"index {idx} is out of range")
+    return str(idx % length)
+
+
 class ModuleList(Module):
     """A list of modules, registered (so their parameters are the owner's), indexed like a list."""
 
@@ -142,10 +150,7 @@ class ModuleList(Module):
             self += modules
 
     def _get_abs_string_index(self, idx) -> str:
-        idx = operator.index(idx)
-        if not -len(self) <= idx < len(self):
-            raise IndexError(f"index {idx} is out of range")
-        return str(idx % len(self))
+        return _absolute_key(idx, len(self))
 
     def __getitem__(self, idx):
         if isinstance(idx, slice):
@@ -320,10 +325,7 @@ class ParameterList(Module):
             self += values
 
     def _get_abs_string_index(self, idx) -> str:
-        idx = operator.index(idx)
-        if not -len(self) <= idx < len(self):
-            raise IndexError(f"index {idx} is out of range")
-        return str(idx % len(self))
+        return _absolute_key(idx, len(self))
 
     def __getitem__(self, idx):
         if isinstance(idx, slice):
