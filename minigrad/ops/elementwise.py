@@ -534,6 +534,8 @@ def div(a, b, rounding_mode=None):
         return _binary(Div, _scalar(a), _scalar(b))
     a_arr = a._data if isinstance(a, Tensor) else a
     b_arr = b._data if isinstance(b, Tensor) else b
+    if isinstance(a, Tensor) and isinstance(b, Tensor) and a_arr.shape != b_arr.shape:
+        broadcast_shapes_checked(a_arr.shape, b_arr.shape)
     pa, pb = _promote(a_arr, b_arr)
     module = xp(pa if hasattr(pa, "shape") else pb)
     _check_integer_divisor(module, pa, pb)
@@ -553,8 +555,6 @@ def true_divide(a, b):
 
 
 def floor_divide(a, b):
-    if isinstance(a, Tensor) and isinstance(b, Tensor) and a.shape != b.shape:
-        broadcast_shapes_checked(a.shape, b.shape)
     out = div(a, b, rounding_mode="floor")
     # torch: the result requires grad but its node has no derivative (backward through it raises)
     return _not_implemented(out, "floor_divide", a, b)
@@ -609,11 +609,9 @@ def remainder(a, b):
     if not isinstance(a, Tensor) and not isinstance(b, Tensor):
         raise TypeError(f"remainder() received an invalid combination of arguments - got ({type(a).__name__}, "
                         f"{type(b).__name__}), but expected one of: (Tensor input, Tensor other), (Number self, Tensor other)")
-    if isinstance(a, Tensor) and isinstance(b, Tensor) and a.shape != b.shape:
-        broadcast_shapes_checked(a.shape, b.shape)
     a, b = _scalar(a), _scalar(b)
     with np.errstate(all="ignore"):
-        out = _binary(Remainder, a, b)
+        out = _binary(Remainder, a, b)  # (_binary checks that the shapes broadcast)
     if not isinstance(a, Tensor):  # torch has no derivative for remainder(Scalar, Tensor)
         return _not_implemented(out, "remainder", b)
     return out

@@ -16,6 +16,11 @@ for fn in BINARY:
     for a, b, match in BROADCAST:
         add(Case(f"{fn} of shapes {a} and {b}",
                  lambda api, fn=fn, a=a, b=b: getattr(api.lib, fn)(api.lib.ones(*a), api.lib.ones(*b)), match))
+for mode in ("floor", "trunc"):
+    for a, b, match in BROADCAST:
+        add(Case(f"div with rounding_mode={mode!r} of shapes {a} and {b}",
+                 lambda api, mode=mode, a=a, b=b: api.lib.div(api.lib.ones(*a), api.lib.ones(*b), rounding_mode=mode),
+                 match))
 for symbol, operator in [("add (+)", lambda x, y: x + y), ("sub (-)", lambda x, y: x - y), ("mul (*)", lambda x, y: x * y),
                          ("div (/)", lambda x, y: x / y), ("pow (**)", lambda x, y: x ** y), ("lt (<)", lambda x, y: x < y),
                          ("eq (==)", lambda x, y: x == y)]:
