@@ -98,12 +98,6 @@ def _bytes_per_sample(x, channels_in: int, channels_out: int, geometry: WindowGe
     return (columns + padded + channels_out * positions) * x.itemsize
 
 
-def _padding_for_adjoint(spatial: tuple, kernel: tuple, stride: tuple, padding: tuple, dilation: tuple) -> tuple:
-    """The ((before, after), ..) padding with which conv_transpose gives back exactly ``spatial`` from
-    the windows of a conv padded by ``padding``: its geometry's pads (the rows read by no window cut)."""
-    return conv_geometry(spatial, kernel, stride, padding, dilation).pads
-
-
 def conv_forward(x, weight, bias, geometry: WindowGeometry):
     """y (N, Cy, *O) = conv(x (N, Cx, *S), weight (Cy, Cxg, *K)) + bias (Cy,)."""
     module = xp(x)
@@ -201,7 +195,6 @@ def conv_weight_grad_forward(x, y, geometry: WindowGeometry):
         w_t = module.zeros((groups, channels_in // groups * math.prod(kernel), channels_out // groups), dtype=x.dtype)
         batch_last = _batch_last_columns(module, windows)
         for chunk in batch_chunks(batch, _bytes_per_sample(x, channels_in, channels_out, geometry, batch_last)):
-            n = chunk.stop - chunk.start
             x_padded = pad_spatial(x[chunk], geometry.pads)                       # (n, Cx, *F): padded per chunk
             cols = im2col(x_padded, kernel, geometry.stride, geometry.dilation, groups,  # (G, Cxg*K, P*n)
                           batch_last=batch_last)                                        # or (.., n*P)
