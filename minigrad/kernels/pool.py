@@ -32,7 +32,6 @@ from .windows import sliding_windows
 
 # Every routine here takes a ``WindowGeometry`` (geometry.py), built with the pooling rule for O:
 # WindowGeometry(input_size, kernel, stride, padding, dilation, ceil_mode=False, output_size=None).
-PoolGeometry = WindowGeometry  # its earlier name here, which the kernel tests still use
 
 
 def _fill_value(dtype, module, lowest: bool):

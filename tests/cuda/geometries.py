@@ -3,7 +3,7 @@ import numpy as np
 from hypothesis import assume
 from hypothesis import strategies as st
 
-from minigrad.kernels import pool as numpy_pool
+from minigrad.kernels.geometry import WindowGeometry
 
 
 @st.composite
@@ -41,7 +41,7 @@ def pool_geometries(draw, dilated=True):
     dilation = tuple(draw(st.integers(1, 2)) if dilated else 1 for _ in range(d))
     ceil_mode = draw(st.booleans())
     spatial = tuple(draw(st.integers(1, 7 if d < 3 else 5)) for _ in range(d))
-    geometry = numpy_pool.PoolGeometry(spatial, kernel, stride, padding, dilation, ceil_mode)
+    geometry = WindowGeometry(spatial, kernel, stride, padding, dilation, ceil_mode)
     assume(all(o >= 1 for o in geometry.output_size))
     lead = draw(st.sampled_from([(2, 3), (1, 1), (3,)]))   # batched (N, C) or unbatched (C,)
     return lead, geometry, ceil_mode

@@ -8,6 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from minigrad.kernels.geometry import WindowGeometry
 from minigrad.kernels import im2col as numpy_im2col
 from minigrad.kernels import pool as numpy_pool
 from minigrad.kernels.cuda import handles, launch
@@ -104,7 +105,7 @@ def test_gather_form_backwards_are_bitwise_deterministic():
     runs = [cuda_im2col.col2im(cols, cupy.zeros((8, 4, 31, 31), dtype=cupy.float32), (3, 3), (2, 2), (1, 1), 1)
             for _ in range(3)]
     assert all(bool((r == runs[0]).all()) for r in runs)
-    geometry = numpy_pool.PoolGeometry((33, 33), (3, 3), (1, 1), (1, 1), (1, 1))
+    geometry = WindowGeometry((33, 33), (3, 3), (1, 1), (1, 1), (1, 1))
     _, argmax = cuda_pool.max_pool_forward(cupy.asarray(rng.integers(0, 3, (16, 33, 33)).astype(np.float32)), geometry)
     grad = cupy.asarray(rng.standard_normal((16, 33, 33)).astype(np.float32))
     runs = [cuda_pool.max_pool_scatter(grad, argmax, geometry) for _ in range(3)]
@@ -116,7 +117,7 @@ def test_kernels_run_on_the_device_that_holds_the_arrays():
         pytest.skip("needs two GPUs")
     with cupy.cuda.Device(1):
         x = cupy.asarray(np.random.default_rng(4).standard_normal((2, 3, 8, 8)).astype(np.float32))
-    geometry = numpy_pool.PoolGeometry((8, 8), (2, 2), (2, 2), (0, 0), (1, 1))
+    geometry = WindowGeometry((8, 8), (2, 2), (2, 2), (0, 0), (1, 1))
     values, _ = cuda_pool.max_pool_forward(x, geometry)   # current device is 0
     assert values.device.id == 1
     np.testing.assert_array_equal(cupy.asnumpy(values), numpy_pool.max_pool_forward(cupy.asnumpy(x), geometry)[0])

@@ -15,6 +15,7 @@ import pytest
 from hypothesis import assume, example, given, reject, settings
 from hypothesis import strategies as st
 
+from minigrad.kernels.geometry import WindowGeometry
 from minigrad.kernels import im2col as numpy_im2col
 from minigrad.kernels import pool as numpy_pool
 from minigrad.kernels.cuda import handles
@@ -120,7 +121,7 @@ def test_max_pool_kernels_match_numpy_values_winners_scatter_and_gather(case, dt
 
 
 def test_max_pool_kernels_use_int32_winners_past_127_offsets(index_type):
-    geometry = numpy_pool.PoolGeometry((6, 7, 7), (4, 6, 6), (1, 1, 1), (1, 2, 3), (1, 1, 1), False)
+    geometry = WindowGeometry((6, 7, 7), (4, 6, 6), (1, 1, 1), (1, 2, 3), (1, 1, 1), False)
     x = np.random.default_rng(4).standard_normal((2, 6, 7, 7)).astype(np.float32)
     values, argmax = cuda_pool.max_pool_forward(x, geometry, runner=RUN)
     expected_values, expected_argmax = numpy_pool.max_pool_forward(x, geometry)
@@ -133,9 +134,9 @@ def test_max_pool_kernels_use_int32_winners_past_127_offsets(index_type):
 
 
 # windows reaching into the right padding by more than one position, with and without ceil_mode
-@example(case=((2,), numpy_pool.PoolGeometry((5,), (4,), (1,), (2,), (1,)), False), dtype=np.float64,
+@example(case=((2,), WindowGeometry((5,), (4,), (1,), (2,), (1,)), False), dtype=np.float64,
          count_include_pad=False, divisor_override=None)
-@example(case=((1, 2), numpy_pool.PoolGeometry((6, 5), (4, 3), (3, 2), (2, 1), (1, 1), True), True), dtype=np.float32,
+@example(case=((1, 2), WindowGeometry((6, 5), (4, 3), (3, 2), (2, 1), (1, 1), True), True), dtype=np.float32,
          count_include_pad=True, divisor_override=None)
 @settings(max_examples=80)
 @given(case=pool_geometries(dilated=False), dtype=DTYPES, count_include_pad=st.booleans(),

@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 
 import minigrad
 import minigrad.nn.functional as F
-from minigrad.kernels.geometry import WindowGeometry as PoolGeometry
+from minigrad.kernels.geometry import WindowGeometry
 from minigrad.ops.pool import (AdaptiveAvgPool, AdaptiveMaxPool, AvgPool, FlatGather, FlatScatterAdd, MaxPool,
                                MaxPoolGather, MaxPoolScatter, MaxUnpool)
 from utils import gradchecks
@@ -307,7 +307,7 @@ def test_max_pool_gradients_and_second_order():
 
 def test_max_pool_scatter_and_gather_are_transposes_with_gradients():
     x = distinct_values((1, 2, 5, 5), np.float64, 0)
-    geometry = PoolGeometry((5, 5), (3, 3), (2, 2), (1, 1), (1, 1))
+    geometry = WindowGeometry((5, 5), (3, 3), (2, 2), (1, 1), (1, 1))
     _, argmax = minigrad.kernels.pool.max_pool_forward(x, geometry)
     grad = distinct_values((1, 2) + geometry.output_size, np.float64, 3)
     gradchecks(lambda g: MaxPoolScatter.apply(g, argmax, geometry), [grad])
@@ -352,7 +352,7 @@ def test_flat_scatter_add_and_gather_are_transposes_with_gradients():
 
 def test_primitives_run_directly_on_unbatched_arrays():
     x = minigrad.tensor(distinct_values((3, 5, 4), np.float64, 0), requires_grad=True)
-    geometry = PoolGeometry((5, 4), (2, 2), (2, 2), (0, 0), (1, 1))
+    geometry = WindowGeometry((5, 4), (2, 2), (2, 2), (0, 0), (1, 1))
     values, indices = MaxPool.apply(x, geometry, True)
     assert values.shape == (3, 2, 2) and indices.shape == (3, 2, 2)
     assert AvgPool.apply(x, geometry, True, None).shape == (3, 2, 2)
