@@ -299,13 +299,19 @@ class Tanh(Primitive):
 
 
 class Sigmoid(Primitive):
+    """sigmoid(x) = 1 / (1 + e^-x); gradient grad * out * (1 - out)."""
+
     @staticmethod
     def forward(ctx, x):
         x = _promote(x, floating=True)[0]
         module = xp(x)
-        # exp of -|x| never overflows: sigmoid(x) = 1/(1+e^-x) for x >= 0, e^x/(1+e^x) otherwise
-        e = module.exp(-module.abs(x))
-        out = module.where(x >= 0, 1 / (1 + e), e / (1 + e)).astype(x.dtype, copy=False)
+        # torch's formula, in one buffer (4 passes, no temporaries): e^-x overflows to inf for
+        # x < -88 in float32 and 1 / inf gives 0, as torch's float32 sigmoid does there
+        out = module.negative(x, out=module.empty_like(x))          # (empty_like: 0-d input stays an array)
+        with np.errstate(over="ignore"):
+            module.exp(out, out=out)
+        out += 1
+        module.reciprocal(out, out=out)
         ctx.save_for_backward(out)
         return out
 
@@ -313,6 +319,15 @@ class Sigmoid(Primitive):
     def backward(ctx, grad):
         (out,) = ctx.saved_tensors
         return grad * (out * (1 - out))
+
+    @staticmethod
+    def backward_arrays(ctx, grad):
+        """grad * out * (1 - out) in one buffer."""
+        (out,) = ctx.saved_arrays
+        result = xp(out).subtract(1, out, dtype=out.dtype)   # 1 - out
+        result *= out
+        result *= grad
+        return (result,)
 
 
 def _erf_array(x):

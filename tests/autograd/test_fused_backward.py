@@ -56,6 +56,12 @@ def _prod_cases(rng):
         yield f"{shape} dim={dim} keepdim={keepdim} zeros={len(zeros)}", out, [x]
 
 
+def _sigmoid_cases(rng):
+    for shape in [(), (5,), (3, 4), (2, 3, 4, 5)]:
+        x = minigrad.tensor(rng.normal(size=shape) * 30, requires_grad=True)  # saturated entries too
+        yield f"{shape}", minigrad.sigmoid(x), [x]
+
+
 def _batch_norm_cases(rng):
     for shape in [(4, 3), (2, 3, 5), (2, 3, 4, 5), (2, 2, 2, 2, 3)]:
         for affine in (False, True):
@@ -92,7 +98,7 @@ def _cross_entropy_cases(rng):
                     yield f"{shape} {reduction} weighted={weighted} ignored={ignored}", out, [x]
 
 
-CASES = {"Prod": _prod_cases, "BatchNormTrain": _batch_norm_cases, "CrossEntropyIndices": _cross_entropy_cases}
+CASES = {"Prod": _prod_cases, "Sigmoid": _sigmoid_cases, "BatchNormTrain": _batch_norm_cases, "CrossEntropyIndices": _cross_entropy_cases}
 
 
 def _check_agreement(cls, label, out, inputs, rng):
