@@ -1,7 +1,8 @@
 """Training throughput (images per second), minigrad against torch, in one process.
 
-    python benchmarks/bench_train.py                  # LeNet (MNIST) and the CIFAR CNN
-    python benchmarks/bench_train.py --model lenet --steps 20 --repeat 5
+    python benchmarks/bench_train.py                  # our LeNet, the classic LeNet-5 and the CIFAR CNN
+    python benchmarks/bench_train.py --model lenet5 --steps 20 --repeat 5
+    python benchmarks/bench_train.py --allocator tuned --kernels numpy   # one setting (default: all)
     python benchmarks/bench_train.py --profile lenet  # cProfile of minigrad's training step
 
 Both libraries train the same network (built by examples/models.py from either ``nn`` namespace),
@@ -25,15 +26,19 @@ import numpy as np
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "examples"))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a checkout without installing
 
 import minigrad  # noqa: E402
 import minigrad.nn as mnn  # noqa: E402
 import minigrad.nn.functional as MF  # noqa: E402
 
-from models import cifar_cnn, lenet  # noqa: E402
+import settings  # noqa: E402
+from models import cifar_cnn, lenet, lenet5  # noqa: E402
 
 MODELS = {
     "lenet": dict(build=lenet, shape=(1, 28, 28), batch=64, optimizer="adam"),
+    # the textbook model as d2l trains it (batch 256, SGD), with weight decay
+    "lenet5": dict(build=lenet5, shape=(1, 28, 28), batch=256, optimizer="sgd-wd"),
     "cifar": dict(build=cifar_cnn, shape=(3, 32, 32), batch=128, optimizer="sgd"),
 }
 
@@ -41,6 +46,8 @@ MODELS = {
 def _optimizer(library, params, kind):
     if kind == "adam":
         return library.optim.Adam(params, lr=1e-3)
+    if kind == "sgd-wd":
+        return library.optim.SGD(params, lr=0.1, weight_decay=1e-4)
     return library.optim.SGD(params, lr=0.05, momentum=0.9, weight_decay=5e-4, nesterov=True)
 
 
@@ -102,7 +109,10 @@ def main(argv=None):
     p.add_argument("--device", default="cpu")
     p.add_argument("--threads", type=int, default=None, help="torch threads (default: the CPU count, as numpy's BLAS)")
     p.add_argument("--profile", choices=list(MODELS), default=None, help="cProfile minigrad's step and exit")
+    settings.add_arguments(p)
     args = p.parse_args(argv)
+    if not args.profile and settings.run_each_setting(args, argv):
+        return
 
     if args.profile:
         import cProfile
@@ -120,8 +130,9 @@ def main(argv=None):
     import torch
     threads = args.threads or os.cpu_count()
     torch.set_num_threads(threads)
-    print(f"torch {torch.__version__} threads={torch.get_num_threads()}  numpy {np.__version__}  "
-          f"OPENBLAS_CORETYPE={os.environ.get('OPENBLAS_CORETYPE', '(unset)')}  device={args.device}")
+    minigrad.set_num_threads(threads)
+    print(f"torch {torch.__version__} threads={torch.get_num_threads()}  minigrad threads={minigrad.get_num_threads()}  "
+          f"numpy {np.__version__}  {settings.describe()}  device={args.device}")
     names = list(MODELS) if args.model == "all" else [args.model]
     for name in names:
         batch = args.batch_size or MODELS[name]["batch"]

@@ -22,6 +22,23 @@ def lenet(nn):
     )
 
 
+def lenet5(nn):
+    """The classic LeNet-5 (LeCun et al., 1998, as d2l.ai's chapter 7.6 builds it) for 1x28x28 digits:
+    small layers (6 and 16 channels), sigmoid activations and 2x2 average pooling.
+
+    Shapes: (N,1,28,28) -> conv1 (N,6,28,28) -> pool (N,6,14,14) -> conv2 (N,16,10,10)
+    -> pool (N,16,5,5) -> flatten (N,400) -> (N,120) -> (N,84) -> (N,10).
+    """
+    return nn.Sequential(
+        nn.Conv2d(1, 6, kernel_size=5, padding=2), nn.Sigmoid(), nn.AvgPool2d(kernel_size=2, stride=2),
+        nn.Conv2d(6, 16, kernel_size=5), nn.Sigmoid(), nn.AvgPool2d(kernel_size=2, stride=2),
+        nn.Flatten(),
+        nn.Linear(16 * 5 * 5, 120), nn.Sigmoid(),
+        nn.Linear(120, 84), nn.Sigmoid(),
+        nn.Linear(84, 10),
+    )
+
+
 def cifar_cnn(nn, width: int = 32):
     """A small VGG-style CNN with BatchNorm for 3x32x32 images: three stages of two 3x3 convolutions,
     each stage ending in 2x2 max pooling, then global average pooling and one linear layer.
