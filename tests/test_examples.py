@@ -105,3 +105,26 @@ def test_the_gradcheck_tour_passes_every_configuration(capsys):
     import gradcheck_tour
     assert gradcheck_tour.main(["--no-second-order"]) == 0
     assert "0 failures" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("name", ["lenet", "lenet5", "cifar_cnn", "conv_autoencoder"])
+def test_the_example_models_are_the_same_network_in_minigrad_and_torch(name, torch):
+    """examples/models.py builds one network from either nn namespace: same state_dict keys and shapes,
+    and with the same weights the same outputs and gradients (what bench_train.py relies on)."""
+    import models
+    build = getattr(models, name)
+    ours, theirs = build(nn), build(torch.nn)
+    ours_state = ours.state_dict()
+    assert [(k, tuple(v.shape)) for k, v in ours_state.items()] == \
+        [(k, tuple(v.shape)) for k, v in theirs.state_dict().items()]
+    theirs.load_state_dict({k: torch.from_numpy(np.array(v.detach().numpy())) for k, v in ours_state.items()})
+    shape = (4, 3, 32, 32) if name == "cifar_cnn" else (4, 1, 28, 28)
+    images = np.random.default_rng(1).standard_normal(shape)
+    x, x_torch = minigrad.tensor(images, dtype=minigrad.float32), torch.tensor(images, dtype=torch.float32)
+    out, out_torch = ours(x), theirs(x_torch)
+    np.testing.assert_allclose(out.detach().numpy(), out_torch.detach().numpy(), rtol=1e-4, atol=1e-5)
+    out.sum().backward()
+    out_torch.sum().backward()
+    first = next(iter(ours_state))
+    np.testing.assert_allclose(dict(ours.named_parameters())[first].grad.numpy(),
+                               dict(theirs.named_parameters())[first].grad.numpy(), rtol=1e-3, atol=1e-4)
