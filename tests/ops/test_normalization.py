@@ -41,7 +41,7 @@ def _error(value, exact):
     return float(np.max(np.abs(np.asarray(value, np.float64) - exact)) / np.max(np.abs(exact)))
 
 
-@pytest.mark.parametrize("offset", [0.0, 1000.0, 1e4])
+@pytest.mark.parametrize("offset", [0.0, 0.9, 3.0, 1000.0, 1e4])
 @pytest.mark.parametrize("shape, layout", [((32, 8, 8, 8), "contiguous"), ((32, 8, 8, 8), "channels_last"),
                                            ((256, 6), "contiguous"), ((8, 4, 50), "contiguous")], ids=str)
 def test_float32_statistics_stay_as_accurate_as_torch_for_large_means(torch, offset, shape, layout):
@@ -141,3 +141,11 @@ def test_results_are_bit_identical_for_any_thread_count_and_chunk_size(monkeypat
     for other in results[1:]:
         for a, b_ in zip(results[0], other):
             assert a.tobytes() == b_.tobytes() and a.strides == b_.strides
+
+
+@pytest.mark.parametrize("offset, one_pass", [(0.0, True), (0.9, True), (1.5, False), (1000.0, False)])
+def test_a_mean_small_against_the_spread_takes_the_one_pass_path_and_a_large_one_the_centred_passes(offset, one_pass):
+    """The precision test above covers both paths: which one ran is decided by mean^2 <= var."""
+    x = minigrad.tensor(np.random.default_rng(7).standard_normal((64, 3, 4, 4)) + offset, requires_grad=True)
+    y = F.batch_norm(x, None, None, training=True)
+    assert y.grad_fn.one_pass is one_pass
