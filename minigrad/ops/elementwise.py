@@ -363,7 +363,8 @@ def _flat_views(*arrays):
 def _relu_array(x):
     """max(x, 0) with NaN kept (np.maximum's rule, torch's too), split over threads for large arrays."""
     module = xp(x)
-    if module is not np or x.dtype.kind != "f" or x.nbytes < threads.MIN_PARALLEL_BYTES:
+    if (module is not np or x.dtype.kind != "f" or x.nbytes < threads.MIN_PARALLEL_BYTES
+            or threads.get_num_threads() == 1):
         return module.maximum(x, 0)
     out = np.empty_like(x)  # x's layout (contiguous, channels-last ...), as torch's output
     flat = _flat_views(x, out)
@@ -383,20 +384,20 @@ def _relu_grad_array(out, grad):
     if module is not np or grad.dtype != out.dtype or grad.shape != out.shape or out.dtype.kind != "f":
         return grad * (out > 0)
     result = np.empty_like(out)
-    flat = _flat_views(out, grad, result)
+    split = out.nbytes >= threads.MIN_PARALLEL_BYTES and threads.get_num_threads() > 1
+    flat = _flat_views(out, grad, result) if split else None
 
-    def body(lo, hi):
-        mask = result_flat[lo:hi]
-        np.greater(out_flat[lo:hi], 0, out=mask)
+    def masked(out, grad, result):
+        np.greater(out, 0, out=result)
         with np.errstate(invalid="ignore"):  # inf * 0 is nan, quietly, as in Mul (errstate is per thread)
-            np.multiply(grad_flat[lo:hi], mask, out=mask)  # grad first, as in ``backward`` (equal either way)
+            np.multiply(grad, result, out=result)  # grad first, as in ``backward`` (equal either way)
 
-    if flat is None:  # grad in another layout: one call over the whole arrays
-        out_flat, grad_flat, result_flat = out, grad, result
-        body(0, None)
+    if flat is None:  # small, one thread, or grad in another layout: one call over the whole arrays
+        masked(out, grad, result)
         return result
     out_flat, grad_flat, result_flat = flat
-    threads.parallel_for(out_flat.size, body, nbytes=3 * out.nbytes)
+    threads.parallel_for(out_flat.size, lambda lo, hi: masked(out_flat[lo:hi], grad_flat[lo:hi], result_flat[lo:hi]),
+                         nbytes=3 * out.nbytes)
     return result
 
 

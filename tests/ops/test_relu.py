@@ -36,11 +36,20 @@ def _relu_and_grad(x, g):
     return y.detach().numpy(), dx.numpy()
 
 
+@pytest.fixture(params=[1, 2], ids=["1 thread", "2 threads"])
+def thread_count(request):
+    pytest.importorskip("threadpoolctl")
+    before = minigrad.get_num_threads()
+    minigrad.set_num_threads(request.param)
+    yield request.param
+    minigrad.set_num_threads(before)
+
+
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("layout", ["contiguous", "channels_last"])
-def test_large_relu_and_its_gradient_match_torch_bit_for_bit(torch, dtype, layout):
-    """A batch over threads.MIN_PARALLEL_BYTES takes the split path; NaN stays NaN (torch's rule), and
-    the gradient is g where y > 0, else 0."""
+def test_large_relu_and_its_gradient_match_torch_bit_for_bit(torch, dtype, layout, thread_count):
+    """A batch over threads.MIN_PARALLEL_BYTES takes the split path (with 2 threads); NaN stays NaN
+    (torch's rule), and the gradient is g where y > 0, else 0."""
     x, g = _special_values((64, 8, 12, 12), dtype), _special_values((64, 8, 12, 12), dtype, seed=1)
     assert x.nbytes > threads.MIN_PARALLEL_BYTES
     if layout == "channels_last":
@@ -58,7 +67,7 @@ def test_large_relu_and_its_gradient_match_torch_bit_for_bit(torch, dtype, layou
     assert y.strides == yt.detach().numpy().strides and dx.strides == dxt.numpy().strides
 
 
-def test_channels_last_gradient_follows_the_output_layout_even_for_a_contiguous_incoming_gradient():
+def test_channels_last_gradient_follows_the_output_layout_even_for_a_contiguous_incoming_gradient(thread_count):
     rng = np.random.default_rng(2)
     x = _channels_last(rng.standard_normal((40, 6, 16, 16)))
     g = rng.standard_normal((40, 6, 16, 16))  # contiguous: the flat split cannot pair it with x
@@ -69,7 +78,7 @@ def test_channels_last_gradient_follows_the_output_layout_even_for_a_contiguous_
 
 @pytest.mark.parametrize("make", [lambda a: a[:, ::2], lambda a: a.transpose(1, 0, 2, 3), lambda a: a[::-1]],
                          ids=["strided", "transposed", "flipped"])
-def test_other_strides_give_the_same_values(make):
+def test_other_strides_give_the_same_values(make, thread_count):
     rng = np.random.default_rng(3)
     x, g = make(rng.standard_normal((32, 16, 16, 16))), make(rng.standard_normal((32, 16, 16, 16)))
     y, dx = _relu_and_grad(x, g)
