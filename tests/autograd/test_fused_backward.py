@@ -98,7 +98,34 @@ def _cross_entropy_cases(rng):
                     yield f"{shape} {reduction} weighted={weighted} ignored={ignored}", out, [x]
 
 
-CASES = {"Prod": _prod_cases, "Sigmoid": _sigmoid_cases, "BatchNormTrain": _batch_norm_cases, "CrossEntropyIndices": _cross_entropy_cases}
+def _channels_last(a):
+    return np.ascontiguousarray(a.transpose(0, 2, 3, 1)).transpose(0, 3, 1, 2)
+
+
+def _batch_norm_layout_cases(rng):
+    """Channels-last inputs (NHWC memory), and a large offset, through the fused BatchNorm."""
+    for offset in (0.0, 1000.0):
+        for affine in (False, True):
+            x = minigrad.from_numpy(_channels_last(rng.normal(size=(3, 4, 5, 2)) + offset)).requires_grad_()
+            weight = minigrad.tensor(rng.normal(size=4), requires_grad=True) if affine else None
+            bias = minigrad.tensor(rng.normal(size=4), requires_grad=True) if affine else None
+            out = F.batch_norm(x, None, None, weight, bias, training=True)
+            yield f"channels_last offset={offset} affine={affine}", out, [t for t in (x, weight, bias) if t is not None]
+
+
+def _relu_cases(rng):
+    big = rng.normal(size=(70, 3, 20, 20))  # over threads.MIN_PARALLEL_BYTES: the split path
+    for label, data in [("vector", rng.normal(size=7)), ("zeros and nan", np.array([-1.0, 0.0, -0.0, np.nan, 2.0])),
+                        ("large", big), ("large channels_last", _channels_last(big)),
+                        ("matrix transposed", rng.normal(size=(4, 6)).T)]:
+        x = minigrad.from_numpy(data).requires_grad_()
+        yield label, x.relu(), [x]
+    leaf = minigrad.tensor(rng.normal(size=(4, 5)), requires_grad=True)
+    yield "in place", (leaf * 1.0).relu_(), [leaf]
+
+
+CASES = {"Prod": _prod_cases, "Sigmoid": _sigmoid_cases, "BatchNormTrain": lambda rng: [*_batch_norm_cases(rng), *_batch_norm_layout_cases(rng)],
+         "CrossEntropyIndices": _cross_entropy_cases, "Relu": _relu_cases}
 
 
 def _check_agreement(cls, label, out, inputs, rng):
