@@ -18,12 +18,11 @@ from .grad_mode import is_grad_enabled
 
 
 class _VersionCounter:
-    """Counts in-place changes to an array; views share their base's counter."""
+    """Counts in-place changes to an array; views share their base's counter.
 
-    __slots__ = ("value",)
+    ``value`` starts as the class's 0 (no ``__init__`` to run: one is made for every tensor)."""
 
-    def __init__(self):
-        self.value = 0
+    value = 0
 
 
 class Tensor:
@@ -333,6 +332,18 @@ class Tensor:
             out._grad = Tensor._make(self._grad._data.copy())
         memo[id(self)] = out
         return out
+
+
+def _wrap(array) -> Tensor:
+    """``Tensor._make(array)`` without its calls: what every operation's output costs. Sets the
+    same fields as ``Tensor._init`` (keep the two in step)."""
+    t = _new_object(Tensor)
+    t._data, t._requires_grad, t._grad, t.grad_fn, t._output_nr = array, False, None, None, 0
+    t._retains_grad, t._hooks, t._vc, t._view_of = False, None, _VersionCounter(), None
+    return t
+
+
+_new_object = object.__new__
 
 
 def _rebuild(array, requires_grad):
