@@ -15,7 +15,9 @@ Cases (float32):
 Each repeat times ``--number`` calls of minigrad and of torch back to back (interleaved, so load on the
 machine hits both alike); the table shows the median microseconds per call of each and the median
 of the per-repeat ratios minigrad / torch. torch runs on one thread (these tensors are far too small
-for more).
+for more), so both libraries do all their work on the calling thread, and by default the time
+measured is that thread's CPU time (``time.thread_time``), which other jobs on a busy machine
+disturb far less than the wall clock; ``--wall`` measures wall-clock time instead.
 """
 from __future__ import annotations
 
@@ -74,11 +76,11 @@ def _cases(torch):
     }
 
 
-def _per_call_us(fn, number: int) -> float:
-    start = time.perf_counter()
+def _per_call_us(fn, number: int, clock) -> float:
+    start = clock()
     for _ in range(number):
         fn()
-    return (time.perf_counter() - start) / number * 1e6
+    return (clock() - start) / number * 1e6
 
 
 def main(argv=None):
@@ -86,14 +88,16 @@ def main(argv=None):
     parser.add_argument("--case", action="append", help="run only this case (repeatable)")
     parser.add_argument("--repeat", type=int, default=7)
     parser.add_argument("--number", type=int, default=2000)
+    parser.add_argument("--wall", action="store_true", help="wall-clock time instead of the thread's CPU time")
     args = parser.parse_args(argv)
+    clock = time.perf_counter if args.wall else time.thread_time
 
     import torch
     torch.set_num_threads(1)
     cases = _cases(torch)
     names = args.case or list(cases)
     print(f"minigrad {minigrad.__version__} vs torch {torch.__version__} (1 thread), "
-          f"{args.number} calls x {args.repeat} repeats, medians")
+          f"{args.number} calls x {args.repeat} repeats, medians of {'wall' if args.wall else 'thread CPU'} time")
     print(f"{'case':<14}{'minigrad us':>13}{'torch us':>11}{'ratio':>8}")
     for name in names:
         mg_fn, th_fn = cases[name]
@@ -101,7 +105,7 @@ def main(argv=None):
         mg_fn(), th_fn()  # warm up
         mg_times, th_times, ratios = [], [], []
         for _ in range(args.repeat):
-            m, t = _per_call_us(mg_fn, number), _per_call_us(th_fn, number)
+            m, t = _per_call_us(mg_fn, number, clock), _per_call_us(th_fn, number, clock)
             mg_times.append(m), th_times.append(t), ratios.append(m / t)
         print(f"{name:<14}{statistics.median(mg_times):>13.2f}{statistics.median(th_times):>11.2f}"
               f"{statistics.median(ratios):>7.2f}x")

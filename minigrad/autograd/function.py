@@ -396,7 +396,7 @@ def _mark_view(out, cls, args):
     base's version counter (an in-place change through either is seen by both) and remembers how
     to be rebuilt from its root base, so an in-place op on it can rewrite the base's history."""
     base = args[0]
-    module = backend.xp(base._data)
+    module = np if type(base._data) is np.ndarray else backend.xp(base._data)
     if not module.may_share_memory(out._data, base._data):
         return
     out._vc = base._vc

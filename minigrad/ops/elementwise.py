@@ -538,6 +538,9 @@ def _is_bool(v) -> bool:
 
 
 def sub(a, b, alpha=1):
+    if (isinstance(a, Tensor) and isinstance(b, Tensor) and a._data.dtype.kind != "b"
+            and b._data.dtype.kind != "b"):  # the common case, without the bool checks' calls
+        return _binary(Sub, a, b, alpha)
     a, b = _scalar(a), _scalar(b)
     if _is_bool(a) or _is_bool(b):
         if _is_bool(a) and _is_bool(b) and isinstance(a, Tensor) and isinstance(b, Tensor):
