@@ -176,7 +176,7 @@ class Function:
         make the call a node of the graph. (A ``Primitive`` has its own, leaner copy of this.)"""
         if cls.setup_context is not Function.setup_context:
             return _apply_new_style(cls, args, kwargs)
-        ctx = _new_node(cls)
+        ctx = cls()  # (a user's Function may define __init__)
         needs = tuple([isinstance(a, Tensor) and a._requires_grad for a in args])
         recording = _grad_state.enabled and True in needs
         ctx.needs_input_grad = needs if recording else (False,) * len(args)
@@ -529,7 +529,7 @@ class _SavedValue:
 
 # ---- the hot path's helpers -----------------------------------------------------------------------
 
-_new_node = object.__new__  # a node without a call to __init__ (Function defines none)
+_new_node = object.__new__  # a Primitive's node, without a call to __init__ (none defines one)
 
 
 # Floating-point warnings. torch gives inf / nan silently; NumPy warns unless told not to, so
@@ -537,28 +537,33 @@ _new_node = object.__new__  # a node without a call to __init__ (Function define
 # costs about a microsecond per call; NumPy >= 2 keeps that state in a context variable, which is
 # set and reset here directly (same effect, same scoping: only the forward's own computation is
 # quiet, never the user's NumPy code). ``_quiet_of`` maps each error state met to its quiet twin
-# (and the twin to itself, so nested forwards set nothing), built with NumPy's own ``_make_extobj``,
+# (and the twin to itself: a nested forward finds it), built with NumPy's own ``_make_extobj``,
 # which keeps the current state's other settings (buffer size, error callback).
+class _SeterrState:
+    """NumPy 1.x's floating-point error state, which has no context variable: set with
+    ``np.seterr``, which returns the settings to restore."""
+
+    @staticmethod
+    def get():
+        return "numpy1"
+
+    @staticmethod
+    def set(quiet):
+        return np.seterr(all="ignore")
+
+    @staticmethod
+    def reset(previous):
+        np.seterr(**previous)
+
+    @staticmethod
+    def make_quiet(all):
+        return "quiet"
+
+
 try:
     from numpy._core._ufunc_config import _extobj_contextvar as _fp_state, _make_extobj
-except ImportError:  # NumPy 1.x: np.seterr, which returns what to restore
-    class _SeterrState:
-        @staticmethod
-        def get():
-            return "numpy1"
-
-        @staticmethod
-        def set(quiet):
-            return np.seterr(all="ignore")
-
-        @staticmethod
-        def reset(previous):
-            np.seterr(**previous)
-
-    _fp_state = _SeterrState()
-
-    def _make_extobj(all):
-        return "quiet"
+except ImportError:  # NumPy 1.x
+    _fp_state, _make_extobj = _SeterrState(), _SeterrState.make_quiet
 
 _quiet_of = {}
 

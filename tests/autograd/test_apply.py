@@ -124,3 +124,15 @@ def test_mul_of_a_broadcast_input_reduces_its_gradient_to_its_shape(torch):
             ours = (a.grad.numpy(), b.grad.numpy())
         else:
             assert np.allclose(ours[0], a.grad.numpy()) and np.allclose(ours[1], b.grad.numpy())
+
+
+def test_the_numpy_1_fallback_also_silences_ops_and_restores_the_state(monkeypatch):
+    from minigrad.autograd import function
+    monkeypatch.setattr(function, "_fp_state", function._SeterrState())
+    monkeypatch.setattr(function, "_make_extobj", function._SeterrState.make_quiet)
+    monkeypatch.setattr(function, "_quiet_of", {})
+    big = np.full(3, 3e38, dtype=np.float32)
+    with np.errstate(over="raise"):
+        out = minigrad.tensor(big, requires_grad=True) * minigrad.tensor(big)
+        assert np.geterr()["over"] == "raise"
+    assert np.isinf(out.detach().numpy()).all()
