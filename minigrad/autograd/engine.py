@@ -19,7 +19,7 @@ from __future__ import annotations
 import numpy as np
 
 from .creation import full_like, ones_like, zeros
-from .grad_mode import set_grad_enabled
+from .grad_mode import _state as _grad_state
 from .tensor import Tensor, _wrap
 
 
@@ -163,7 +163,9 @@ def run_backward(outputs, grad_outputs, retain_graph, create_graph, inputs=None,
 
     buffers = {}
     ready = []
-    with set_grad_enabled(create_graph):
+    # grad mode for the walk: on only when the backward's own graph is wanted (create_graph)
+    previous_mode, _grad_state.enabled = _grad_state.enabled, bool(create_graph)
+    try:
         root_nodes = []
         for out, g in zip(outputs, root_grads):
             if out.grad_fn is None:  # a leaf as its own root
@@ -230,6 +232,8 @@ def run_backward(outputs, grad_outputs, retain_graph, create_graph, inputs=None,
                     if child not in buffers:  # nothing flowed into it: skip it, but release its dependants in turn
                         buffers[child] = [None] * child._num_outputs
                     ready.append(child)
+    finally:
+        _grad_state.enabled = previous_mode
     if results is not None:
         for k, (t, g) in enumerate(zip(inputs, results)):
             if g is None and not allow_unused:

@@ -154,8 +154,8 @@ class Tensor:
 
     def backward(self, gradient=None, retain_graph=None, create_graph: bool = False, inputs=None):
         """Compute the gradient of this tensor w.r.t. graph leaves and accumulate it in their ``.grad``."""
-        from .engine import backward
-        backward([self], None if gradient is None else [gradient], retain_graph, create_graph, inputs)
+        engine = _engine or _import_engine()
+        engine.backward([self], None if gradient is None else [gradient], retain_graph, create_graph, inputs)
 
     def detach(self) -> "Tensor":
         """A tensor sharing this one's values, cut from the graph."""
@@ -344,6 +344,16 @@ def _wrap(array) -> Tensor:
 
 
 _new_object = object.__new__
+
+
+_engine = None  # autograd.engine, imported on first use (it imports this file)
+
+
+def _import_engine():
+    global _engine
+    from . import engine
+    _engine = engine
+    return engine
 
 
 def _rebuild(array, requires_grad):
