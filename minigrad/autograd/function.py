@@ -450,6 +450,9 @@ def _pack_arrays(values, args, arrays, raw, out):
             counter = out._vc
             saved.append((None, out._data, 0, counter, counter.value))
             continue
+        if value is None:
+            saved.append(_SAVED_NONE)
+            continue
         i = 0  # (an index loop: cheaper than zip for the few inputs there are)
         for array in arrays:
             if value is array and args[i] is not array:  # the array of an input Tensor
@@ -460,6 +463,9 @@ def _pack_arrays(values, args, arrays, raw, out):
         else:
             saved.append(_pack_input(value, args))
     return saved
+
+
+_SAVED_NONE = (None, None, None, None, None)
 
 
 def _pack_input(value, args):

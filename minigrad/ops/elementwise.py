@@ -128,7 +128,8 @@ class Sub(Primitive):
 class Mul(Primitive):
     @staticmethod
     def forward(ctx, a, b):
-        ctx.save_for_backward(a, b)
+        needs_a, needs_b = ctx.needs_input_grad
+        ctx.save_for_backward(a if needs_b else None, b if needs_a else None)  # only what backward reads, as torch
         a, b = _promote_pair(a, b)
         return a * b
 
@@ -143,7 +144,7 @@ class Mul(Primitive):
 class Div(Primitive):
     @staticmethod
     def forward(ctx, a, b):
-        ctx.save_for_backward(a, b)
+        ctx.save_for_backward(a if ctx.needs_input_grad[1] else None, b)  # a only for b's gradient, as torch
         a, b = _promote(a, b, floating=True)
         return a / b
 

@@ -136,3 +136,18 @@ def test_the_numpy_1_fallback_also_silences_ops_and_restores_the_state(monkeypat
         out = minigrad.tensor(big, requires_grad=True) * minigrad.tensor(big)
         assert np.geterr()["over"] == "raise"
     assert np.isinf(out.detach().numpy()).all()
+
+
+def test_mul_and_div_save_only_what_their_backward_reads_as_torch(torch):
+    # a's values are only needed for b's gradient: with b constant, changing a in place afterwards
+    # is allowed in torch (a is not saved), and the gradient is still right
+    grads = []
+    for library in (minigrad, torch):
+        leaf = library.tensor([1.0, 2.0, 3.0], requires_grad=True)
+        a = leaf * 1.0
+        b = library.tensor([2.0, 3.0, 4.0])
+        out = a * b + a / b
+        a.add_(5)
+        out.sum().backward()
+        grads.append(leaf.grad.numpy() if library is torch else leaf.grad.numpy().copy())
+    assert np.allclose(grads[0], grads[1])
