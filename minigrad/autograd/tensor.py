@@ -41,6 +41,7 @@ class Tensor:
             self.requires_grad = True
 
     def _init(self, array, counter):
+        # the fields of every tensor; Tensor._make and _wrap set the same ones inline (keep in step)
         self._data = array
         self._requires_grad = False
         self._grad = None
@@ -55,8 +56,9 @@ class Tensor:
     def _make(cls, array, requires_grad: bool = False, counter=None) -> "Tensor":
         """Wrap an array without copying or converting it (the fast internal constructor)."""
         t = cls.__new__(cls)
-        t._init(array, counter)
-        t._requires_grad = requires_grad
+        t._data, t._requires_grad, t._grad, t.grad_fn, t._output_nr = array, requires_grad, None, None, 0
+        t._retains_grad, t._hooks, t._view_of = False, None, None
+        t._vc = counter if counter is not None else _VersionCounter()
         return t
 
     # ---- autograd state -----------------------------------------------------------------------
