@@ -19,8 +19,8 @@ from __future__ import annotations
 import numpy as np
 
 from .creation import full_like, ones_like, zeros
-from .grad_mode import set_grad_enabled
-from .tensor import Tensor
+from .grad_mode import _state as _grad_state
+from .tensor import Tensor, _wrap
 
 
 def _make_root_grads(outputs, grad_outputs):
@@ -28,9 +28,10 @@ def _make_root_grads(outputs, grad_outputs):
     for i, out in enumerate(outputs):
         g = None if grad_outputs is None else grad_outputs[i]
         if g is None:
-            if out.numel() != 1:
+            if out._data.size != 1:
                 raise RuntimeError("grad can be implicitly created only for scalar outputs")
-            g = ones_like(out)
+            data = out._data
+            g = _wrap(np.ones(data.shape, data.dtype)) if type(data) is np.ndarray else ones_like(out)
         elif not isinstance(g, Tensor):
             g = full_like(out, g)
         elif g.shape != out.shape:
@@ -56,11 +57,13 @@ def _count_dependencies(roots):
     while stack:
         node = stack.pop()
         for edge in node.next_edges:
-            if edge is None or isinstance(edge, Tensor):
+            if type(edge) is not tuple:  # None, or a leaf tensor
                 continue
             child = edge[0]
-            dependencies[child] = dependencies.get(child, 0) + 1
-            if child not in seen:
+            if child in seen:
+                dependencies[child] = dependencies.get(child, 0) + 1  # (a root has no count yet)
+            else:
+                dependencies[child] = 1
                 seen.add(child)
                 stack.append(child)
     return dependencies
@@ -109,7 +112,7 @@ def _run_hooks(hooks, grad):
 
 def _validate(node, index, grad):
     """Check a gradient's shape against the input it belongs to; cast it to that input's dtype."""
-    if not isinstance(grad, Tensor):
+    if type(grad) is not Tensor and not isinstance(grad, Tensor):
         raise TypeError(f"{node.name()}.backward returned a {type(grad).__name__} at index {index}, "
                         "expected a Tensor or None")
     shape, dtype = node._input_meta[index]
@@ -127,11 +130,11 @@ def _accumulate(leaf: Tensor, grad: Tensor, create_graph: bool):
         grad = _run_hooks(leaf._hooks, grad)
     if leaf._grad is None:
         # A fresh copy: the same gradient object may be handed to several leaves.
-        leaf._grad = grad if create_graph else Tensor._make(grad._data.copy())
+        leaf._grad = grad if create_graph else _wrap(grad._data.copy())
     elif create_graph:
         leaf._grad = leaf._grad + grad
     else:
-        leaf._grad = Tensor._make(leaf._grad._data + grad._data)
+        leaf._grad = _wrap(leaf._grad._data + grad._data)
 
 
 @_runs_final_callbacks
@@ -160,7 +163,9 @@ def run_backward(outputs, grad_outputs, retain_graph, create_graph, inputs=None,
 
     buffers = {}
     ready = []
-    with set_grad_enabled(create_graph):
+    # grad mode for the walk: on only when the backward's own graph is wanted (create_graph)
+    previous_mode, _grad_state.enabled = _grad_state.enabled, bool(create_graph)
+    try:
         root_nodes = []
         for out, g in zip(outputs, root_grads):
             if out.grad_fn is None:  # a leaf as its own root
@@ -185,38 +190,50 @@ def run_backward(outputs, grad_outputs, retain_graph, create_graph, inputs=None,
                     k = capture_node.get((node, i))
                     if k is not None:
                         results[k] = g
-            if all(g is None for g in grads):
+            # how many outputs received no gradient (by identity: == would compare tensors)
+            missing = (grads[0] is None) if len(grads) == 1 else sum([g is None for g in grads])
+            if not missing:  # the common case
+                for guard in node._guards:  # a saved in-place result changed since: torch's error
+                    guard.unpack(node)
+                input_grads = _backward_of(node, grads, create_graph)
+            elif missing == len(grads):
                 input_grads = ()
             else:
-                if node._materialize_grads and any(g is None for g in grads):
+                if node._materialize_grads:
                     grads = [g if g is not None else _zeros_like_output(node, i, grads) for i, g in enumerate(grads)]
-                for guard in node._guards:  # a saved in-place result changed since: torch's error
+                for guard in node._guards:
                     guard.unpack(node)
                 input_grads = _backward_of(node, grads, create_graph)
             if not retain_graph:
                 node._release()
-            for index, edge in enumerate(node.next_edges):
+            count = len(input_grads)
+            index = -1
+            for edge in node.next_edges:
+                index += 1
                 if edge is None:
                     continue
-                grad = input_grads[index] if index < len(input_grads) else None
+                grad = input_grads[index] if index < count else None
                 if grad is not None:
                     grad = _validate(node, index, grad)
-                if isinstance(edge, Tensor):
+                if type(edge) is not tuple:  # a leaf tensor
                     if grad is not None:
                         _deliver_to_leaf(edge, grad, results, capture_leaf, create_graph)
                     continue
                 child, output_nr = edge
                 if grad is not None:
-                    if child not in buffers:
+                    buffer = buffers.get(child)
+                    if buffer is None:
+                        buffer = buffers[child] = [None] * child._num_outputs
+                    current = buffer[output_nr]
+                    buffer[output_nr] = grad if current is None else current + grad
+                left = dependencies[child] - 1
+                dependencies[child] = left
+                if left == 0:
+                    if child not in buffers:  # nothing flowed into it: skip it, but release its dependants in turn
                         buffers[child] = [None] * child._num_outputs
-                    _add(buffers[child], output_nr, grad)
-                dependencies[child] -= 1
-                if dependencies[child] == 0:
-                    if child in buffers:
-                        ready.append(child)
-                    else:  # nothing flowed into it: skip it, but release its dependants in turn
-                        buffers[child] = [None] * child._num_outputs
-                        ready.append(child)
+                    ready.append(child)
+    finally:
+        _grad_state.enabled = previous_mode
     if results is not None:
         for k, (t, g) in enumerate(zip(inputs, results)):
             if g is None and not allow_unused:
@@ -242,13 +259,14 @@ def _backward_of(node, grads, create_graph):
               else cls.backward(node, *grads))
     if not isinstance(result, tuple):
         result = (result,)
-    if len(result) > len(node.next_edges) and all(r is None for r in result[len(node.next_edges):]):
-        result = result[:len(node.next_edges)]  # extra Nones are allowed, as in torch
-    if len(result) > len(node.next_edges):
-        raise RuntimeError(f"function {node.name()} returned an incorrect number of gradients "
-                           f"(expected {len(node.next_edges)}, got {len(result)})")
+    expected = len(node.next_edges)
+    if len(result) > expected:
+        if any(r is not None for r in result[expected:]):
+            raise RuntimeError(f"function {node.name()} returned an incorrect number of gradients "
+                               f"(expected {expected}, got {len(result)})")
+        result = result[:expected]  # extra Nones are allowed, as in torch
     if fused:  # arrays to Tensors; NumPy turns 0-d results into scalars (np.float64), a tensor holds an array
-        result = tuple([r if r is None else Tensor._make(np.asarray(r) if isinstance(r, np.generic) else r)
+        result = tuple([r if r is None else _wrap(np.asarray(r) if isinstance(r, np.generic) else r)
                         for r in result])
     return result
 

@@ -58,7 +58,7 @@ import numpy as np
 from .. import backend
 from ..dtypes import torch_scalar_name
 from .grad_mode import _state as _grad_state
-from .tensor import Tensor
+from .tensor import Tensor, _wrap
 
 _FREED = ("Trying to backward through the graph a second time (or directly access saved tensors "
           "after they have already been freed). Saved intermediate values of the graph are freed "
@@ -112,16 +112,21 @@ class Function:
 
     @property
     def saved_tensors(self):
-        if self._saved_freed:
-            raise RuntimeError(_FREED)
         if self._saved is None:
+            if self._saved_freed:
+                raise RuntimeError(_FREED)
             return ()
-        return tuple(entry.unpack(self) if entry is not None else None for entry in self._saved)
+        return tuple([_unpack(entry, self) for entry in self._saved])
 
     @property
     def saved_arrays(self):
-        """``saved_tensors`` as arrays (Python scalars and None as saved), for ``backward_arrays``."""
-        return tuple(v._data if isinstance(v, Tensor) else v for v in self.saved_tensors)
+        """``saved_tensors`` as arrays (Python scalars and None as saved), for ``backward_arrays``:
+        nothing is wrapped in a Tensor."""
+        if self._saved is None:
+            if self._saved_freed:
+                raise RuntimeError(_FREED)
+            return ()
+        return tuple([_unpack_array(entry, self) for entry in self._saved])
 
     # ---- graph bookkeeping --------------------------------------------------------------------
     def name(self) -> str:
@@ -168,34 +173,25 @@ class Function:
     @classmethod
     def apply(cls, *args, **kwargs):
         """Run ``forward`` without recording and, when grad mode is on and an input requires grad,
-        make the call a node of the graph. This is the hot path of every operation: keep it lean."""
+        make the call a node of the graph. (A ``Primitive`` has its own, leaner copy of this.)"""
         if cls.setup_context is not Function.setup_context:
             return _apply_new_style(cls, args, kwargs)
-        ctx = cls()
-        recording = _grad_state.enabled
-        if recording:
-            needs = tuple([isinstance(a, Tensor) and a._requires_grad for a in args])
-            recording = True in needs
+        ctx = cls()  # (a user's Function may define __init__)
+        needs = tuple([isinstance(a, Tensor) and a._requires_grad for a in args])
+        recording = _grad_state.enabled and True in needs
         ctx.needs_input_grad = needs if recording else (False,) * len(args)
-        forward_args = [a._data if isinstance(a, Tensor) else a for a in args] if cls._array_forward else args
-        if backend._cupy is not None and cls._array_forward:  # GPU arrays exist: no op may mix devices
-            backend.check_same_device([a for a in forward_args if hasattr(a, "ndim")])
         previous, _grad_state.enabled = _grad_state.enabled, False
+        quiet = _quiet_fp_state() if cls._quiet else None
+        token = _fp_state.set(quiet) if quiet is not None else None
         try:
-            if cls._quiet:
-                with np.errstate(all="ignore"):  # torch gives inf / nan silently; so does NumPy here
-                    raw = cls.forward(ctx, *forward_args, **kwargs)
-            else:
-                raw = cls.forward(ctx, *forward_args, **kwargs)
+            raw = cls.forward(ctx, *args, **kwargs)
         finally:
             _grad_state.enabled = previous
+            if token is not None:
+                _fp_state.reset(token)
         multiple = type(raw) is tuple
         raw_outputs = raw if multiple else (raw,)
-        if cls._array_forward:
-            # NumPy turns 0-d results into scalars (np.float64); a tensor always holds an array
-            outputs = tuple([Tensor._make(r if not isinstance(r, np.generic) else np.asarray(r)) for r in raw_outputs])
-        else:
-            outputs = tuple([_as_output(r, args, ctx._dirty) for r in raw_outputs])
+        outputs = tuple([_as_output(r, args, ctx._dirty) for r in raw_outputs])
         if cls._view:
             _mark_view(outputs[0], cls, args)
         if recording:
@@ -206,9 +202,7 @@ class Function:
 
     def _connect(self, args, needs, raw_outputs, outputs):
         """Make this call a node: edges to the inputs, grad_fn on the outputs, saved values packed."""
-        self.next_edges = tuple([(a if a.grad_fn is None else (a.grad_fn, a._output_nr)) if need else None
-                                 for a, need in zip(args, needs)])
-        self._input_meta = tuple([(a._data.shape, a._data.dtype) if need else None for a, need in zip(args, needs)])
+        self._connect_inputs(args, needs)
         if len(outputs) > 1:
             self._num_outputs = len(outputs)
             self._output_meta = tuple([(o._data.shape, o._data.dtype) if isinstance(o, Tensor) else ((), None)
@@ -219,8 +213,22 @@ class Function:
                     and not (non_differentiable and any(raw is t for t in non_differentiable))):
                 out.grad_fn, out._output_nr, out._requires_grad = self, index, True
         if self._to_save:
-            self._saved = [_SavedValue.pack(v, args, raw_outputs, outputs) for v in self._to_save]
+            self._saved = [_pack(v, args, raw_outputs, outputs) for v in self._to_save]
             self._to_save = ()
+
+    def _connect_inputs(self, args, needs):
+        """``next_edges`` and ``_input_meta``: where each input's gradient goes, and the shape and
+        dtype it must have (recorded now: an input's history or array may be replaced later)."""
+        edges, meta = [], []
+        for a, need in zip(args, needs):
+            if need:
+                node, data = a.grad_fn, a._data
+                edges.append(a if node is None else (node, a._output_nr))
+                meta.append((data.shape, data.dtype))
+            else:
+                edges.append(None)
+                meta.append(None)
+        self.next_edges, self._input_meta = edges, meta
 
 
 class Primitive(Function):
@@ -232,6 +240,80 @@ class Primitive(Function):
     """
 
     _array_forward = True
+
+    @classmethod
+    def apply(cls, *args, **kwargs):
+        """``Function.apply`` for array forwards: the hot path of every operation, kept lean (plain
+        loops rather than comprehensions, no helper calls that can be inlined: a recorded ``x * y``
+        on small tensors costs a few microseconds, most of them here)."""
+        ctx = _new_node(cls)
+        arrays = []  # what forward receives
+        previous = recording = _grad_state.enabled
+        if previous:  # and, per input, whether it needs a gradient and where that gradient goes
+            needs, edges, meta = [], [], []  # see _connect_inputs
+            recording = False
+            for a in args:
+                if isinstance(a, Tensor):
+                    data = a._data
+                    arrays.append(data)
+                    if a._requires_grad:
+                        recording = True
+                        node = a.grad_fn
+                        needs.append(True)
+                        edges.append(a if node is None else (node, a._output_nr))
+                        meta.append((data.shape, data.dtype))
+                        continue
+                else:
+                    arrays.append(a)
+                needs.append(False)
+                edges.append(None)
+                meta.append(None)
+        else:
+            for a in args:
+                arrays.append(a._data if isinstance(a, Tensor) else a)
+        ctx.needs_input_grad = tuple(needs) if recording else (False,) * len(args)
+        if backend._cupy is not None:  # GPU arrays exist: no op may mix devices
+            backend.check_same_device([a for a in arrays if hasattr(a, "ndim")])
+        _grad_state.enabled = False
+        if cls._quiet:  # NumPy's floating-point warnings off (see _quiet_of)
+            current = _fp_state.get()
+            token = _fp_state.set(_quiet_of.get(current) or _quiet_twin(current))
+        else:
+            token = None
+        try:
+            raw = cls.forward(ctx, *arrays, **kwargs)
+        finally:
+            _grad_state.enabled = previous
+            if token is not None:
+                _fp_state.reset(token)
+        if type(raw) is tuple:
+            return ctx._finish_several(args, raw, recording)
+        # the one-output case, inline: NumPy turns 0-d results into scalars (np.float64), a tensor
+        # always holds an array
+        out = _wrap(raw if type(raw) is np.ndarray or not isinstance(raw, np.generic) else np.asarray(raw))
+        if cls._view:
+            _mark_view(out, cls, args)
+        if recording:
+            ctx.next_edges, ctx._input_meta = edges, meta
+            if out._data.dtype.kind == "f" and not (ctx._non_differentiable and
+                                                    any(raw is t for t in ctx._non_differentiable)):
+                out.grad_fn, out._requires_grad = ctx, True
+            if ctx._to_save:
+                ctx._saved = _pack_arrays(ctx._to_save, args, arrays, raw, out)
+                ctx._to_save = ()
+        elif ctx._to_save:
+            ctx._to_save = ()
+        return out
+
+    def _finish_several(self, args, raw_outputs, recording):
+        outputs = tuple([_wrap(r if not isinstance(r, np.generic) else np.asarray(r)) for r in raw_outputs])
+        if self._view:
+            _mark_view(outputs[0], type(self), args)
+        if recording:
+            self._connect(args, self.needs_input_grad, raw_outputs, outputs)
+        elif self._to_save:
+            self._to_save = ()
+        return outputs
 
 
 def _forward_signature(cls):
@@ -314,7 +396,7 @@ def _mark_view(out, cls, args):
     base's version counter (an in-place change through either is seen by both) and remembers how
     to be rebuilt from its root base, so an in-place op on it can rewrite the base's history."""
     base = args[0]
-    module = backend.xp(base._data)
+    module = np if type(base._data) is np.ndarray else backend.xp(base._data)
     if not module.may_share_memory(out._data, base._data):
         return
     out._vc = base._vc
@@ -335,61 +417,177 @@ def _as_output(raw, args, dirty):
     return raw
 
 
-class _SavedValue:
-    """One saved value: a Tensor kept as is, or an output of its own node kept as an array.
+# ---- saved values ---------------------------------------------------------------------------------
+#
+# A saved value is kept as a plain tuple ``(tensor, array, output_nr, counter, version)`` (cheaper to
+# make than an object, and made on every recorded call):
+#
+# - an input of the call (the Tensor, or its array in a Primitive): ``(tensor, None, None, counter, version)``;
+# - an output of the node itself: ``(None, array, output_nr, counter, version)``, kept as an array to
+#   avoid a node -> output -> node reference cycle, and rebuilt as an equivalent Tensor (same array,
+#   same grad_fn) when backward asks;
+# - any other array: ``(None, array, None, None, None)``, wrapped in a constant Tensor only when
+#   ``saved_tensors`` asks (``saved_arrays`` never wraps it);
+# - a Python scalar or None: ``(value, None, None, None, None)``, returned as is.
+#
+# The version counter snapshot catches an in-place change made after saving, with torch's message.
 
-    Keeping outputs as arrays avoids a node -> output -> node reference cycle; ``unpack`` rebuilds an
-    equivalent Tensor (same array, same grad_fn). The version counter snapshot catches an in-place
-    change made after saving, with torch's message.
-    """
+def _pack(value, args, raw_outputs, outputs):
+    """The saved entry of ``value`` (see above), for a call with several outputs."""
+    for index, (raw, out) in enumerate(zip(raw_outputs, outputs)):
+        if value is raw or value is out:
+            counter = out._vc
+            return (None, out._data, index, counter, counter.value)
+    return _pack_input(value, args)
+
+
+def _pack_arrays(values, args, arrays, raw, out):
+    """The saved entries of a Primitive's call with one output (the common case): ``arrays`` are
+    the arrays its forward received, ``raw`` the array it returned, ``out`` the output Tensor."""
+    saved = []
+    for value in values:
+        if value is raw:
+            counter = out._vc
+            saved.append((None, out._data, 0, counter, counter.value))
+            continue
+        if value is None:
+            saved.append(_SAVED_NONE)
+            continue
+        i = 0  # (an index loop: cheaper than zip for the few inputs there are)
+        for array in arrays:
+            if value is array and args[i] is not array:  # the array of an input Tensor
+                counter = args[i]._vc
+                saved.append((args[i], None, None, counter, counter.value))
+                break
+            i += 1
+        else:
+            saved.append(_pack_input(value, args))
+    return saved
+
+
+_SAVED_NONE = (None, None, None, None, None)
+
+
+def _pack_input(value, args):
+    if isinstance(value, Tensor):
+        counter = value._vc
+        return (value, None, None, counter, counter.value)
+    if not hasattr(value, "shape"):  # a Python scalar or None: kept as is
+        return (value, None, None, None, None)
+    for a in args:
+        if isinstance(a, Tensor) and value is a._data:
+            counter = a._vc
+            return (a, None, None, counter, counter.value)
+    return (None, value, None, None, None)
+
+
+def _check_version(entry, node):
+    """torch's error when what was saved has been changed in place since."""
+    tensor, array, output_nr, counter, version = entry
+    if counter.value == version:
+        return
+    array = array if tensor is None else tensor._data
+    what = f"[minigrad.{torch_scalar_name(array.dtype)}Tensor {list(array.shape)}]"
+    if tensor is None:
+        what += f", which is output {output_nr} of {node.name()},"
+    elif tensor.grad_fn is not None:  # its node now: the in-place op that changed it
+        what += f", which is output {tensor._output_nr} of {tensor.grad_fn.name()},"
+    raise RuntimeError(
+        "one of the variables needed for gradient computation has been modified by an "
+        f"inplace operation: {what} is at version {counter.value}; expected version "
+        f"{version} instead. Hint: the backtrace further above shows the operation that "
+        "failed to compute its gradient. The variable in question was changed in there or anywhere later. Good luck!")
+
+
+def _unpack(entry, node):
+    """The Tensor a saved entry stands for (``saved_tensors``)."""
+    tensor, array, output_nr, counter, version = entry
+    if counter is None:
+        return tensor if array is None else Tensor._make(array)
+    if counter.value != version:
+        _check_version(entry, node)
+    if tensor is not None:
+        return tensor
+    out = Tensor._make(array, counter=counter)
+    if any(e is not None for e in node.next_edges):
+        out._set_grad_fn(node, output_nr)
+    return out
+
+
+def _unpack_array(entry, node):
+    """The array (or Python value) a saved entry stands for (``saved_arrays``)."""
+    tensor, array, _, counter, version = entry
+    if counter is not None and counter.value != version:
+        _check_version(entry, node)
+    return array if tensor is None else tensor._data if isinstance(tensor, Tensor) else tensor
+
+
+class _SavedValue:
+    """A saved entry as an object, for callers outside this file that check a version later (the
+    guards of in-place ops, ``ops/inplace.py``): set its five fields, then ``unpack(node)`` raises
+    torch's error if the counter moved."""
 
     __slots__ = ("tensor", "array", "output_nr", "counter", "version")
 
-    @staticmethod
-    def pack(value, args, raw_outputs, outputs):
-        if value is None:
-            return None
-        entry = _SavedValue()
-        entry.tensor = entry.array = entry.output_nr = None
-        for index, (raw, out) in enumerate(zip(raw_outputs, outputs)):
-            if value is raw or value is out:
-                entry.array, entry.output_nr, entry.counter = out._data, index, out._vc
-                entry.version = entry.counter.value
-                return entry
-        if not isinstance(value, Tensor) and not hasattr(value, "shape"):  # a Python scalar: kept as is
-            entry.tensor, entry.counter = value, None
-            return entry
-        if not isinstance(value, Tensor):
-            for a in args:
-                if isinstance(a, Tensor) and value is a._data:
-                    value = a
-                    break
-            else:
-                value = Tensor._make(value)
-        entry.tensor, entry.counter, entry.version = value, value._vc, value._vc.value
-        return entry
-
     def unpack(self, node):
-        if self.counter is None:
-            return self.tensor
-        if self.counter.value != self.version:
-            array = self.array if self.tensor is None else self.tensor._data
-            what = f"[minigrad.{torch_scalar_name(array.dtype)}Tensor {list(array.shape)}]"
-            if self.tensor is None:
-                what += f", which is output {self.output_nr} of {node.name()},"
-            elif self.tensor.grad_fn is not None:  # its node now: the in-place op that changed it
-                what += f", which is output {self.tensor._output_nr} of {self.tensor.grad_fn.name()},"
-            raise RuntimeError(
-                "one of the variables needed for gradient computation has been modified by an "
-                f"inplace operation: {what} is at version {self.counter.value}; expected version "
-                f"{self.version} instead. Hint: the backtrace further above shows the operation that "
-                "failed to compute its gradient. The variable in question was changed in there or anywhere later. Good luck!")
-        if self.tensor is not None:
-            return self.tensor
-        out = Tensor._make(self.array, counter=self.counter)
-        if node.next_edges and any(e is not None for e in node.next_edges):
-            out._set_grad_fn(node, self.output_nr)
-        return out
+        return _unpack((self.tensor, self.array, self.output_nr, self.counter, self.version), node)
+
+
+# ---- the hot path's helpers -----------------------------------------------------------------------
+
+_new_node = object.__new__  # a Primitive's node, without a call to __init__ (none defines one)
+
+
+# Floating-point warnings. torch gives inf / nan silently; NumPy warns unless told not to, so
+# forwards run with NumPy's error state set to "ignore". ``np.errstate(all="ignore")`` does that but
+# costs about a microsecond per call; NumPy >= 2 keeps that state in a context variable, which is
+# set and reset here directly (same effect, same scoping: only the forward's own computation is
+# quiet, never the user's NumPy code). ``_quiet_of`` maps each error state met to its quiet twin
+# (and the twin to itself: a nested forward finds it), built with NumPy's own ``_make_extobj``,
+# which keeps the current state's other settings (buffer size, error callback).
+class _SeterrState:
+    """NumPy 1.x's floating-point error state, which has no context variable: set with
+    ``np.seterr``, which returns the settings to restore."""
+
+    @staticmethod
+    def get():
+        return "numpy1"
+
+    @staticmethod
+    def set(quiet):
+        return np.seterr(all="ignore")
+
+    @staticmethod
+    def reset(previous):
+        np.seterr(**previous)
+
+    @staticmethod
+    def make_quiet(all):
+        return "quiet"
+
+
+try:
+    from numpy._core._ufunc_config import _extobj_contextvar as _fp_state, _make_extobj
+except ImportError:  # NumPy 1.x
+    _fp_state, _make_extobj = _SeterrState(), _SeterrState.make_quiet
+
+_quiet_of = {}
+
+
+def _quiet_twin(current):
+    """The quiet twin of the floating-point error state ``current`` (made once, then looked up)."""
+    if len(_quiet_of) > 64:  # states made by many errstate blocks: keep the table small
+        _quiet_of.clear()
+    quiet = _make_extobj(all="ignore")
+    _quiet_of[current], _quiet_of[quiet] = quiet, quiet
+    return quiet
+
+
+def _quiet_fp_state():
+    """The quiet twin of the current floating-point error state, or None when it is quiet already."""
+    current = _fp_state.get()
+    quiet = _quiet_of.get(current) or _quiet_twin(current)
+    return None if quiet is current else quiet
 
 
 class _AccumulateGrad:

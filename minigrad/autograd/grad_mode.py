@@ -30,12 +30,12 @@ class _GradMode:
     mode: bool
 
     def __enter__(self):
-        self._previous = is_grad_enabled()
-        _set(self.mode)
+        self._previous = _state.enabled
+        _state.enabled = self.mode
         return self
 
     def __exit__(self, *exc):
-        _set(self._previous)
+        _state.enabled = self._previous
         return False
 
     def __call__(self, func):

@@ -18,12 +18,11 @@ from .grad_mode import is_grad_enabled
 
 
 class _VersionCounter:
-    """Counts in-place changes to an array; views share their base's counter."""
+    """Counts in-place changes to an array; views share their base's counter.
 
-    __slots__ = ("value",)
+    ``value`` starts as the class's 0 (no ``__init__`` to run: one is made for every tensor)."""
 
-    def __init__(self):
-        self.value = 0
+    value = 0
 
 
 class Tensor:
@@ -42,6 +41,7 @@ class Tensor:
             self.requires_grad = True
 
     def _init(self, array, counter):
+        # the fields of every tensor; Tensor._make and _wrap set the same ones inline (keep in step)
         self._data = array
         self._requires_grad = False
         self._grad = None
@@ -56,8 +56,9 @@ class Tensor:
     def _make(cls, array, requires_grad: bool = False, counter=None) -> "Tensor":
         """Wrap an array without copying or converting it (the fast internal constructor)."""
         t = cls.__new__(cls)
-        t._init(array, counter)
-        t._requires_grad = requires_grad
+        t._data, t._requires_grad, t._grad, t.grad_fn, t._output_nr = array, requires_grad, None, None, 0
+        t._retains_grad, t._hooks, t._view_of = False, None, None
+        t._vc = counter if counter is not None else _VersionCounter()
         return t
 
     # ---- autograd state -----------------------------------------------------------------------
@@ -155,8 +156,8 @@ class Tensor:
 
     def backward(self, gradient=None, retain_graph=None, create_graph: bool = False, inputs=None):
         """Compute the gradient of this tensor w.r.t. graph leaves and accumulate it in their ``.grad``."""
-        from .engine import backward
-        backward([self], None if gradient is None else [gradient], retain_graph, create_graph, inputs)
+        engine = _engine or _import_engine()
+        engine.backward([self], None if gradient is None else [gradient], retain_graph, create_graph, inputs)
 
     def detach(self) -> "Tensor":
         """A tensor sharing this one's values, cut from the graph."""
@@ -333,6 +334,28 @@ class Tensor:
             out._grad = Tensor._make(self._grad._data.copy())
         memo[id(self)] = out
         return out
+
+
+def _wrap(array) -> Tensor:
+    """``Tensor._make(array)`` without its calls: what every operation's output costs. Sets the
+    same fields as ``Tensor._init`` (keep the two in step)."""
+    t = _new_object(Tensor)
+    t._data, t._requires_grad, t._grad, t.grad_fn, t._output_nr = array, False, None, None, 0
+    t._retains_grad, t._hooks, t._vc, t._view_of = False, None, _VersionCounter(), None
+    return t
+
+
+_new_object = object.__new__
+
+
+_engine = None  # autograd.engine, imported on first use (it imports this file)
+
+
+def _import_engine():
+    global _engine
+    from . import engine
+    _engine = engine
+    return engine
 
 
 def _rebuild(array, requires_grad):

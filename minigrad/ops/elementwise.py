@@ -23,6 +23,15 @@ def _shape(v):
     return v.shape if hasattr(v, "shape") else None
 
 
+def _promote_pair(a, b):
+    """``_promote(a, b)`` for the binary arithmetic ops, deciding the common cases cheaply: two
+    float arrays of one dtype, or a float array and a Python number."""
+    if type(a) is np.ndarray and (type(b) is np.ndarray and b.dtype is a.dtype or type(b) is float
+                                  or type(b) is int) and a.dtype.kind == "f":
+        return a, b
+    return _promote(a, b)
+
+
 def _promote(*values, floating: bool = False):
     """Arrays cast to torch's result dtype; Python scalars stay (NumPy treats them as weak)."""
     first = values[0]
@@ -75,6 +84,13 @@ def _needs(ctx, i):
     return i < len(ctx.needs_input_grad) and ctx.needs_input_grad[i]
 
 
+def _reduce_to_input(ctx, i, grad):
+    """``grad`` summed back to the shape of input ``i`` (which needs a gradient), as the graph
+    recorded it: undoes broadcasting."""
+    shape = ctx._input_meta[i][0]
+    return grad if grad._data.shape == shape else unbroadcast(grad, shape)
+
+
 # ---- arithmetic -------------------------------------------------------------------------------
 
 class Add(Primitive):
@@ -82,14 +98,14 @@ class Add(Primitive):
 
     @staticmethod
     def forward(ctx, a, b, alpha=1):
-        ctx.shapes, ctx.alpha = (_shape(a), _shape(b)), alpha
-        a, b = _promote(a, b)
+        ctx.alpha = alpha
+        a, b = _promote_pair(a, b)
         return a + b if alpha == 1 else a + alpha * b
 
     @staticmethod
     def backward(ctx, grad):
-        ga = unbroadcast(grad, ctx.shapes[0]) if _needs(ctx, 0) else None
-        gb = unbroadcast(grad if ctx.alpha == 1 else grad * ctx.alpha, ctx.shapes[1]) if _needs(ctx, 1) else None
+        ga = _reduce_to_input(ctx, 0, grad) if _needs(ctx, 0) else None
+        gb = _reduce_to_input(ctx, 1, grad if ctx.alpha == 1 else grad * ctx.alpha) if _needs(ctx, 1) else None
         return ga, gb
 
 
@@ -98,46 +114,45 @@ class Sub(Primitive):
 
     @staticmethod
     def forward(ctx, a, b, alpha=1):
-        ctx.shapes, ctx.alpha = (_shape(a), _shape(b)), alpha
-        a, b = _promote(a, b)
+        ctx.alpha = alpha
+        a, b = _promote_pair(a, b)
         return a - b if alpha == 1 else a - alpha * b
 
     @staticmethod
     def backward(ctx, grad):
-        ga = unbroadcast(grad, ctx.shapes[0]) if _needs(ctx, 0) else None
-        gb = unbroadcast(-grad if ctx.alpha == 1 else grad * -ctx.alpha, ctx.shapes[1]) if _needs(ctx, 1) else None
+        ga = _reduce_to_input(ctx, 0, grad) if _needs(ctx, 0) else None
+        gb = _reduce_to_input(ctx, 1, -grad if ctx.alpha == 1 else grad * -ctx.alpha) if _needs(ctx, 1) else None
         return ga, gb
 
 
 class Mul(Primitive):
     @staticmethod
     def forward(ctx, a, b):
-        ctx.shapes = (_shape(a), _shape(b))
-        ctx.save_for_backward(a, b)
-        a, b = _promote(a, b)
+        needs_a, needs_b = ctx.needs_input_grad
+        ctx.save_for_backward(a if needs_b else None, b if needs_a else None)  # only what backward reads, as torch
+        a, b = _promote_pair(a, b)
         return a * b
 
     @staticmethod
     def backward(ctx, grad):
         a, b = ctx.saved_tensors
-        ga = unbroadcast(grad * b, ctx.shapes[0]) if _needs(ctx, 0) else None
-        gb = unbroadcast(grad * a, ctx.shapes[1]) if _needs(ctx, 1) else None
+        ga = _reduce_to_input(ctx, 0, grad * b) if _needs(ctx, 0) else None
+        gb = _reduce_to_input(ctx, 1, grad * a) if _needs(ctx, 1) else None
         return ga, gb
 
 
 class Div(Primitive):
     @staticmethod
     def forward(ctx, a, b):
-        ctx.shapes = (_shape(a), _shape(b))
-        ctx.save_for_backward(a, b)
+        ctx.save_for_backward(a if ctx.needs_input_grad[1] else None, b)  # a only for b's gradient, as torch
         a, b = _promote(a, b, floating=True)
         return a / b
 
     @staticmethod
     def backward(ctx, grad):
         a, b = ctx.saved_tensors
-        ga = unbroadcast(grad / b, ctx.shapes[0]) if _needs(ctx, 0) else None
-        gb = unbroadcast(-grad * a / (b * b), ctx.shapes[1]) if _needs(ctx, 1) else None
+        ga = _reduce_to_input(ctx, 0, grad / b) if _needs(ctx, 0) else None
+        gb = _reduce_to_input(ctx, 1, -grad * a / (b * b)) if _needs(ctx, 1) else None
         return ga, gb
 
 
@@ -567,12 +582,20 @@ class ToCopy(Primitive):
 # ---- the functional API -----------------------------------------------------------------------
 
 def _binary(cls, a, b, *extra):
+    """Apply a binary primitive after the checks at the door: one device, shapes that broadcast
+    (torch's message), other operands as ``_scalar`` takes them. Two tensors, the common case,
+    come first and cheaply."""
     if isinstance(a, Tensor) and isinstance(b, Tensor):
-        if type(a._data) is not type(b._data):
+        data_a, data_b = a._data, b._data
+        if type(data_a) is not type(data_b):
             _check_same_device(a, b)
-        if a._data.shape != b._data.shape:
-            broadcast_shapes_checked(a._data.shape, b._data.shape)
-    elif not isinstance(a, Tensor) and not isinstance(b, Tensor):
+        if data_a.shape != data_b.shape:
+            broadcast_shapes_checked(data_a.shape, data_b.shape)
+        return cls.apply(a, b, *extra)
+    a, b = _scalar(a), _scalar(b)
+    if isinstance(a, Tensor) and isinstance(b, Tensor):  # a NumPy array became a tensor
+        return _binary(cls, a, b, *extra)
+    if not isinstance(a, Tensor) and not isinstance(b, Tensor):
         raise TypeError(f"expected at least one Tensor, got {type(a).__name__} and {type(b).__name__}")
     return cls.apply(a, b, *extra)
 
@@ -589,7 +612,7 @@ def _scalar(v):
 
 
 def add(a, b, alpha=1):
-    return _binary(Add, _scalar(a), _scalar(b), alpha)
+    return _binary(Add, a, b, alpha)
 
 
 _BOOL_SUB = ("Subtraction, the `-` operator, with {} is not supported. If you are trying to invert a mask, "
@@ -601,6 +624,9 @@ def _is_bool(v) -> bool:
 
 
 def sub(a, b, alpha=1):
+    if (isinstance(a, Tensor) and isinstance(b, Tensor) and a._data.dtype.kind != "b"
+            and b._data.dtype.kind != "b"):  # the common case, without the bool checks' calls
+        return _binary(Sub, a, b, alpha)
     a, b = _scalar(a), _scalar(b)
     if _is_bool(a) or _is_bool(b):
         if _is_bool(a) and _is_bool(b) and isinstance(a, Tensor) and isinstance(b, Tensor):
@@ -611,7 +637,7 @@ def sub(a, b, alpha=1):
 
 
 def mul(a, b):
-    return _binary(Mul, _scalar(a), _scalar(b))
+    return _binary(Mul, a, b)
 
 
 def div(a, b, rounding_mode=None):
