@@ -23,7 +23,7 @@ from __future__ import annotations
 import math
 
 from ..backend import xp
-from . import cuda
+from . import compiled, cuda
 from . import im2col as _im2col
 from .geometry import WindowGeometry, adaptive_bins, dilated_kernel_size, offset_slice
 from .scatter import scatter_add
@@ -115,6 +115,8 @@ def max_pool_forward(x, geometry: WindowGeometry):
     """Max over each window of x (L, *S): returns (values (L, *O), argmax (L, *O)), argmax being the
     row-major number k# of the winning kernel offset. Ties pick the first maximum, a NaN wins (the last
     NaN, as PyTorch's ``val > maxval || isnan(val)`` scan), padding never wins."""
+    if compiled.enabled() and compiled.supports(x, spatial_dims=geometry.ndim):  # minigrad[fast]: numba
+        return compiled.max_pool_forward(x, geometry)
     if cuda.handles(x):  # CuPy float arrays: a CUDA kernel
         return cuda.pool.max_pool_forward(x, geometry)
     chunked = _in_plane_chunks(max_pool_forward, (x,), geometry)
@@ -161,6 +163,8 @@ def _first_equal(module, views, values, argmax, valid):
 
 def max_pool_indices(argmax, geometry: WindowGeometry):
     """Flat indices into each unpadded plane, PyTorch's convention: d*H*W + h*W + w (int64, (L, *O))."""
+    if compiled.enabled() and compiled.supports_indices(argmax, spatial_dims=geometry.ndim):  # minigrad[fast]: numba
+        return compiled.max_pool_indices(argmax, geometry)
     module = xp(argmax)
     d = geometry.ndim
     flat = module.zeros(argmax.shape, dtype=module.int64)
@@ -180,6 +184,8 @@ def max_pool_indices(argmax, geometry: WindowGeometry):
 def max_pool_scatter(grad, argmax, geometry: WindowGeometry):
     """The gradient of max pooling: grad (L, *O) sent to each window's winner -> (L, *S), summed where
     windows overlap. One strided write (or add) per kernel offset; no ``add.at``."""
+    if compiled.enabled() and compiled.supports(grad, spatial_dims=geometry.ndim):  # minigrad[fast]: numba
+        return compiled.max_pool_scatter(grad, argmax, geometry)
     if cuda.handles(grad):  # CuPy float arrays: a CUDA kernel
         return cuda.pool.max_pool_scatter(grad, argmax, geometry)
     chunked = _in_plane_chunks(max_pool_scatter, (grad, argmax), geometry)
@@ -288,6 +294,8 @@ def _sum_windows_along(x, axis: int, kernel: int, stride: int, dilation: int, ou
 def avg_pool_forward(x, geometry: WindowGeometry, count_include_pad: bool = True, divisor_override=None):
     """Mean over each window of x (L, *S) -> (L, *O), with PyTorch's divisor rules. The box sum is
     separable: summed along one spatial dim at a time."""
+    if compiled.enabled() and compiled.supports(x, spatial_dims=geometry.ndim):  # minigrad[fast]: numba
+        return compiled.avg_pool_forward(x, geometry, count_include_pad, divisor_override)
     if cuda.handles(x):  # CuPy float arrays: a CUDA kernel
         return cuda.pool.avg_pool_forward(x, geometry, count_include_pad, divisor_override)
     chunked = _in_plane_chunks(avg_pool_forward, (x,), geometry, count_include_pad, divisor_override)
@@ -330,6 +338,8 @@ def _spread_windows_along(grad, axis: int, kernel: int, stride: int, dilation: i
 
 def avg_pool_transpose(grad, geometry: WindowGeometry, count_include_pad: bool = True, divisor_override=None):
     """The gradient of average pooling (its transpose): grad (L, *O) -> (L, *S)."""
+    if compiled.enabled() and compiled.supports(grad, spatial_dims=geometry.ndim):  # minigrad[fast]: numba
+        return compiled.avg_pool_transpose(grad, geometry, count_include_pad, divisor_override)
     if cuda.handles(grad):  # CuPy float arrays: a CUDA kernel
         return cuda.pool.avg_pool_transpose(grad, geometry, count_include_pad, divisor_override)
     chunked = _in_plane_chunks(avg_pool_transpose, (grad,), geometry, count_include_pad, divisor_override)

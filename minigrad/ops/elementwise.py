@@ -14,6 +14,7 @@ from .. import backend, dtypes
 from ..autograd.function import Primitive
 from ..autograd.tensor import Tensor
 from ..backend import xp
+from ..kernels import compiled
 from .shape import unbroadcast
 
 
@@ -349,13 +350,22 @@ class Erf(Primitive):
 class Relu(Primitive):
     @staticmethod
     def forward(ctx, x):
-        out = xp(x).maximum(x, 0)
+        use_compiled = compiled.enabled() and compiled.supports(x)  # minigrad[fast]: numba
+        out = compiled.relu_forward(x) if use_compiled else xp(x).maximum(x, 0)
         ctx.save_for_backward(out)
         return out
 
     @staticmethod
     def backward(ctx, grad):
         (out,) = ctx.saved_tensors
+        return grad * (out > 0)
+
+    @staticmethod
+    def backward_arrays(ctx, grad):
+        """grad * (out > 0) on arrays: one compiled loop with minigrad[fast], else NumPy's product."""
+        (out,) = ctx.saved_arrays
+        if compiled.enabled() and compiled.supports(grad, out):  # minigrad[fast]: numba
+            return compiled.relu_backward(grad, out)
         return grad * (out > 0)
 
 

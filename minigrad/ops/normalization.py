@@ -24,6 +24,7 @@ from __future__ import annotations
 
 from .. import backend
 from ..autograd.function import Primitive
+from ..kernels import compiled
 from .elementwise import rsqrt
 
 
@@ -50,6 +51,8 @@ class BatchNormTrain(Primitive):
 
     @staticmethod
     def forward(ctx, x, weight, bias, eps, stats):
+        if compiled.enabled() and compiled.supports(x):  # minigrad[fast]: numba, statistics summed in float64
+            return _forward_compiled(ctx, x, weight, bias, eps, stats)
         xp = backend.xp(x)
         x3 = _as_ncr(x)                                              # (N, C, R)
         count = x3.shape[0] * x3.shape[2]                            # M
@@ -91,6 +94,8 @@ class BatchNormTrain(Primitive):
     def backward_arrays(ctx, grad):
         """The closed form on arrays, reusing the forward's mean and 1/std; dx is built in x_hat's buffer."""
         x, weight = ctx.saved_arrays
+        if compiled.enabled() and compiled.supports(grad, x):  # minigrad[fast]: numba, sums in float64
+            return compiled.batch_norm_backward(grad, x, weight, ctx.mean, ctx.invstd, ctx.count, ctx.needs_input_grad)
         xp = backend.xp(grad)
         g = _as_ncr(grad)                                            # (N, C, R)
         x_hat = _as_ncr(x) - ctx.mean[:, None]                       # (N, C, R)
@@ -108,3 +113,14 @@ class BatchNormTrain(Primitive):
         dtype = grad.dtype
         return (grad_x, grad_weight.astype(dtype, copy=False) if ctx.needs_input_grad[1] else None,
                 grad_bias.astype(dtype, copy=False) if ctx.needs_input_grad[2] else None)
+
+
+def _forward_compiled(ctx, x, weight, bias, eps, stats):
+    """``BatchNormTrain.forward`` with the compiled kernels (``kernels/compiled``): the same outputs
+    and saved state, the statistics summed in float64 in one pass per channel."""
+    out, mean, var, invstd = compiled.batch_norm_forward(x, weight, bias, eps)
+    count = x.size // x.shape[1]                                     # M
+    ctx.mean, ctx.invstd, ctx.eps, ctx.count = mean, invstd, eps, count
+    stats.append((mean, var, count))
+    ctx.save_for_backward(x, weight)
+    return out

@@ -92,7 +92,14 @@ def _cross_entropy_cases(rng):
                     yield f"{shape} {reduction} weighted={weighted} ignored={ignored}", out, [x]
 
 
-CASES = {"Prod": _prod_cases, "BatchNormTrain": _batch_norm_cases, "CrossEntropyIndices": _cross_entropy_cases}
+def _relu_cases(rng):
+    for shape, zeros in [((5,), [(1,)]), ((2, 3, 4), [(0, 1, 2), (1, 0, 0)]), ((), ()), ((3, 1), [(2, 0)])]:
+        x = minigrad.tensor(_array(rng, shape, zeros), requires_grad=True)
+        yield f"{shape} zeros={len(zeros)}", minigrad.relu(x), [x]
+
+
+CASES = {"Prod": _prod_cases, "BatchNormTrain": _batch_norm_cases, "CrossEntropyIndices": _cross_entropy_cases,
+         "Relu": _relu_cases}
 
 
 def _check_agreement(cls, label, out, inputs, rng):

@@ -1,0 +1,346 @@
+"""The compiled loops (numba): each kernel is a loop over the output with the window written out.
+
+Legend: ``minigrad.kernels.geometry``'s, with every kernel written for 3 spatial dims: 1d and 2d
+arrive here with unit leading spatial dims (``__init__.py`` lifts them), which costs nothing, so one
+loop serves 1d, 2d and 3d. Spatial triples are (d, h, w); kernel offsets k = (a, b, e) run over
+(Kd, Kh, Kw) and have the row-major number k# = (a*Kh + b)*Kw + e; o = (p, q, r) a window.
+
+Window o reads the input at ``o*stride - before + k*dilation`` along each dim, zero (or nothing, for
+pooling) outside it: padding is implicit, no padded copy is made.
+
+Every kernel runs its outer loop with ``prange`` over independent slices (channels, planes, or
+entries) and writes only its own slice, so the result does not depend on the thread count. Sums
+that the NumPy path accumulates in the array's dtype are accumulated here in the same dtype and in
+the same order where that is cheap (col2im: bit-identical); BatchNorm's statistics are summed in
+float64. ``fastmath`` stays off: NaN and -0.0 behave as in NumPy.
+
+Importing this module imports numba; ``minigrad.kernels.compiled`` does so only on first use.
+"""
+from __future__ import annotations
+
+import numpy as np
+from numba import njit, prange
+
+_options = dict(parallel=True, cache=True, fastmath=False, nogil=True)
+
+
+@njit(inline="always", cache=True)
+def _inside(p, q, r, size):
+    return 0 <= p < size[0] and 0 <= q < size[1] and 0 <= r < size[2]
+
+
+@njit(inline="always", cache=True)
+def _valid_windows(windows, stride, before, reach, size):
+    """Along one dim: the windows o in [lo, hi) whose entry o*stride - before + reach lies in [0, size)."""
+    lo = max(0, -((reach - before) // stride))                  # ceil((before - reach) / stride)
+    hi = min(windows, -((reach - before - size) // stride))      # ceil((size + before - reach) / stride)
+    return lo, max(lo, hi)
+
+
+# ---- im2col / col2im (the column layouts of kernels/im2col.py) ----------------------------------
+
+@njit(**_options)
+def im2col_batch_first(x, cols, stride, dilation, before):
+    """cols[c, a, b, e, i, p, q, r] = x[i, c, p*s - before + a*dil, ...], zero outside x.
+
+    x (n, Cx, Sd, Sh, Sw) unpadded; cols (Cx, Kd, Kh, Kw, n, Od, Oh, Ow). Parallel over (c, k) rows.
+    """
+    n, channels = x.shape[0], x.shape[1]
+    size = x.shape[2:]
+    kd, kh, kw = cols.shape[1], cols.shape[2], cols.shape[3]
+    od, oh, ow = cols.shape[5], cols.shape[6], cols.shape[7]
+    for row in prange(channels * kd * kh * kw):
+        c, a, b, e = row // (kd * kh * kw), row // (kh * kw) % kd, row // kw % kh, row % kw
+        r_lo, r_hi = _valid_windows(ow, stride[2], before[2], e * dilation[2], size[2])
+        for i in range(n):
+            for p in range(od):
+                z_d = p * stride[0] - before[0] + a * dilation[0]
+                for q in range(oh):
+                    z_h = q * stride[1] - before[1] + b * dilation[1]
+                    line = cols[c, a, b, e, i, p, q]                               # (Ow,)
+                    if not (0 <= z_d < size[0] and 0 <= z_h < size[1]):
+                        line[:] = 0
+                        continue
+                    line[:r_lo] = 0
+                    line[r_hi:] = 0
+                    for r in range(r_lo, r_hi):
+                        line[r] = x[i, c, z_d, z_h, r * stride[2] - before[2] + e * dilation[2]]
+
+
+@njit(**_options)
+def im2col_batch_last(x, cols, stride, dilation, before):
+    """cols[c, a, b, e, p, q, r, i] = x[i, c, p*s - before + a*dil, ...], zero outside x.
+
+    x (n, Cx, Sd, Sh, Sw) unpadded; cols (Cx, Kd, Kh, Kw, Od, Oh, Ow, n). Parallel over (c, k) rows.
+    """
+    n, channels = x.shape[0], x.shape[1]
+    size = x.shape[2:]
+    kd, kh, kw = cols.shape[1], cols.shape[2], cols.shape[3]
+    od, oh, ow = cols.shape[4], cols.shape[5], cols.shape[6]
+    for row in prange(channels * kd * kh * kw):
+        c, a, b, e = row // (kd * kh * kw), row // (kh * kw) % kd, row // kw % kh, row % kw
+        for p in range(od):
+            z_d = p * stride[0] - before[0] + a * dilation[0]
+            for q in range(oh):
+                z_h = q * stride[1] - before[1] + b * dilation[1]
+                for r in range(ow):
+                    z_w = r * stride[2] - before[2] + e * dilation[2]
+                    line = cols[c, a, b, e, p, q, r]                               # (n,)
+                    if _inside(z_d, z_h, z_w, size):
+                        for i in range(n):
+                            line[i] = x[i, c, z_d, z_h, z_w]
+                    else:
+                        line[:] = 0
+
+
+@njit(inline="always", cache=True)
+def _window_of(z, k, stride, dilation, windows):
+    """The window o whose entry k lands on position z (o*stride + k*dilation = z), or -1."""
+    t = z - k * dilation
+    if t < 0 or t % stride != 0 or t // stride >= windows:
+        return -1
+    return t // stride
+
+
+@njit(**_options)
+def col2im_batch_first(cols, out, stride, dilation):
+    """out[i, c, z] += sum over k of cols[c, k, i, o] with o*stride + k*dilation = z (gather form).
+
+    cols (Cx, Kd, Kh, Kw, n, Od, Oh, Ow); out (n, Cx, *Sp), padded. Each entry of out adds its
+    contributions in offset order k# starting from its own value, as NumPy's strided adds do, so
+    the result is bit-identical. Parallel over (i, c) planes: no two threads write one entry.
+    """
+    n, channels = out.shape[0], out.shape[1]
+    kd, kh, kw = cols.shape[1], cols.shape[2], cols.shape[3]
+    od, oh, ow = cols.shape[5], cols.shape[6], cols.shape[7]
+    for plane in prange(n * channels):
+        i, c = plane // channels, plane % channels
+        for z_d in range(out.shape[2]):
+            for z_h in range(out.shape[3]):
+                for z_w in range(out.shape[4]):
+                    total = out[i, c, z_d, z_h, z_w]
+                    for a in range(kd):
+                        p = _window_of(z_d, a, stride[0], dilation[0], od)
+                        for b in range(kh):
+                            q = _window_of(z_h, b, stride[1], dilation[1], oh)
+                            for e in range(kw):
+                                r = _window_of(z_w, e, stride[2], dilation[2], ow)
+                                if p >= 0 and q >= 0 and r >= 0:
+                                    total += cols[c, a, b, e, i, p, q, r]
+                    out[i, c, z_d, z_h, z_w] = total
+
+
+@njit(**_options)
+def col2im_batch_last(cols, out, stride, dilation, zero):
+    """out[i, c, z] += (sum over k of cols[c, k, o, i] with o*stride + k*dilation = z), the sum
+    started from ``zero`` (out's dtype) as NumPy's batch-last path builds it in a zeroed buffer.
+
+    cols (Cx, Kd, Kh, Kw, Od, Oh, Ow, n); out (n, Cx, *Sp), padded. Parallel over (i, c) planes.
+    """
+    n, channels = out.shape[0], out.shape[1]
+    kd, kh, kw = cols.shape[1], cols.shape[2], cols.shape[3]
+    od, oh, ow = cols.shape[4], cols.shape[5], cols.shape[6]
+    for plane in prange(n * channels):
+        i, c = plane // channels, plane % channels
+        for z_d in range(out.shape[2]):
+            for z_h in range(out.shape[3]):
+                for z_w in range(out.shape[4]):
+                    total = zero
+                    for a in range(kd):
+                        p = _window_of(z_d, a, stride[0], dilation[0], od)
+                        for b in range(kh):
+                            q = _window_of(z_h, b, stride[1], dilation[1], oh)
+                            for e in range(kw):
+                                r = _window_of(z_w, e, stride[2], dilation[2], ow)
+                                if p >= 0 and q >= 0 and r >= 0:
+                                    total += cols[c, a, b, e, p, q, r, i]
+                    out[i, c, z_d, z_h, z_w] += total
+
+
+# ---- pooling ------------------------------------------------------------------------------------
+
+@njit(**_options)
+def max_pool_forward(x, values, argmax, stride, padding, dilation, kernel, lowest):
+    """values[l, o] = max over the window's entries inside x; argmax[l, o] = its offset number k#.
+
+    x (L, Sd, Sh, Sw); values, argmax (L, Od, Oh, Ow). As kernels/pool.py: the first maximum wins,
+    a NaN wins and the last NaN's offset is kept, padding never wins (a window with no entry inside
+    keeps ``lowest`` and k# = prod(K) - 1). Parallel over planes l.
+    """
+    kd, kh, kw = kernel
+    size = x.shape[1:]
+    for l in prange(x.shape[0]):
+        for p in range(values.shape[1]):
+            for q in range(values.shape[2]):
+                for r in range(values.shape[3]):
+                    best, winner, found = lowest, kd * kh * kw - 1, False
+                    for a in range(kd):
+                        for b in range(kh):
+                            for e in range(kw):
+                                z_d = p * stride[0] - padding[0] + a * dilation[0]
+                                z_h = q * stride[1] - padding[1] + b * dilation[1]
+                                z_w = r * stride[2] - padding[2] + e * dilation[2]
+                                if not _inside(z_d, z_h, z_w, size):
+                                    continue
+                                v = x[l, z_d, z_h, z_w]
+                                if v != v:                      # NaN: keep the first NaN, the last k#
+                                    if best == best:
+                                        best = v
+                                    winner, found = (a * kh + b) * kw + e, True
+                                elif best == best and (not found or v > best):
+                                    best, winner, found = v, (a * kh + b) * kw + e, True
+                    values[l, p, q, r] = best
+                    argmax[l, p, q, r] = winner
+
+
+@njit(**_options)
+def max_pool_indices(argmax, indices, input_size, stride, padding, dilation, kernel):
+    """indices[l, o] = the flat position (z_d*Sh + z_h)*Sw + z_w of the winner k# = argmax[l, o]."""
+    kd, kh, kw = kernel
+    for l in prange(argmax.shape[0]):
+        for p in range(argmax.shape[1]):
+            for q in range(argmax.shape[2]):
+                for r in range(argmax.shape[3]):
+                    number = np.int64(argmax[l, p, q, r])
+                    a, b, e = number // (kh * kw), number // kw % kh, number % kw
+                    z_d = p * stride[0] - padding[0] + a * dilation[0]
+                    z_h = q * stride[1] - padding[1] + b * dilation[1]
+                    z_w = r * stride[2] - padding[2] + e * dilation[2]
+                    indices[l, p, q, r] = (z_d * input_size[1] + z_h) * input_size[2] + z_w
+
+
+@njit(**_options)
+def max_pool_scatter(grad, argmax, out, stride, padding, dilation, kernel):
+    """out[l, winner(o)] += grad[l, o]; out (L, Sd, Sh, Sw) zeroed by the caller. Parallel over planes l."""
+    kd, kh, kw = kernel
+    size = out.shape[1:]
+    for l in prange(grad.shape[0]):
+        for p in range(grad.shape[1]):
+            for q in range(grad.shape[2]):
+                for r in range(grad.shape[3]):
+                    number = np.int64(argmax[l, p, q, r])
+                    a, b, e = number // (kh * kw), number // kw % kh, number % kw
+                    z_d = p * stride[0] - padding[0] + a * dilation[0]
+                    z_h = q * stride[1] - padding[1] + b * dilation[1]
+                    z_w = r * stride[2] - padding[2] + e * dilation[2]
+                    if _inside(z_d, z_h, z_w, size):
+                        out[l, z_d, z_h, z_w] += grad[l, p, q, r]
+
+
+@njit(**_options)
+def avg_pool_forward(x, out, divisor, stride, padding, dilation, kernel, zero):
+    """out[l, o] = (sum of the window's entries inside x) / divisor[o], summed as kernels/pool.py's
+    separable sums: along d first, then h, then w. x (L, Sd, Sh, Sw); out (L, Od, Oh, Ow)."""
+    kd, kh, kw = kernel
+    size = x.shape[1:]
+    for l in prange(x.shape[0]):
+        for p in range(out.shape[1]):
+            for q in range(out.shape[2]):
+                for r in range(out.shape[3]):
+                    total = zero
+                    for e in range(kw):
+                        plane_sum = zero
+                        for b in range(kh):
+                            line_sum = zero
+                            for a in range(kd):
+                                z_d = p * stride[0] - padding[0] + a * dilation[0]
+                                z_h = q * stride[1] - padding[1] + b * dilation[1]
+                                z_w = r * stride[2] - padding[2] + e * dilation[2]
+                                if _inside(z_d, z_h, z_w, size):
+                                    line_sum += x[l, z_d, z_h, z_w]
+                            plane_sum += line_sum
+                        total += plane_sum
+                    out[l, p, q, r] = total / divisor[p, q, r]
+
+
+@njit(**_options)
+def avg_pool_transpose(grad, out, divisor, stride, padding, dilation, kernel):
+    """out[l, z] = sum over the windows o that read z of grad[l, o] / divisor[o] (gather form).
+    grad (L, Od, Oh, Ow); out (L, Sd, Sh, Sw). Parallel over planes l."""
+    kd, kh, kw = kernel
+    od, oh, ow = grad.shape[1], grad.shape[2], grad.shape[3]
+    for l in prange(out.shape[0]):
+        for z_d in range(out.shape[1]):
+            for z_h in range(out.shape[2]):
+                for z_w in range(out.shape[3]):
+                    total = out[l, z_d, z_h, z_w]
+                    for a in range(kd):
+                        p = _window_of(z_d + padding[0], a, stride[0], dilation[0], od)
+                        for b in range(kh):
+                            q = _window_of(z_h + padding[1], b, stride[1], dilation[1], oh)
+                            for e in range(kw):
+                                r = _window_of(z_w + padding[2], e, stride[2], dilation[2], ow)
+                                if p >= 0 and q >= 0 and r >= 0:
+                                    total += grad[l, p, q, r] / divisor[p, q, r]
+                    out[l, z_d, z_h, z_w] = total
+
+
+# ---- BatchNorm and ReLU (N batch, C channels, R spatial positions flattened, M = N*R) -----------
+
+@njit(**_options)
+def channel_mean_var(x, mean, var):
+    """Per channel of x (N, C, R): mean and biased variance in one pass, summed in float64 from a
+    shift (the channel's first value: the shifted-data algorithm, no cancellation for large means)."""
+    count = x.shape[0] * x.shape[2]
+    for c in prange(x.shape[1]):
+        shift = np.float64(x[0, c, 0])
+        s1, s2 = 0.0, 0.0
+        for i in range(x.shape[0]):
+            for j in range(x.shape[2]):
+                t = np.float64(x[i, c, j]) - shift
+                s1 += t
+                s2 += t * t
+        mean[c] = shift + s1 / count
+        var[c] = max((s2 - s1 * s1 / count) / count, 0.0)
+
+
+@njit(**_options)
+def channel_affine(x, out, mean, scale, shift):
+    """out[n, c, r] = (x[n, c, r] - mean[c]) * scale[c] + shift[c]: x, out (N, C, R). Parallel over (n, c)."""
+    channels = x.shape[1]
+    for plane in prange(x.shape[0] * channels):
+        i, c = plane // channels, plane % channels
+        for j in range(x.shape[2]):
+            out[i, c, j] = (x[i, c, j] - mean[c]) * scale[c] + shift[c]
+
+
+@njit(**_options)
+def batch_norm_grad_sums(grad, x, mean, invstd, grad_bias, grad_weight):
+    """Per channel, in float64: grad_bias = sum(g), grad_weight = sum(g * (x - mean) * invstd)."""
+    for c in prange(x.shape[1]):
+        s_g, s_gx = 0.0, 0.0
+        m = np.float64(mean[c])
+        for i in range(x.shape[0]):
+            for j in range(x.shape[2]):
+                g = np.float64(grad[i, c, j])
+                s_g += g
+                s_gx += g * (np.float64(x[i, c, j]) - m)
+        grad_bias[c] = s_g
+        grad_weight[c] = s_gx * np.float64(invstd[c])
+
+
+@njit(**_options)
+def batch_norm_grad_input(grad, x, out, mean, invstd, k, a, b):
+    """out = (x - mean) * invstd * a + grad * k + b, per channel coefficients (C,): BatchNorm's
+    dx = k * (g - grad_bias / M - x_hat * grad_weight / M) with a = -k*grad_weight/M, b = -k*grad_bias/M."""
+    channels = x.shape[1]
+    for plane in prange(x.shape[0] * channels):
+        i, c = plane // channels, plane % channels
+        for j in range(x.shape[2]):
+            x_hat = (x[i, c, j] - mean[c]) * invstd[c]
+            out[i, c, j] = x_hat * a[c] + grad[i, c, j] * k[c] + b[c]
+
+
+@njit(**_options)
+def relu_forward(x, out):
+    """out = x where x >= 0 or NaN, else 0 (NumPy's maximum(x, 0): NaN and -0.0 pass through); flat arrays."""
+    for i in prange(x.shape[0]):
+        v = x[i]
+        out[i] = v if (v >= 0 or v != v) else 0
+
+
+@njit(**_options)
+def relu_backward(grad, out, dx, zero):
+    """dx = grad where out > 0, else grad * 0 (as NumPy's grad * (out > 0): inf * 0 is NaN); flat arrays."""
+    for i in prange(grad.shape[0]):
+        dx[i] = grad[i] if out[i] > 0 else grad[i] * zero
