@@ -271,7 +271,7 @@ def _flat_views(*arrays):
 
 
 def relu_forward(x):
-    """max(x, 0) as NumPy's ``maximum`` (NaN and -0.0 pass), in x's memory layout."""
+    """max(x, 0) as NumPy's ``maximum`` (NaN passes, -0.0 becomes 0.0), in x's memory layout."""
     out = np.empty_like(x)                                              # x's layout when x is dense
     flat = _flat_views(x, out)
     if flat is None:

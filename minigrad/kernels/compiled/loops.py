@@ -333,10 +333,10 @@ def batch_norm_grad_input(grad, x, out, mean, invstd, k, a, b):
 
 @njit(**_options)
 def relu_forward(x, out):
-    """out = x where x >= 0 or NaN, else 0 (NumPy's maximum(x, 0): NaN and -0.0 pass through); flat arrays."""
+    """out = x where x > 0 or NaN, else 0 (as NumPy's maximum(x, 0): NaN passes, -0.0 becomes 0.0); flat arrays."""
     for i in prange(x.shape[0]):
         v = x[i]
-        out[i] = v if (v >= 0 or v != v) else 0
+        out[i] = v if (v > 0 or v != v) else 0
 
 
 @njit(**_options)
