@@ -134,7 +134,7 @@ def im2col(x, kernel: tuple, stride: tuple, dilation: tuple, groups: int, slot: 
 
 def col2im(cols, out, kernel: tuple, stride: tuple, dilation: tuple, groups: int, batch_last: bool = True):
     """``kernels.im2col.col2im``: add columns into ``out`` (n, Cx, *Sp) in place, bit-identically to
-    NumPy's strided adds (each entry gathers its contributions in the same order); returns ``out``."""
+    NumPy's strided adds (each entry adds its contributions in the same order); returns ``out``."""
     d = len(kernel)
     n, channels = out.shape[:2]
     windows = _triple(windows_output_size(out.shape[2:], kernel, stride, dilation), 1)
@@ -143,7 +143,7 @@ def col2im(cols, out, kernel: tuple, stride: tuple, dilation: tuple, groups: int
     cols = np.ascontiguousarray(cols).reshape(shape)                    # (Cx, *K, *O, n) or (Cx, *K, n, *O)
     target = _lift(out, 2, d)                                           # (n, Cx, *Sp), a view of out when contiguous
     if batch_last:
-        _run("col2im_batch_last", cols, target, _triple(stride, 1), _triple(dilation, 1), out.dtype.type(0))
+        _run("col2im_batch_last", cols, target, _triple(stride, 1), _triple(dilation, 1))
     else:
         _run("col2im_batch_first", cols, target, _triple(stride, 1), _triple(dilation, 1))
     if not np.shares_memory(target, out):
