@@ -3,8 +3,7 @@
 For each kernel on the CIFAR CNN's shapes (batch 128; 32 channels at 32x32, 64 at 16x16, 128 at
 8x8), float32: the median time of the NumPy kernel, the compiled kernel and torch's op (where torch
 has one: ``F.unfold`` / ``F.fold`` for im2col / col2im, ``aten.max_pool2d_with_indices`` and its
-backward, ``aten.native_batch_norm`` and its backward, ``relu`` / ``threshold_backward``,
-``avg_pool2d`` and its backward), measured interleaved so that a busy machine slows all alike, and
+backward, ``aten.native_batch_norm`` and its backward, ``relu`` / ``threshold_backward``), measured interleaved so that a busy machine slows all alike, and
 the ratios compiled / NumPy and compiled / torch. Before that, in fresh processes: the time of the
 first call of every kernel with an empty numba cache (compilation) and with a warm one (cache load).
 
@@ -51,7 +50,6 @@ compiled.col2im(cols, np.zeros((2, 3, 10, 10), np.float32)[..., :8, :8].copy(), 
 compiled.col2im(cols, np.zeros((2, 3, 8, 8), np.float32), (3, 3), (1, 1), (1, 1), 1, True)
 v, a = compiled.max_pool_forward(x, g)
 compiled.max_pool_indices(a, g); compiled.max_pool_scatter(v, a, g)
-compiled.avg_pool_forward(x, g); compiled.avg_pool_transpose(v, g)
 y, m, var, inv = compiled.batch_norm_forward(x, None, None, 1e-5)
 compiled.batch_norm_backward(y, x, None, m, inv, 128)
 compiled.relu_backward(x, compiled.relu_forward(x))
@@ -113,10 +111,6 @@ def cases(torch, channels: int, size: int):
         "max_pool2d backward": (lambda: pool.max_pool_scatter(grad_pooled, argmax, geometry),
                                 lambda: aten.max_pool2d_with_indices_backward(tgrad_pooled, tx, [2, 2], [2, 2], [0, 0],
                                                                               [1, 1], False, tindices)),
-        "avg_pool2d 2x2": (lambda: pool.avg_pool_forward(x, geometry), lambda: F.avg_pool2d(tx, 2)),
-        "avg_pool2d backward": (lambda: pool.avg_pool_transpose(grad_pooled, geometry),
-                                lambda: aten.avg_pool2d_backward(tgrad_pooled, tx, [2, 2], [2, 2], [0, 0], False,
-                                                                 True, None)),
         "batch_norm": (lambda: normalization.BatchNormTrain.forward(ctx, x, weight, bias, 1e-5, []),
                        lambda: aten.native_batch_norm(tx, tweight, tbias, None, None, True, 0.1, 1e-5)),
         "batch_norm backward": (lambda: normalization.BatchNormTrain.backward_arrays(ctx, grad),

@@ -294,8 +294,6 @@ def _sum_windows_along(x, axis: int, kernel: int, stride: int, dilation: int, ou
 def avg_pool_forward(x, geometry: WindowGeometry, count_include_pad: bool = True, divisor_override=None):
     """Mean over each window of x (L, *S) -> (L, *O), with PyTorch's divisor rules. The box sum is
     separable: summed along one spatial dim at a time."""
-    if compiled.enabled() and compiled.supports(x, spatial_dims=geometry.ndim):  # minigrad[fast]: numba
-        return compiled.avg_pool_forward(x, geometry, count_include_pad, divisor_override)
     if cuda.handles(x):  # CuPy float arrays: a CUDA kernel
         return cuda.pool.avg_pool_forward(x, geometry, count_include_pad, divisor_override)
     chunked = _in_plane_chunks(avg_pool_forward, (x,), geometry, count_include_pad, divisor_override)
@@ -338,8 +336,6 @@ def _spread_windows_along(grad, axis: int, kernel: int, stride: int, dilation: i
 
 def avg_pool_transpose(grad, geometry: WindowGeometry, count_include_pad: bool = True, divisor_override=None):
     """The gradient of average pooling (its transpose): grad (L, *O) -> (L, *S)."""
-    if compiled.enabled() and compiled.supports(grad, spatial_dims=geometry.ndim):  # minigrad[fast]: numba
-        return compiled.avg_pool_transpose(grad, geometry, count_include_pad, divisor_override)
     if cuda.handles(grad):  # CuPy float arrays: a CUDA kernel
         return cuda.pool.avg_pool_transpose(grad, geometry, count_include_pad, divisor_override)
     chunked = _in_plane_chunks(avg_pool_transpose, (grad,), geometry, count_include_pad, divisor_override)

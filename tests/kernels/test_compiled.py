@@ -221,21 +221,6 @@ def test_max_pool_scatter_sends_each_gradient_to_its_winner():
             np.testing.assert_array_equal(got, expected)
 
 
-@pytest.mark.parametrize("count_include_pad, divisor_override", [(True, None), (False, None), (True, 3)])
-def test_avg_pool_forward_and_transpose_agree(count_include_pad, divisor_override):
-    rng = np.random.default_rng(10)
-    for x, geometry in pool_cases(80, seed=11):
-        x = np.nan_to_num(x, nan=0.5, neginf=-4.0)
-        expected = numpy_path(pool.avg_pool_forward, x, geometry, count_include_pad, divisor_override)
-        np.testing.assert_allclose(compiled.avg_pool_forward(x, geometry, count_include_pad, divisor_override),
-                                   expected, **TOLERANCE[x.dtype.type])
-        grad = rng.standard_normal(expected.shape).astype(x.dtype)
-        np.testing.assert_allclose(compiled.avg_pool_transpose(grad, geometry, count_include_pad, divisor_override),
-                                   numpy_path(pool.avg_pool_transpose, grad, geometry, count_include_pad,
-                                              divisor_override),
-                                   **TOLERANCE[x.dtype.type])
-
-
 # ---- BatchNorm and ReLU -----------------------------------------------------------------------
 
 @pytest.mark.parametrize("dtype", DTYPES)
@@ -297,7 +282,7 @@ def test_results_are_bit_identical_for_any_thread_count():
             values, argmax = compiled.max_pool_forward(x, geometry)
             outputs.append([compiled.im2col(x, (3, 3), (1, 2), (1, 1), 2, "t", False, ((1, 1), (2, 0))).copy(),
                             values, argmax, compiled.max_pool_scatter(grad, argmax, geometry),
-                            compiled.avg_pool_transpose(grad, geometry), *compiled.batch_norm_forward(x, None, None, 1e-5)])
+                            *compiled.batch_norm_forward(x, None, None, 1e-5)])
     finally:
         minigrad.set_num_threads(previous)
     for other in outputs[1:]:

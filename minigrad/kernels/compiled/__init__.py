@@ -1,12 +1,15 @@
 """Compiled kernels (numba), the optional ``minigrad[fast]`` path for the memory-bound kernels.
 
 ``pip install "minigrad[fast]"`` installs numba; the kernels below then replace the NumPy paths of
-im2col / col2im (``kernels/im2col.py``), max and average pooling forward and backward
-(``kernels/pool.py``), BatchNorm's training forward and backward (``ops/normalization.py``) and
+im2col / col2im (``kernels/im2col.py``), max pooling forward and backward (``kernels/pool.py``), BatchNorm's training forward and backward (``ops/normalization.py``) and
 ReLU (``ops/elementwise.py``). Each of those NumPy functions starts with a two-line hook::
 
     if compiled.enabled() and compiled.supports(x):
         return compiled.max_pool_forward(x, geometry)
+
+Not compiled, because the loops measured slower than the NumPy code they would replace (issue 14,
+``benchmarks/bench_kernels.py``): average pooling (NumPy's separable box sums, one vectorised pass
+per dim, were 2-10x faster than a loop over each window).
 
 The switch: on when numba can be imported, unless the environment variable ``MINIGRAD_FAST=0``
 (read once, at import); ``use(flag)`` changes it at run time (a plain call, or a ``with`` block that
@@ -187,35 +190,6 @@ def max_pool_scatter(grad, argmax, geometry):
     planes = _planes(grad, d)
     out = np.zeros(planes.shape[:1] + _triple(geometry.input_size, 1), dtype=grad.dtype)
     _run("max_pool_scatter", planes, _planes(argmax, d), out, *_pool_args(geometry))
-    return out.reshape(lead + geometry.input_size)
-
-
-def _divisor(geometry, count_include_pad, divisor_override, dtype):
-    from .. import pool as numpy_pool
-    divisor = numpy_pool.avg_pool_divisor(geometry, count_include_pad, divisor_override, np, dtype)
-    divisor = np.broadcast_to(np.asarray(divisor, dtype=dtype), geometry.output_size)
-    return np.ascontiguousarray(divisor).reshape(_triple(geometry.output_size, 1))   # (1.., *O)
-
-
-def avg_pool_forward(x, geometry, count_include_pad: bool = True, divisor_override=None):
-    """``kernels.pool.avg_pool_forward``: the mean of each window of x (L, *S) -> (L, *O)."""
-    d = geometry.ndim
-    lead = x.shape[:x.ndim - d]
-    planes = _planes(x, d)
-    out = np.empty(planes.shape[:1] + _triple(geometry.output_size, 1), dtype=x.dtype)
-    _run("avg_pool_forward", planes, out, _divisor(geometry, count_include_pad, divisor_override, x.dtype),
-         *_pool_args(geometry), x.dtype.type(0))
-    return out.reshape(lead + geometry.output_size)
-
-
-def avg_pool_transpose(grad, geometry, count_include_pad: bool = True, divisor_override=None):
-    """``kernels.pool.avg_pool_transpose``: average pooling's gradient, grad (L, *O) -> (L, *S)."""
-    d = geometry.ndim
-    lead = grad.shape[:grad.ndim - d]
-    planes = _planes(grad, d)
-    out = np.zeros(planes.shape[:1] + _triple(geometry.input_size, 1), dtype=grad.dtype)
-    _run("avg_pool_transpose", planes, out, _divisor(geometry, count_include_pad, divisor_override, grad.dtype),
-         *_pool_args(geometry))
     return out.reshape(lead + geometry.input_size)
 
 
