@@ -30,8 +30,8 @@ os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")  # torch's OpenMP workers sl
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))  # run from a checkout without installing
 import minigrad  # noqa: E402
-from minigrad.kernels import compiled, im2col, pool  # noqa: E402
-from minigrad.kernels.geometry import WindowGeometry  # noqa: E402
+from minigrad.kernels import compiled, conv, im2col, pool  # noqa: E402
+from minigrad.kernels.geometry import WindowGeometry, conv_geometry  # noqa: E402
 from minigrad.ops import normalization  # noqa: E402
 
 LAYERS = [(32, 32), (64, 16), (128, 8)]  # (channels, image size) of the CIFAR CNN, batch 128
@@ -39,9 +39,9 @@ LAYERS = [(32, 32), (64, 16), (128, 8)]  # (channels, image size) of the CIFAR C
 # the first call of every kernel, float32, in a fresh process (run with NUMBA_CACHE_DIR set)
 FIRST_CALLS = """
 import time, numpy as np
-start = time.perf_counter()
-from minigrad.kernels import compiled
-from minigrad.kernels.geometry import WindowGeometry
+from minigrad.kernels import compiled, conv
+from minigrad.kernels.geometry import WindowGeometry, conv_geometry
+start = time.perf_counter()  # numba's import and every kernel's compilation or cache load, not minigrad's import
 x = np.ones((2, 3, 8, 8), np.float32)
 g = WindowGeometry((8, 8), (2, 2), (2, 2), (0, 0), (1, 1))
 cols = compiled.im2col(x, (3, 3), (1, 1), (1, 1), 1, "a", False).copy()
@@ -53,6 +53,9 @@ compiled.max_pool_indices(a, g); compiled.max_pool_scatter(v, a, g)
 y, m, var, inv = compiled.batch_norm_forward(x, None, None, 1e-5)
 compiled.batch_norm_backward(y, x, None, m, inv, 128)
 compiled.relu_backward(x, compiled.relu_forward(x))
+d = conv_geometry((8, 8), (3, 3), (1, 1), ((1, 1), (1, 1)), (1, 1), 3)
+w = np.ones((3, 1, 3, 3), np.float32)
+conv.conv_weight_grad_forward(x, conv.conv_transpose_forward(conv.conv_forward(x, w, None, d), w, None, d), d)
 print(f"{time.perf_counter() - start:.2f}")
 """
 
@@ -85,6 +88,8 @@ def cases(torch, channels: int, size: int):
     grad = rng.standard_normal(x.shape).astype(np.float32)
     weight, bias = np.ones(channels, np.float32), np.zeros(channels, np.float32)
     relu_out = np.maximum(x, 0)
+    depthwise = conv_geometry((size, size), (3, 3), (1, 1), ((1, 1), (1, 1)), (1, 1), channels)
+    kernel = rng.standard_normal((channels, 1, 3, 3)).astype(np.float32)
 
     tx, tgrad, tgrad_pooled = torch.from_numpy(x), torch.from_numpy(grad), torch.from_numpy(grad_pooled)
     tcols = F.unfold(tx, 3, padding=1)
@@ -92,6 +97,7 @@ def cases(torch, channels: int, size: int):
     tweight, tbias = torch.ones(channels), torch.zeros(channels)
     _, tmean, tinvstd = aten.native_batch_norm(tx, tweight, tbias, None, None, True, 0.1, 1e-5)
     trelu = torch.relu(tx)
+    tkernel = torch.from_numpy(kernel)
 
     class Ctx:  # what BatchNormTrain's forward leaves for its backward
         needs_input_grad = (True, True, True)
@@ -101,6 +107,13 @@ def cases(torch, channels: int, size: int):
     normalization.BatchNormTrain.forward(ctx, x, weight, bias, 1e-5, [])
 
     return {
+        "depthwise 3x3": (lambda: conv.conv_forward(x, kernel, None, depthwise),
+                          lambda: F.conv2d(tx, tkernel, padding=1, groups=channels)),
+        "depthwise dx": (lambda: conv.conv_transpose_forward(grad, kernel, None, depthwise),
+                         lambda: F.conv_transpose2d(tgrad, tkernel, padding=1, groups=channels)),
+        "depthwise dw": (lambda: conv.conv_weight_grad_forward(x, grad, depthwise),
+                         lambda: aten.convolution_backward(tgrad, tx, tkernel, None, [1, 1], [1, 1], [1, 1], False,
+                                                           [0, 0], channels, [False, True, False])),
         "im2col 3x3": (lambda: im2col.im2col(x_padded, (3, 3), (1, 1), (1, 1), 1, "cols", batch_last),
                        lambda: F.unfold(tx, 3, padding=1)),
         "col2im 3x3": (lambda: im2col.col2im(cols, np.zeros(x_padded.shape, np.float32), (3, 3), (1, 1), (1, 1), 1,

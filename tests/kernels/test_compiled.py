@@ -180,6 +180,30 @@ def test_convolutions_agree_through_the_hooks():
                                    **TOLERANCE[x.dtype.type])
 
 
+def test_depthwise_convolutions_agree_with_im2col_and_gemm():
+    """groups = Cx = Cy: the direct loops (forward, transposed, weight gradient) against NumPy's path."""
+    from minigrad.kernels import conv
+    rng = np.random.default_rng(16)
+    checked = 0
+    for d, x, kernel, stride, dilation, pads, _ in conv_cases(60, seed=17):
+        channels = x.shape[1]
+        geometry = conv_geometry(x.shape[2:], kernel, stride, pads, dilation, channels)
+        weight = rng.standard_normal((channels, 1) + kernel).astype(x.dtype)
+        bias = rng.standard_normal(channels).astype(x.dtype)
+        y = numpy_path(conv.conv_forward, x, weight, bias, geometry)
+        np.testing.assert_allclose(conv.conv_forward(x, weight, bias, geometry), y, **TOLERANCE[x.dtype.type])
+        got = conv.conv_transpose_forward(y, weight, bias, geometry)
+        assert got.shape == x.shape and got.dtype == x.dtype
+        np.testing.assert_allclose(got, numpy_path(conv.conv_transpose_forward, y, weight, bias, geometry),
+                                   **TOLERANCE[x.dtype.type])
+        got = conv.conv_weight_grad_forward(x, y, geometry)
+        assert got.shape == weight.shape and got.dtype == x.dtype
+        np.testing.assert_allclose(got, numpy_path(conv.conv_weight_grad_forward, x, y, geometry),
+                                   **TOLERANCE[x.dtype.type])
+        checked += channels > 1
+    assert checked > 20
+
+
 # ---- pooling ----------------------------------------------------------------------------------
 
 def test_max_pool_values_winners_and_indices_equal_numpys():
@@ -291,7 +315,7 @@ def test_results_are_bit_identical_for_any_thread_count():
 
 
 def test_a_small_cnn_trains_the_same_with_compiled_kernels_on_and_off():
-    """Forward and backward of conv -> BatchNorm -> ReLU -> max-pool -> conv -> avg-pool -> linear."""
+    """Forward and backward of conv -> BatchNorm -> ReLU -> max-pool -> depthwise conv -> avg-pool -> linear."""
     rng = np.random.default_rng(15)
     images = rng.standard_normal((4, 3, 12, 12)).astype(np.float32)
     labels = rng.integers(0, 5, 4)
@@ -299,7 +323,7 @@ def test_a_small_cnn_trains_the_same_with_compiled_kernels_on_and_off():
     for flag in (False, True):
         minigrad.manual_seed(0)
         model = nn.Sequential(nn.Conv2d(3, 8, 3, padding=1), nn.BatchNorm2d(8), nn.ReLU(), nn.MaxPool2d(2),
-                              nn.Conv2d(8, 8, 3, stride=2, padding=1), nn.ReLU(), nn.AvgPool2d(3, 1, 1),
+                              nn.Conv2d(8, 8, 3, stride=2, padding=1, groups=8), nn.ReLU(), nn.AvgPool2d(3, 1, 1),
                               nn.Flatten(), nn.Linear(8 * 3 * 3, 5))
         with compiled.use(flag):
             loss = F.cross_entropy(model(minigrad.tensor(images)), minigrad.tensor(labels))

@@ -266,3 +266,50 @@ def relu_backward(grad, out):
         flat = [grad.reshape(-1), out.reshape(-1), dx.reshape(-1)]
     _run("relu_backward", *flat, grad.dtype.type(0))
     return dx
+
+
+# ---- depthwise convolution ----------------------------------------------------------------------
+
+def supports_depthwise(x, channels_out: int, geometry, *others) -> bool:
+    """Is this a depthwise convolution (groups = Cx = Cy) of arrays the loops take? x is the
+    convolution's input (or, transposed, its output y) and ``others`` the other arrays it reads."""
+    return (1 < geometry.groups == x.shape[1] == channels_out
+            and supports(x, *others, spatial_dims=geometry.ndim))
+
+
+def _conv_args(geometry) -> tuple:
+    return _triple(geometry.stride, 1), _triple(geometry.dilation, 1), _triple(geometry.padding, 0)
+
+
+def depthwise_conv(x, weight, bias, geometry):
+    """``kernels.conv.conv_forward`` for a depthwise convolution: y (N, C, *O), read straight from x
+    (N, C, *S) with implicit padding, one loop per plane (no columns)."""
+    d = geometry.ndim
+    batch, channels = x.shape[:2]
+    y = np.zeros((batch, channels) + _triple(geometry.output_size, 1), dtype=x.dtype)    # (N, C, 1.., *O)
+    _run("depthwise_forward", _lift(x, 2, d), _lift(weight[:, 0], 1, d), y, *_conv_args(geometry))
+    y = y.reshape((batch, channels) + geometry.output_size)
+    if bias is not None:
+        y += bias.reshape((channels,) + (1,) * d)
+    return y
+
+
+def depthwise_conv_transpose(y, weight, bias, geometry):
+    """``kernels.conv.conv_transpose_forward`` for a depthwise convolution: x (N, C, *S) from y (N, C, *O)."""
+    d = geometry.ndim
+    batch, channels = y.shape[:2]
+    x = np.zeros((batch, channels) + _triple(geometry.input_size, 1), dtype=y.dtype)     # (N, C, 1.., *S)
+    _run("depthwise_transpose", _lift(y, 2, d), _lift(weight[:, 0], 1, d), x, *_conv_args(geometry))
+    x = x.reshape((batch, channels) + geometry.input_size)
+    if bias is not None:
+        x += bias.reshape((channels,) + (1,) * d)
+    return x
+
+
+def depthwise_weight_grad(x, y, geometry):
+    """``kernels.conv.conv_weight_grad_forward`` for a depthwise convolution: w (C, 1, *K), summed in float64."""
+    d = geometry.ndim
+    channels = x.shape[1]
+    weight = np.empty((channels,) + _triple(geometry.kernel, 1), dtype=np.float64)       # (C, 1.., *K)
+    _run("depthwise_weight_grad", _lift(x, 2, d), _lift(y, 2, d), weight, *_conv_args(geometry))
+    return weight.astype(x.dtype).reshape((channels, 1) + geometry.kernel)

@@ -330,3 +330,95 @@ def relu_backward(grad, out, dx, zero):
     """dx = grad where out > 0, else grad * 0 (as NumPy's grad * (out > 0): inf * 0 is NaN); flat arrays."""
     for i in prange(grad.shape[0]):
         dx[i] = grad[i] if out[i] > 0 else grad[i] * zero
+
+
+# ---- depthwise convolution (groups = Cx = Cy: one K-kernel per channel) -------------------------
+
+@njit(**_options)
+def depthwise_forward(x, weight, y, stride, dilation, before):
+    """y[i, c, o] = sum over k of weight[c, k] * x[i, c, o*stride - before + k*dilation] (zero outside).
+
+    x (n, C, Sd, Sh, Sw); weight (C, Kd, Kh, Kw); y (n, C, Od, Oh, Ow) zeroed by the caller.
+    Parallel over (i, c) planes; per kernel offset, one scaled strided row added to each output row.
+    """
+    n, channels = x.shape[0], x.shape[1]
+    size = x.shape[2:]
+    kd, kh, kw = weight.shape[1], weight.shape[2], weight.shape[3]
+    od, oh, ow = y.shape[2], y.shape[3], y.shape[4]
+    for plane in prange(n * channels):
+        i, c = plane // channels, plane % channels
+        for a in range(kd):
+            for b in range(kh):
+                for e in range(kw):
+                    w = weight[c, a, b, e]
+                    r_lo, r_hi = _valid_windows(ow, stride[2], before[2], e * dilation[2], size[2])
+                    w_lo = r_lo * stride[2] - before[2] + e * dilation[2]
+                    for p in range(od):
+                        z_d = p * stride[0] - before[0] + a * dilation[0]
+                        if z_d < 0 or z_d >= size[0]:
+                            continue
+                        for q in range(oh):
+                            z_h = q * stride[1] - before[1] + b * dilation[1]
+                            if z_h < 0 or z_h >= size[1]:
+                                continue
+                            for t in range(r_hi - r_lo):
+                                y[i, c, p, q, _u(r_lo + t)] += w * x[i, c, _u(z_d), _u(z_h), _u(w_lo + t * stride[2])]
+
+
+@njit(**_options)
+def depthwise_transpose(y, weight, x, stride, dilation, before):
+    """x[i, c, o*stride - before + k*dilation] += weight[c, k] * y[i, c, o]: the transpose of
+    ``depthwise_forward`` (its input gradient). y (n, C, Od, Oh, Ow); x (n, C, Sd, Sh, Sw) zeroed by
+    the caller. Parallel over (i, c) planes: a plane's outputs add only into that plane."""
+    n, channels = x.shape[0], x.shape[1]
+    size = x.shape[2:]
+    kd, kh, kw = weight.shape[1], weight.shape[2], weight.shape[3]
+    od, oh, ow = y.shape[2], y.shape[3], y.shape[4]
+    for plane in prange(n * channels):
+        i, c = plane // channels, plane % channels
+        for a in range(kd):
+            for b in range(kh):
+                for e in range(kw):
+                    w = weight[c, a, b, e]
+                    r_lo, r_hi = _valid_windows(ow, stride[2], before[2], e * dilation[2], size[2])
+                    w_lo = r_lo * stride[2] - before[2] + e * dilation[2]
+                    for p in range(od):
+                        z_d = p * stride[0] - before[0] + a * dilation[0]
+                        if z_d < 0 or z_d >= size[0]:
+                            continue
+                        for q in range(oh):
+                            z_h = q * stride[1] - before[1] + b * dilation[1]
+                            if z_h < 0 or z_h >= size[1]:
+                                continue
+                            for t in range(r_hi - r_lo):
+                                x[i, c, _u(z_d), _u(z_h), _u(w_lo + t * stride[2])] += w * y[i, c, p, q, _u(r_lo + t)]
+
+
+@njit(**_options)
+def depthwise_weight_grad(x, y, weight, stride, dilation, before):
+    """weight[c, k] = sum over i and o of y[i, c, o] * x[i, c, o*stride - before + k*dilation], summed
+    in float64 (one partial sum per output column, added at the end). x (n, C, Sd, Sh, Sw); y (n, C, Od, Oh, Ow); weight (C, Kd, Kh, Kw). Parallel over c."""
+    n, channels = x.shape[0], x.shape[1]
+    size = x.shape[2:]
+    kd, kh, kw = weight.shape[1], weight.shape[2], weight.shape[3]
+    od, oh, ow = y.shape[2], y.shape[3], y.shape[4]
+    for c in prange(channels):
+        for a in range(kd):
+            for b in range(kh):
+                for e in range(kw):
+                    r_lo, r_hi = _valid_windows(ow, stride[2], before[2], e * dilation[2], size[2])
+                    w_lo = r_lo * stride[2] - before[2] + e * dilation[2]
+                    partial = np.zeros(ow)         # float64 sums per output column: the adds vectorise
+                    for i in range(n):
+                        for p in range(od):
+                            z_d = p * stride[0] - before[0] + a * dilation[0]
+                            if z_d < 0 or z_d >= size[0]:
+                                continue
+                            for q in range(oh):
+                                z_h = q * stride[1] - before[1] + b * dilation[1]
+                                if z_h < 0 or z_h >= size[1]:
+                                    continue
+                                for t in range(r_hi - r_lo):
+                                    partial[t] += (np.float64(y[i, c, p, q, _u(r_lo + t)])
+                                                   * np.float64(x[i, c, _u(z_d), _u(z_h), _u(w_lo + t * stride[2])]))
+                    weight[c, a, b, e] = partial.sum()
