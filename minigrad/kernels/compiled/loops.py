@@ -11,8 +11,9 @@ pooling) outside it: padding is implicit, no padded copy is made.
 Every kernel runs its outer loop with ``prange`` over independent slices (channels, planes, or
 entries) and writes only its own slice, so the result does not depend on the thread count. Sums
 that the NumPy path accumulates in the array's dtype are accumulated here in the same dtype and in
-the same order where that is cheap (col2im: bit-identical); BatchNorm's statistics are summed in
-float64. ``fastmath`` stays off: NaN and -0.0 behave as in NumPy.
+the same order where that is cheap (col2im: bit-identical); BatchNorm's statistics and the depthwise
+weight gradient are summed in float64. ``fastmath`` stays off, so NaN propagates as in NumPy and
+no sum is reordered behind the reader's back.
 
 Importing this module imports numba; ``minigrad.kernels.compiled`` does so only on first use.
 """
