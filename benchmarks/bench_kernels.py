@@ -119,9 +119,11 @@ def cases(torch, channels: int, size: int):
         "col2im 3x3": (lambda: im2col.col2im(cols, np.zeros(x_padded.shape, np.float32), (3, 3), (1, 1), (1, 1), 1,
                                              batch_last),
                        lambda: F.fold(tcols, (size, size), 3, padding=1)),
-        "max_pool2d 2x2": (lambda: pool.max_pool_forward(x, geometry),
+        # not hooked into kernels/pool.py (slower than NumPy there): the compiled kernels are called directly
+        "max_pool2d 2x2": (lambda: (compiled.max_pool_forward if compiled.enabled() else pool.max_pool_forward)(x, geometry),
                            lambda: aten.max_pool2d_with_indices(tx, [2, 2], [2, 2])),
-        "max_pool2d backward": (lambda: pool.max_pool_scatter(grad_pooled, argmax, geometry),
+        "max_pool2d backward": (lambda: (compiled.max_pool_scatter if compiled.enabled() else pool.max_pool_scatter)(
+                                    grad_pooled, argmax, geometry),
                                 lambda: aten.max_pool2d_with_indices_backward(tgrad_pooled, tx, [2, 2], [2, 2], [0, 0],
                                                                               [1, 1], False, tindices)),
         "batch_norm": (lambda: normalization.BatchNormTrain.forward(ctx, x, weight, bias, 1e-5, []),

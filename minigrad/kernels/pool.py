@@ -23,7 +23,7 @@ from __future__ import annotations
 import math
 
 from ..backend import xp
-from . import compiled, cuda
+from . import cuda
 from . import im2col as _im2col
 from .geometry import WindowGeometry, adaptive_bins, dilated_kernel_size, offset_slice
 from .scatter import scatter_add
@@ -115,8 +115,6 @@ def max_pool_forward(x, geometry: WindowGeometry):
     """Max over each window of x (L, *S): returns (values (L, *O), argmax (L, *O)), argmax being the
     row-major number k# of the winning kernel offset. Ties pick the first maximum, a NaN wins (the last
     NaN, as PyTorch's ``val > maxval || isnan(val)`` scan), padding never wins."""
-    if compiled.enabled() and compiled.supports(x, spatial_dims=geometry.ndim):  # minigrad[fast]: numba
-        return compiled.max_pool_forward(x, geometry)
     if cuda.handles(x):  # CuPy float arrays: a CUDA kernel
         return cuda.pool.max_pool_forward(x, geometry)
     chunked = _in_plane_chunks(max_pool_forward, (x,), geometry)
@@ -163,8 +161,6 @@ def _first_equal(module, views, values, argmax, valid):
 
 def max_pool_indices(argmax, geometry: WindowGeometry):
     """Flat indices into each unpadded plane, PyTorch's convention: d*H*W + h*W + w (int64, (L, *O))."""
-    if compiled.enabled() and compiled.supports_indices(argmax, spatial_dims=geometry.ndim):  # minigrad[fast]: numba
-        return compiled.max_pool_indices(argmax, geometry)
     module = xp(argmax)
     d = geometry.ndim
     flat = module.zeros(argmax.shape, dtype=module.int64)
@@ -184,8 +180,6 @@ def max_pool_indices(argmax, geometry: WindowGeometry):
 def max_pool_scatter(grad, argmax, geometry: WindowGeometry):
     """The gradient of max pooling: grad (L, *O) sent to each window's winner -> (L, *S), summed where
     windows overlap. One strided write (or add) per kernel offset; no ``add.at``."""
-    if compiled.enabled() and compiled.supports(grad, spatial_dims=geometry.ndim):  # minigrad[fast]: numba
-        return compiled.max_pool_scatter(grad, argmax, geometry)
     if cuda.handles(grad):  # CuPy float arrays: a CUDA kernel
         return cuda.pool.max_pool_scatter(grad, argmax, geometry)
     chunked = _in_plane_chunks(max_pool_scatter, (grad, argmax), geometry)

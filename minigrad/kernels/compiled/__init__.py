@@ -1,15 +1,21 @@
 """Compiled kernels (numba), the optional ``minigrad[fast]`` path for the memory-bound kernels.
 
 ``pip install "minigrad[fast]"`` installs numba; the kernels below then replace the NumPy paths of
-im2col / col2im (``kernels/im2col.py``), max pooling forward and backward (``kernels/pool.py``), BatchNorm's training forward and backward (``ops/normalization.py``) and
-ReLU (``ops/elementwise.py``). Each of those NumPy functions starts with a two-line hook::
+im2col / col2im (``kernels/im2col.py``), the depthwise convolution (``kernels/conv.py``: forward,
+transposed and weight gradient), BatchNorm's training forward and backward
+(``ops/normalization.py``) and ReLU (``ops/elementwise.py``). Each of those NumPy functions starts
+with a two-line hook::
 
-    if compiled.enabled() and compiled.supports(x):
-        return compiled.max_pool_forward(x, geometry)
+    if compiled.enabled() and compiled.supports(x_padded, spatial_dims=len(kernel)):
+        return compiled.im2col(x_padded, kernel, stride, dilation, groups, slot, batch_last)
 
-Not compiled, because the loops measured slower than the NumPy code they would replace (issue 14,
-``benchmarks/bench_kernels.py``): average pooling (NumPy's separable box sums, one vectorised pass
-per dim, were 2-10x faster than a loop over each window).
+Not used, because the loops measured slower than the NumPy code they would replace (issue 14,
+``benchmarks/bench_kernels.py`` on a busy 2-core machine): average pooling (NumPy's separable box
+sums, one vectorised pass per dim, were 2-10x faster than a loop over each window; not compiled),
+and max pooling: ``max_pool_forward`` / ``max_pool_indices`` / ``max_pool_scatter`` below give
+NumPy's exact arrays and are tested, but measured 0.9-3x NumPy's time on one thread (NumPy's
+branch-free strided ``maximum`` against a branching scan that keeps the first maximum and the
+last NaN), so ``kernels/pool.py`` does not call them. Hook them in where a machine shows a win.
 
 The switch: on when numba can be imported, unless the environment variable ``MINIGRAD_FAST=0``
 (read once, at import); ``use(flag)`` changes it at run time (a plain call, or a ``with`` block that
