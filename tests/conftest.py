@@ -8,7 +8,11 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))  # so tests can `import utils`
 
-import minigrad
+# The NumPy kernels are the reference and the path every test runs; tests/kernels/test_compiled.py
+# turns the compiled ones (minigrad[fast], numba) on itself and compares them with NumPy's.
+os.environ.setdefault("MINIGRAD_FAST", "0")
+
+import minigrad  # noqa: E402
 from utils import data_root_path
 
 try:  # one profile for every Hypothesis test: no per-example deadline (CI machines are slow and

@@ -20,6 +20,7 @@ from __future__ import annotations
 import math
 
 from ..backend import xp
+from . import compiled
 from .geometry import WindowGeometry, conv_geometry, dilated_kernel_size, full_size
 from .im2col import batch_chunks, col2im, im2col, pad_spatial, workspace
 
@@ -100,6 +101,8 @@ def _bytes_per_sample(x, channels_in: int, channels_out: int, geometry: WindowGe
 
 def conv_forward(x, weight, bias, geometry: WindowGeometry):
     """y (N, Cy, *O) = conv(x (N, Cx, *S), weight (Cy, Cxg, *K)) + bias (Cy,)."""
+    if compiled.enabled() and compiled.supports_depthwise(x, weight.shape[0], geometry, weight):
+        return compiled.depthwise_conv(x, weight, bias, geometry)  # minigrad[fast]: numba
     module = xp(x)
     d, groups, kernel = geometry.ndim, geometry.groups, geometry.kernel
     batch, channels_in = x.shape[:2]
@@ -131,6 +134,8 @@ def conv_forward(x, weight, bias, geometry: WindowGeometry):
 
 def conv_transpose_forward(y, weight, bias, geometry: WindowGeometry):
     """x (N, Cx, *S) = conv_transpose(y (N, Cy, *O), weight (Cy, Cxg, *K)) + bias (Cx,), S = F - before - after."""
+    if compiled.enabled() and compiled.supports_depthwise(y, weight.shape[1] * geometry.groups, geometry, weight):
+        return compiled.depthwise_conv_transpose(y, weight, bias, geometry)  # minigrad[fast]: numba
     module = xp(y)
     d, groups, kernel, dilation = geometry.ndim, geometry.groups, geometry.kernel, geometry.dilation
     batch, channels_out = y.shape[:2]
@@ -177,6 +182,8 @@ def conv_transpose_forward(y, weight, bias, geometry: WindowGeometry):
 
 def conv_weight_grad_forward(x, y, geometry: WindowGeometry):
     """w (Cy, Cxg, *K) = sum over batch and windows of y[n, o, p] * x_padded[n, c, p*stride + k*dilation]."""
+    if compiled.enabled() and compiled.supports_depthwise(x, y.shape[1], geometry, y):  # minigrad[fast]: numba
+        return compiled.depthwise_weight_grad(x, y, geometry)
     module = xp(x)
     groups, kernel = geometry.groups, geometry.kernel
     batch, channels_in = x.shape[:2]

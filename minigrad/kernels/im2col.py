@@ -30,7 +30,7 @@ import math
 import threading
 
 from ..backend import xp
-from . import cuda
+from . import compiled, cuda
 from .geometry import offset_slice, windows_output_size
 from .windows import sliding_windows
 
@@ -107,6 +107,8 @@ def im2col(x_padded, kernel: tuple, stride: tuple, dilation: tuple, groups: int,
     (G, Cxg*K, n*P) (copied straight from the input: faster when window rows are long, since the
     product then needs no transposing copy back to (n, Cy, *O)). The GPU always uses batch-last.
     """
+    if compiled.enabled() and compiled.supports(x_padded, spatial_dims=len(kernel)):  # minigrad[fast]: numba
+        return compiled.im2col(x_padded, kernel, stride, dilation, groups, slot, batch_last)
     if cuda.handles(x_padded):  # CuPy float arrays: one CUDA thread per column entry
         return cuda.im2col.im2col(x_padded, kernel, stride, dilation, groups)
     module = xp(x_padded)
@@ -130,6 +132,8 @@ def col2im(cols, out, kernel: tuple, stride: tuple, dilation: tuple, groups: int
 
     One strided add per kernel offset k: out[.., k*dilation + o*stride, ..] += cols[:, k, o, ..].
     """
+    if compiled.enabled() and compiled.supports(cols, out, spatial_dims=len(kernel)):  # minigrad[fast]: numba
+        return compiled.col2im(cols, out, kernel, stride, dilation, groups, batch_last)
     if cuda.handles(cols):  # CuPy float arrays: gather form, one CUDA thread per entry of out
         return cuda.im2col.col2im(cols, out, kernel, stride, dilation, groups)
     module = xp(cols)

@@ -44,6 +44,7 @@ from __future__ import annotations
 
 from .. import backend
 from ..autograd.function import Primitive
+from ..kernels import compiled
 from ..threads import parallel_for
 from .elementwise import rsqrt
 
@@ -140,6 +141,9 @@ class BatchNormTrain(Primitive):
 
     @staticmethod
     def forward(ctx, x, weight, bias, eps, stats):
+        if compiled.enabled() and compiled.supports(x) and x.flags.c_contiguous:  # minigrad[fast]: numba, sums in float64
+            # (the loops read (N, C, R) rows: a channels_last x stays on the NumPy path, which keeps its layout)
+            return _forward_compiled(ctx, x, weight, bias, eps, stats)
         xp = backend.xp(x)
         work = _working_copy(x)
         rows = _Rows(work, _is_channels_last(work))
@@ -220,6 +224,8 @@ class BatchNormTrain(Primitive):
     def backward_arrays(ctx, grad):
         """The closed form on arrays, from the forward's mean and 1/std: two passes over x and g."""
         x, weight = ctx.saved_arrays
+        if compiled.enabled() and compiled.supports(grad, x) and x.flags.c_contiguous:  # minigrad[fast]: numba
+            return compiled.batch_norm_backward(grad, x, weight, ctx.mean, ctx.invstd, ctx.count, ctx.needs_input_grad)
         xp = backend.xp(grad)
         work = _working_copy(x)
         rows = _Rows(work, _is_channels_last(work))
@@ -272,3 +278,14 @@ class BatchNormTrain(Primitive):
         dtype = grad.dtype
         return (grad_x, grad_weight.astype(dtype, copy=False) if ctx.needs_input_grad[1] else None,
                 grad_bias.astype(dtype, copy=False) if ctx.needs_input_grad[2] else None)
+
+
+def _forward_compiled(ctx, x, weight, bias, eps, stats):
+    """``BatchNormTrain.forward`` with the compiled kernels (``kernels/compiled``): the same outputs
+    and saved state, the statistics summed in float64 in one pass per channel."""
+    out, mean, var, invstd = compiled.batch_norm_forward(x, weight, bias, eps)
+    count = x.size // x.shape[1]                                     # M
+    ctx.mean, ctx.invstd, ctx.eps, ctx.count = mean, invstd, eps, count
+    stats.append((mean, var, count))
+    ctx.save_for_backward(x, weight)
+    return out

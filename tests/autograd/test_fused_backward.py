@@ -120,6 +120,9 @@ def _relu_cases(rng):
                         ("matrix transposed", rng.normal(size=(4, 6)).T)]:
         x = minigrad.from_numpy(data).requires_grad_()
         yield label, x.relu(), [x]
+    for shape, zeros in [((5,), [(1,)]), ((2, 3, 4), [(0, 1, 2), (1, 0, 0)]), ((), ()), ((3, 1), [(2, 0)])]:
+        x = minigrad.tensor(_array(rng, shape, zeros), requires_grad=True)
+        yield f"{shape} zeros={len(zeros)}", minigrad.relu(x), [x]
     leaf = minigrad.tensor(rng.normal(size=(4, 5)), requires_grad=True)
     yield "in place", (leaf * 1.0).relu_(), [leaf]
 

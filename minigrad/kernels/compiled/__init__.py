@@ -1,0 +1,321 @@
+"""Compiled kernels (numba), the optional ``minigrad[fast]`` path for the memory-bound kernels.
+
+``pip install "minigrad[fast]"`` installs numba; the kernels below then replace the NumPy paths of
+im2col / col2im (``kernels/im2col.py``), the depthwise convolution (``kernels/conv.py``: forward,
+transposed and weight gradient), BatchNorm's training forward and backward
+(``ops/normalization.py``) and ReLU (``ops/elementwise.py``). Each of those NumPy functions starts
+with a two-line hook::
+
+    if compiled.enabled() and compiled.supports(x_padded, spatial_dims=len(kernel)):
+        return compiled.im2col(x_padded, kernel, stride, dilation, groups, slot, batch_last)
+
+Not used, because the loops measured slower than the NumPy code they would replace (issue 14,
+``benchmarks/bench_kernels.py`` on a busy 2-core machine): average pooling (NumPy's separable box
+sums, one vectorised pass per dim, were 2-10x faster than a loop over each window; not compiled),
+and max pooling: ``max_pool_forward`` / ``max_pool_indices`` / ``max_pool_scatter`` below give
+NumPy's exact arrays and are tested, but measured 0.9-3x NumPy's time on one thread (NumPy's
+branch-free strided ``maximum`` against a branching scan that keeps the first maximum and the
+last NaN), so ``kernels/pool.py`` does not call them. Hook them in where a machine shows a win.
+
+The switch: on when numba can be imported, unless the environment variable ``MINIGRAD_FAST=0``
+(read once, at import); ``use(flag)`` changes it at run time (a plain call, or a ``with`` block that
+restores the previous setting). The NumPy path stays the reference: the test suite runs with
+``MINIGRAD_FAST=0`` and ``tests/kernels/test_compiled.py`` compares every compiled kernel with it.
+
+What is compiled: float32 and float64 NumPy arrays with 1, 2 or 3 spatial dims (1d and 2d are
+lifted to 3d with unit dims, so one loop serves all three); anything else (other dtypes, CuPy,
+empty arrays) takes the NumPy path. The loops are in ``loops.py`` (importing it imports numba,
+which happens on the first compiled call, not at ``import minigrad``); each is compiled once per
+dtype and cached on disk (``cache=True``: about 1 s to load afterwards). They run on
+``minigrad.get_num_threads()`` threads.
+
+>>> from minigrad.kernels import compiled
+>>> with compiled.use(False):
+...     compiled.enabled()
+False
+"""
+from __future__ import annotations
+
+import importlib.util
+import math
+import os
+import threading
+
+import numpy as np
+
+from ... import threads
+from ..geometry import windows_output_size
+
+AVAILABLE = importlib.util.find_spec("numba") is not None
+_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
+_enabled = AVAILABLE and os.environ.get("MINIGRAD_FAST", "1").strip() != "0"
+_launch = threading.Lock()  # numba's workqueue layer runs one parallel kernel at a time
+
+
+# ---- the switch ---------------------------------------------------------------------------------
+
+def enabled() -> bool:
+    """Are the compiled kernels in use (numba importable, not turned off)?"""
+    return _enabled
+
+
+class use:
+    """``use(flag)`` turns the compiled kernels on or off now; as a ``with`` block it restores the
+    previous setting on exit. Turning them on without numba installed raises RuntimeError."""
+
+    def __init__(self, flag: bool = True):
+        global _enabled
+        if flag and not AVAILABLE:
+            raise RuntimeError("minigrad's compiled kernels need numba: pip install 'minigrad[fast]'")
+        self.previous, _enabled = _enabled, bool(flag)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        global _enabled
+        _enabled = self.previous
+
+
+def supports(*arrays, spatial_dims: int = 1) -> bool:
+    """Can the compiled kernels take these arrays: NumPy, non-empty, all float32 or all float64,
+    with 1 to 3 spatial dims?"""
+    first = arrays[0]
+    return (1 <= spatial_dims <= 3 and first.dtype in _DTYPES
+            and all(type(a) is np.ndarray and a.dtype == first.dtype and a.size for a in arrays))
+
+
+def supports_indices(argmax, spatial_dims: int = 1) -> bool:
+    """Can the compiled kernels take max pooling's offset numbers ``argmax`` (a non-empty NumPy int array)?"""
+    return 1 <= spatial_dims <= 3 and type(argmax) is np.ndarray and argmax.dtype.kind == "i" and argmax.size > 0
+
+
+def _run(name: str, *args):
+    """Run loops.<name>(*args) on minigrad's thread count (imports numba on first use)."""
+    import numba
+
+    from . import loops
+    with _launch:
+        numba.set_num_threads(min(threads.get_num_threads(), numba.config.NUMBA_NUM_THREADS))
+        getattr(loops, name)(*args)
+
+
+# ---- lifting 1d / 2d to the loops' 3 spatial dims -----------------------------------------------
+
+def _lift(array, lead: int, d: int):
+    """(lead.., *S) with d spatial dims -> a C-contiguous (lead.., 1.., *S) with 3 (a view when it can)."""
+    array = np.ascontiguousarray(array)
+    return array.reshape(array.shape[:lead] + (1,) * (3 - d) + array.shape[lead:])
+
+
+def _triple(values, fill: int) -> tuple:
+    """A d-tuple of ints padded in front to 3 entries with ``fill``."""
+    return (fill,) * (3 - len(values)) + tuple(int(v) for v in values)
+
+
+def _planes(x, d: int):
+    """x (L, *S) as (prod L, 1.., *S): pooling's leading dims in one."""
+    return _lift(x, 1, d).reshape((-1,) + (1,) * (3 - d) + x.shape[x.ndim - d:])
+
+
+# ---- im2col / col2im ----------------------------------------------------------------------------
+
+def im2col(x, kernel: tuple, stride: tuple, dilation: tuple, groups: int, slot: str = "cols",
+           batch_last: bool = True, pads: tuple = None):
+    """``kernels.im2col.im2col``'s columns (the same arrays, in the same workspace slot), read
+    straight from x (n, Cx, *S) padded by ``pads`` ((before, after), ..; none by default) without a
+    padded copy: (G, Cxg*K, P*n) when ``batch_last``, else (G, Cxg*K, n*P)."""
+    from .. import im2col as numpy_im2col
+    d = len(kernel)
+    n, channels = x.shape[:2]
+    pads = ((0, 0),) * d if pads is None else pads
+    windows = windows_output_size(tuple(s + b + a for s, (b, a) in zip(x.shape[2:], pads)), kernel, stride, dilation)
+    lifted_kernel, lifted_windows = _triple(kernel, 1), _triple(windows, 1)
+    if batch_last:
+        shape, lifted = (channels,) + tuple(kernel) + windows + (n,), (channels,) + lifted_kernel + lifted_windows + (n,)
+    else:
+        shape, lifted = (channels,) + tuple(kernel) + (n,) + windows, (channels,) + lifted_kernel + (n,) + lifted_windows
+    cols = numpy_im2col.workspace(np, slot, shape, x.dtype)         # (Cx, *K, *O, n) or (Cx, *K, n, *O)
+    _run("im2col_batch_last" if batch_last else "im2col_batch_first", _lift(x, 2, d), cols.reshape(lifted),
+         _triple(stride, 1), _triple(dilation, 1), _triple([b for b, _ in pads], 0))
+    return cols.reshape(groups, channels // groups * math.prod(kernel), n * math.prod(windows))
+
+
+def col2im(cols, out, kernel: tuple, stride: tuple, dilation: tuple, groups: int, batch_last: bool = True):
+    """``kernels.im2col.col2im``: add columns into ``out`` (n, Cx, *Sp) in place, bit-identically to
+    NumPy's strided adds (each entry adds its contributions in the same order); returns ``out``."""
+    d = len(kernel)
+    n, channels = out.shape[:2]
+    windows = _triple(windows_output_size(out.shape[2:], kernel, stride, dilation), 1)
+    lifted_kernel = _triple(kernel, 1)
+    shape = (channels,) + lifted_kernel + (windows + (n,) if batch_last else (n,) + windows)
+    cols = np.ascontiguousarray(cols).reshape(shape)                    # (Cx, *K, *O, n) or (Cx, *K, n, *O)
+    target = _lift(out, 2, d)                                           # (n, Cx, *Sp), a view of out when contiguous
+    if batch_last:
+        _run("col2im_batch_last", cols, target, _triple(stride, 1), _triple(dilation, 1))
+    else:
+        _run("col2im_batch_first", cols, target, _triple(stride, 1), _triple(dilation, 1))
+    if not np.shares_memory(target, out):
+        out[...] = target.reshape(out.shape)
+    return out
+
+
+# ---- pooling ------------------------------------------------------------------------------------
+
+def _pool_args(geometry) -> tuple:
+    return (_triple(geometry.stride, 1), _triple(geometry.padding, 0), _triple(geometry.dilation, 1),
+            _triple(geometry.kernel, 1))
+
+
+def max_pool_forward(x, geometry):
+    """``kernels.pool.max_pool_forward``: (values (L, *O), argmax k# (L, *O), int8 when prod(K) <= 127)."""
+    d = geometry.ndim
+    lead = x.shape[:x.ndim - d]
+    planes = _planes(x, d)                                              # (prod L, 1.., *S)
+    shape = planes.shape[:1] + _triple(geometry.output_size, 1)
+    count = geometry.kernel_numel
+    values = np.empty(shape, dtype=x.dtype)
+    argmax = np.empty(shape, dtype=np.int8 if count <= 127 else np.int32)
+    _run("max_pool_forward", planes, values, argmax, *_pool_args(geometry), x.dtype.type(-np.inf))
+    return values.reshape(lead + geometry.output_size), argmax.reshape(lead + geometry.output_size)
+
+
+def max_pool_indices(argmax, geometry):
+    """``kernels.pool.max_pool_indices``: torch's flat indices into each unpadded plane (int64)."""
+    d = geometry.ndim
+    planes = _planes(argmax, d)
+    indices = np.empty(planes.shape, dtype=np.int64)
+    _run("max_pool_indices", planes, indices, _triple(geometry.input_size, 1), *_pool_args(geometry))
+    return indices.reshape(argmax.shape)
+
+
+def max_pool_scatter(grad, argmax, geometry):
+    """``kernels.pool.max_pool_scatter``: grad (L, *O) added at each window's winner -> (L, *S)."""
+    d = geometry.ndim
+    lead = grad.shape[:grad.ndim - d]
+    planes = _planes(grad, d)
+    out = np.zeros(planes.shape[:1] + _triple(geometry.input_size, 1), dtype=grad.dtype)
+    _run("max_pool_scatter", planes, _planes(argmax, d), out, *_pool_args(geometry))
+    return out.reshape(lead + geometry.input_size)
+
+
+# ---- BatchNorm (N, C, R: R the spatial positions flattened, M = N*R) and ReLU ------------------
+
+def _as_ncr(x):
+    return np.ascontiguousarray(x).reshape(x.shape[0], x.shape[1], -1)   # (N, C, R)
+
+
+def batch_norm_forward(x, weight, bias, eps: float):
+    """BatchNorm with batch statistics: (y, mean, biased var, invstd), the statistics (C,) summed in
+    float64 in one pass per channel; y = (x - mean) * invstd * weight + bias as ``BatchNormTrain``."""
+    x3 = _as_ncr(x)                                                     # (N, C, R)
+    channels = x3.shape[1]
+    mean64, var64 = np.empty(channels), np.empty(channels)
+    _run("channel_mean_var", x3, mean64, var64)
+    mean, var = mean64.astype(x.dtype), var64.astype(x.dtype)
+    invstd = 1.0 / np.sqrt(var + eps)                                   # (C,)
+    scale = invstd if weight is None else invstd * weight
+    shift = np.zeros_like(mean) if bias is None else bias.astype(x.dtype, copy=False)
+    out = np.empty_like(x3)
+    _run("channel_affine", x3, out, mean, scale.astype(x.dtype, copy=False), shift)
+    return out.reshape(x.shape), mean, var, invstd
+
+
+def batch_norm_backward(grad, x, weight, mean, invstd, count: int, needs_input_grad=(True, True, True)):
+    """BatchNorm's closed-form backward: (dx, dweight, dbias), the sums in float64:
+    dbias = sum(g), dweight = sum(g * x_hat), dx = k * (g - dbias / M - x_hat * dweight / M), k = invstd * weight."""
+    g3, x3 = _as_ncr(grad), _as_ncr(x)                                  # (N, C, R)
+    dtype = grad.dtype
+    grad_bias64, grad_weight64 = np.empty(x3.shape[1]), np.empty(x3.shape[1])
+    _run("batch_norm_grad_sums", g3, x3, mean, invstd, grad_bias64, grad_weight64)
+    grad_bias, grad_weight = grad_bias64.astype(dtype), grad_weight64.astype(dtype)
+    grad_x = None
+    if needs_input_grad[0]:
+        k = (invstd if weight is None else invstd * weight).astype(dtype, copy=False)   # (C,)
+        grad_x = np.empty_like(g3)
+        _run("batch_norm_grad_input", g3, x3, grad_x, mean, invstd, k,
+             (-k * grad_weight / count).astype(dtype, copy=False), (-k * grad_bias / count).astype(dtype, copy=False))
+        grad_x = grad_x.reshape(grad.shape)
+    return (grad_x, grad_weight if needs_input_grad[1] else None, grad_bias if needs_input_grad[2] else None)
+
+
+def _flat_views(*arrays):
+    """The arrays' memory as flat views in one memory order (NCHW views of channels-last memory
+    included) when all are dense with the same strides, else None."""
+    first = arrays[0]
+    order = sorted(range(first.ndim), key=lambda i: -first.strides[i])
+    dense = [a.transpose(order) for a in arrays]
+    if all(a.strides == first.strides for a in arrays) and all(a.flags.c_contiguous for a in dense):
+        return [a.reshape(-1) for a in dense]
+    return None
+
+
+def relu_forward(x):
+    """max(x, 0) as NumPy's ``maximum`` (NaN passes, -0.0 becomes 0.0), in x's memory layout."""
+    out = np.empty_like(x)                                              # x's layout when x is dense
+    flat = _flat_views(x, out)
+    if flat is None:
+        x = np.ascontiguousarray(x)
+        out = np.empty_like(x)
+        flat = [x.reshape(-1), out.reshape(-1)]
+    _run("relu_forward", *flat)
+    return out
+
+
+def relu_backward(grad, out):
+    """grad * (out > 0) as NumPy computes it (inf * 0 is NaN), in grad's memory layout."""
+    dx = np.empty_like(grad)
+    flat = _flat_views(grad, out, dx)
+    if flat is None:
+        grad, out = np.ascontiguousarray(grad), np.ascontiguousarray(out)
+        dx = np.empty_like(grad)
+        flat = [grad.reshape(-1), out.reshape(-1), dx.reshape(-1)]
+    _run("relu_backward", *flat, grad.dtype.type(0))
+    return dx
+
+
+# ---- depthwise convolution ----------------------------------------------------------------------
+
+def supports_depthwise(x, channels_out: int, geometry, *others) -> bool:
+    """Is this a depthwise convolution (groups = Cx = Cy) of arrays the loops take? x is the
+    convolution's input (or, transposed, its output y) and ``others`` the other arrays it reads."""
+    return (1 < geometry.groups == x.shape[1] == channels_out
+            and supports(x, *others, spatial_dims=geometry.ndim))
+
+
+def _conv_args(geometry) -> tuple:
+    return _triple(geometry.stride, 1), _triple(geometry.dilation, 1), _triple(geometry.padding, 0)
+
+
+def depthwise_conv(x, weight, bias, geometry):
+    """``kernels.conv.conv_forward`` for a depthwise convolution: y (N, C, *O), read straight from x
+    (N, C, *S) with implicit padding, one loop per plane (no columns)."""
+    d = geometry.ndim
+    batch, channels = x.shape[:2]
+    y = np.zeros((batch, channels) + _triple(geometry.output_size, 1), dtype=x.dtype)    # (N, C, 1.., *O)
+    _run("depthwise_forward", _lift(x, 2, d), _lift(weight[:, 0], 1, d), y, *_conv_args(geometry))
+    y = y.reshape((batch, channels) + geometry.output_size)
+    if bias is not None:
+        y += bias.reshape((channels,) + (1,) * d)
+    return y
+
+
+def depthwise_conv_transpose(y, weight, bias, geometry):
+    """``kernels.conv.conv_transpose_forward`` for a depthwise convolution: x (N, C, *S) from y (N, C, *O)."""
+    d = geometry.ndim
+    batch, channels = y.shape[:2]
+    x = np.zeros((batch, channels) + _triple(geometry.input_size, 1), dtype=y.dtype)     # (N, C, 1.., *S)
+    _run("depthwise_transpose", _lift(y, 2, d), _lift(weight[:, 0], 1, d), x, *_conv_args(geometry))
+    x = x.reshape((batch, channels) + geometry.input_size)
+    if bias is not None:
+        x += bias.reshape((channels,) + (1,) * d)
+    return x
+
+
+def depthwise_weight_grad(x, y, geometry):
+    """``kernels.conv.conv_weight_grad_forward`` for a depthwise convolution: w (C, 1, *K), summed in float64."""
+    d = geometry.ndim
+    channels = x.shape[1]
+    weight = np.empty((channels,) + _triple(geometry.kernel, 1), dtype=np.float64)       # (C, 1.., *K)
+    _run("depthwise_weight_grad", _lift(x, 2, d), _lift(y, 2, d), weight, *_conv_args(geometry))
+    return weight.astype(x.dtype).reshape((channels, 1) + geometry.kernel)

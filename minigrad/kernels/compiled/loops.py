@@ -1,0 +1,425 @@
+"""The compiled loops (numba): each kernel is a loop over the output with the window written out.
+
+Legend: ``minigrad.kernels.geometry``'s, with every kernel written for 3 spatial dims: 1d and 2d
+arrive here with unit leading spatial dims (``__init__.py`` lifts them), which costs nothing, so one
+loop serves 1d, 2d and 3d. Spatial triples are (d, h, w); kernel offsets k = (a, b, e) run over
+(Kd, Kh, Kw) and have the row-major number k# = (a*Kh + b)*Kw + e; o = (p, q, r) a window.
+
+Window o reads the input at ``o*stride - before + k*dilation`` along each dim, zero (or nothing, for
+pooling) outside it: padding is implicit, no padded copy is made.
+
+Every kernel runs its outer loop with ``prange`` over independent slices (channels, planes, or
+entries) and writes only its own slice, so the result does not depend on the thread count. Sums
+that the NumPy path accumulates in the array's dtype are accumulated here in the same dtype and in
+the same order where that is cheap (col2im: bit-identical); BatchNorm's statistics and the depthwise
+weight gradient are summed in float64. ``fastmath`` stays off, so NaN propagates as in NumPy and
+no sum is reordered behind the reader's back.
+
+Importing this module imports numba; ``minigrad.kernels.compiled`` does so only on first use.
+"""
+from __future__ import annotations
+
+import numpy as np
+from numba import njit, prange
+
+_options = dict(parallel=True, cache=True, fastmath=False, nogil=True)
+
+
+@njit(inline="always", cache=True)
+def _inside(p, q, r, size):
+    return 0 <= p < size[0] and 0 <= q < size[1] and 0 <= r < size[2]
+
+
+# Numba wraps negative indices around (x[-1] is the last entry) with a test on every computed
+# signed index, which keeps LLVM from vectorising a loop: measured 5x slower on im2col's copy. The
+# loops below therefore index with values numba knows are never negative: ``range(n)`` counters over
+# 1-d views (``_copy``, ``_add``, ``_zero``), or positions already checked to lie inside the array
+# cast to unsigned (``_u``).
+
+@njit(inline="always", cache=True)
+def _u(index):
+    """A position known to be >= 0, as unsigned: numba then skips the negative-index wraparound."""
+    return np.uint64(index)
+
+
+@njit(inline="always", cache=True)
+def _copy(target, source):
+    for t in range(target.shape[0]):
+        target[t] = source[t]
+
+
+@njit(inline="always", cache=True)
+def _add(target, source):
+    for t in range(target.shape[0]):
+        target[t] += source[t]
+
+
+@njit(inline="always", cache=True)
+def _zero(target):
+    for t in range(target.shape[0]):
+        target[t] = 0
+
+
+@njit(inline="always", cache=True)
+def _valid_windows(windows, stride, before, reach, size):
+    """Along one dim: the windows o in [lo, hi) whose entry o*stride - before + reach lies in [0, size)."""
+    lo = min(windows, max(0, -((reach - before) // stride)))    # ceil((before - reach) / stride)
+    hi = min(windows, -((reach - before - size) // stride))      # ceil((size + before - reach) / stride)
+    return lo, max(lo, hi)
+
+
+# ---- im2col / col2im (the column layouts of kernels/im2col.py) ----------------------------------
+
+@njit(**_options)
+def im2col_batch_first(x, cols, stride, dilation, before):
+    """cols[c, a, b, e, i, p, q, r] = x[i, c, p*s - before + a*dil, ...], zero outside x.
+
+    x (n, Cx, Sd, Sh, Sw) unpadded; cols (Cx, Kd, Kh, Kw, n, Od, Oh, Ow). Parallel over (c, k) rows;
+    each window row (Ow,) is one strided run of x between zeros for the padding.
+    """
+    n, channels = x.shape[0], x.shape[1]
+    size = x.shape[2:]
+    kd, kh, kw = cols.shape[1], cols.shape[2], cols.shape[3]
+    od, oh, ow = cols.shape[5], cols.shape[6], cols.shape[7]
+    for row in prange(channels * kd * kh * kw):
+        c, a, b, e = row // (kd * kh * kw), row // (kh * kw) % kd, row // kw % kh, row % kw
+        r_lo, r_hi = _valid_windows(ow, stride[2], before[2], e * dilation[2], size[2])
+        w_lo = r_lo * stride[2] - before[2] + e * dilation[2]          # the first column of x read
+        w_hi = w_lo + (r_hi - r_lo - 1) * stride[2] + 1
+        for i in range(n):
+            for p in range(od):
+                z_d = p * stride[0] - before[0] + a * dilation[0]
+                for q in range(oh):
+                    z_h = q * stride[1] - before[1] + b * dilation[1]
+                    if not (0 <= z_d < size[0] and 0 <= z_h < size[1]):
+                        for r in range(ow):
+                            cols[c, a, b, e, i, p, q, r] = 0
+                        continue
+                    for r in range(r_lo):
+                        cols[c, a, b, e, i, p, q, r] = 0
+                    for t in range(r_hi - r_lo):  # unsigned indices: no wraparound check, the copy vectorises
+                        cols[c, a, b, e, i, p, q, _u(r_lo + t)] = x[i, c, z_d, z_h, _u(w_lo + t * stride[2])]
+                    for t in range(ow - r_hi):
+                        cols[c, a, b, e, i, p, q, _u(r_hi + t)] = 0
+
+
+@njit(**_options)
+def im2col_batch_last(x, cols, stride, dilation, before):
+    """cols[c, a, b, e, p, q, r, i] = x[i, c, p*s - before + a*dil, ...], zero outside x.
+
+    x (n, Cx, Sd, Sh, Sw) unpadded; cols (Cx, Kd, Kh, Kw, Od, Oh, Ow, n). Parallel over channels c:
+    each channel is first copied batch-last, (Sd, Sh, Sw, n), so that every column entry is one
+    contiguous run of n values (as kernels/im2col.py's batch-last copy).
+    """
+    n, channels = x.shape[0], x.shape[1]
+    size = x.shape[2:]
+    kd, kh, kw = cols.shape[1], cols.shape[2], cols.shape[3]
+    od, oh, ow = cols.shape[4], cols.shape[5], cols.shape[6]
+    for c in prange(channels):
+        channel = np.empty(size + (n,), dtype=x.dtype)                 # (Sd, Sh, Sw, n)
+        for i in range(n):
+            for z_d in range(size[0]):
+                for z_h in range(size[1]):
+                    _copy(channel[z_d, z_h, :, i], x[i, c, z_d, z_h])
+        for a in range(kd):
+            for b in range(kh):
+                for e in range(kw):
+                    for p in range(od):
+                        z_d = p * stride[0] - before[0] + a * dilation[0]
+                        for q in range(oh):
+                            z_h = q * stride[1] - before[1] + b * dilation[1]
+                            for r in range(ow):
+                                z_w = r * stride[2] - before[2] + e * dilation[2]
+                                if _inside(z_d, z_h, z_w, size):
+                                    _copy(cols[c, a, b, e, p, q, r], channel[z_d, z_h, z_w])   # (n,)
+                                else:
+                                    _zero(cols[c, a, b, e, p, q, r])
+
+
+@njit(**_options)
+def col2im_batch_first(cols, out, stride, dilation):
+    """out[i, c, o*stride + k*dilation] += cols[c, k, i, o], one kernel offset k after the other in
+    k# order, as NumPy's strided adds: bit-identical.
+
+    cols (Cx, Kd, Kh, Kw, n, Od, Oh, Ow); out (n, Cx, *Sp), padded. Parallel over (i, c) planes:
+    each plane's columns add only into that plane, so no two threads write one entry.
+    """
+    n, channels = out.shape[0], out.shape[1]
+    kd, kh, kw = cols.shape[1], cols.shape[2], cols.shape[3]
+    od, oh, ow = cols.shape[5], cols.shape[6], cols.shape[7]
+    for plane in prange(n * channels):
+        i, c = plane // channels, plane % channels
+        for a in range(kd):
+            for b in range(kh):
+                for e in range(kw):
+                    w_lo = e * dilation[2]
+                    for p in range(od):
+                        z_d = p * stride[0] + a * dilation[0]
+                        for q in range(oh):
+                            z_h = q * stride[1] + b * dilation[1]
+                            _add(out[i, c, z_d, z_h, w_lo:w_lo + (ow - 1) * stride[2] + 1:stride[2]],
+                                 cols[c, a, b, e, i, p, q])                                  # (Ow,)
+
+
+@njit(**_options)
+def col2im_batch_last(cols, out, stride, dilation):
+    """out[i, c] += the sum over k (in k# order, started from zero) of cols[c, k, o, i] at
+    o*stride + k*dilation, as NumPy's batch-last path builds it in a zeroed (Sp, n) buffer per
+    channel: bit-identical.
+
+    cols (Cx, Kd, Kh, Kw, Od, Oh, Ow, n); out (n, Cx, *Sp), padded. Parallel over channels c.
+    """
+    n, channels = out.shape[0], out.shape[1]
+    kd, kh, kw = cols.shape[1], cols.shape[2], cols.shape[3]
+    od, oh, ow = cols.shape[4], cols.shape[5], cols.shape[6]
+    for c in prange(channels):
+        summed = np.zeros(out.shape[2:] + (n,), dtype=out.dtype)        # (*Sp, n)
+        for a in range(kd):
+            for b in range(kh):
+                for e in range(kw):
+                    for p in range(od):
+                        for q in range(oh):
+                            for r in range(ow):
+                                _add(summed[p * stride[0] + a * dilation[0], q * stride[1] + b * dilation[1],
+                                            r * stride[2] + e * dilation[2]], cols[c, a, b, e, p, q, r])  # (n,)
+        for i in range(n):
+            for z_d in range(out.shape[2]):
+                for z_h in range(out.shape[3]):
+                    _add(out[i, c, z_d, z_h], summed[z_d, z_h, :, i])                       # (Sw,)
+
+
+# ---- pooling ------------------------------------------------------------------------------------
+
+@njit(**_options)
+def max_pool_forward(x, values, argmax, stride, padding, dilation, kernel, lowest):
+    """values[l, o] = max over the window's entries inside x; argmax[l, o] = its offset number k#.
+
+    x (L, Sd, Sh, Sw); values, argmax (L, Od, Oh, Ow). As kernels/pool.py: the first maximum wins,
+    a NaN wins and the last NaN's offset is kept, padding never wins (a window with no entry inside
+    keeps ``lowest`` and k# = prod(K) - 1). Parallel over planes l.
+    """
+    kd, kh, kw = kernel
+    size = x.shape[1:]
+    for l in prange(x.shape[0]):
+        for p in range(values.shape[1]):
+            for q in range(values.shape[2]):
+                for r in range(values.shape[3]):
+                    best, winner, found = lowest, kd * kh * kw - 1, False
+                    for a in range(kd):
+                        z_d = p * stride[0] - padding[0] + a * dilation[0]
+                        if z_d < 0 or z_d >= size[0]:
+                            continue
+                        for b in range(kh):
+                            z_h = q * stride[1] - padding[1] + b * dilation[1]
+                            if z_h < 0 or z_h >= size[1]:
+                                continue
+                            for e in range(kw):
+                                z_w = r * stride[2] - padding[2] + e * dilation[2]
+                                if z_w < 0 or z_w >= size[2]:
+                                    continue
+                                v = x[l, _u(z_d), _u(z_h), _u(z_w)]
+                                if v != v:                      # NaN: keep the first NaN, the last k#
+                                    if best == best:
+                                        best = v
+                                    winner, found = (a * kh + b) * kw + e, True
+                                elif best == best and (not found or v > best):
+                                    best, winner, found = v, (a * kh + b) * kw + e, True
+                    values[l, p, q, r] = best
+                    argmax[l, p, q, r] = winner
+
+
+@njit(**_options)
+def max_pool_indices(argmax, indices, input_size, stride, padding, dilation, kernel):
+    """indices[l, o] = the flat position (z_d*Sh + z_h)*Sw + z_w of the winner k# = argmax[l, o]."""
+    kd, kh, kw = kernel
+    for l in prange(argmax.shape[0]):
+        for p in range(argmax.shape[1]):
+            for q in range(argmax.shape[2]):
+                for r in range(argmax.shape[3]):
+                    number = np.int64(argmax[l, p, q, r])
+                    a, b, e = number // (kh * kw), number // kw % kh, number % kw
+                    z_d = p * stride[0] - padding[0] + a * dilation[0]
+                    z_h = q * stride[1] - padding[1] + b * dilation[1]
+                    z_w = r * stride[2] - padding[2] + e * dilation[2]
+                    indices[l, p, q, r] = (z_d * input_size[1] + z_h) * input_size[2] + z_w
+
+
+@njit(**_options)
+def max_pool_scatter(grad, argmax, out, stride, padding, dilation, kernel):
+    """out[l, winner(o)] += grad[l, o]; out (L, Sd, Sh, Sw) zeroed by the caller. Parallel over planes l."""
+    kd, kh, kw = kernel
+    size = out.shape[1:]
+    for l in prange(grad.shape[0]):
+        for p in range(grad.shape[1]):
+            for q in range(grad.shape[2]):
+                for r in range(grad.shape[3]):
+                    number = np.int64(argmax[l, p, q, r])
+                    a, b, e = number // (kh * kw), number // kw % kh, number % kw
+                    z_d = p * stride[0] - padding[0] + a * dilation[0]
+                    z_h = q * stride[1] - padding[1] + b * dilation[1]
+                    z_w = r * stride[2] - padding[2] + e * dilation[2]
+                    if _inside(z_d, z_h, z_w, size):
+                        out[l, _u(z_d), _u(z_h), _u(z_w)] += grad[l, p, q, r]
+
+
+# ---- BatchNorm and ReLU (N batch, C channels, R spatial positions flattened, M = N*R) -----------
+
+@njit(**_options)
+def channel_mean_var(x, mean, var):
+    """Per channel of x (N, C, R): mean and biased variance in one pass, summed in float64 from a
+    shift (the channel's first value: the shifted-data algorithm, no cancellation for large means)."""
+    count = x.shape[0] * x.shape[2]
+    for c in prange(x.shape[1]):
+        shift = np.float64(x[0, c, 0])
+        s1, s2 = 0.0, 0.0
+        for i in range(x.shape[0]):
+            for j in range(x.shape[2]):
+                t = np.float64(x[i, c, j]) - shift
+                s1 += t
+                s2 += t * t
+        mean[c] = shift + s1 / count
+        var[c] = max((s2 - s1 * s1 / count) / count, 0.0)
+
+
+@njit(**_options)
+def channel_affine(x, out, mean, scale, shift):
+    """out[n, c, r] = (x[n, c, r] - mean[c]) * scale[c] + shift[c]: x, out (N, C, R). Parallel over (n, c)."""
+    channels = x.shape[1]
+    for plane in prange(x.shape[0] * channels):
+        i, c = plane // channels, plane % channels
+        for j in range(x.shape[2]):
+            out[i, c, j] = (x[i, c, j] - mean[c]) * scale[c] + shift[c]
+
+
+@njit(**_options)
+def batch_norm_grad_sums(grad, x, mean, invstd, grad_bias, grad_weight):
+    """Per channel, in float64: grad_bias = sum(g), grad_weight = sum(g * (x - mean) * invstd)."""
+    for c in prange(x.shape[1]):
+        s_g, s_gx = 0.0, 0.0
+        m = np.float64(mean[c])
+        for i in range(x.shape[0]):
+            for j in range(x.shape[2]):
+                g = np.float64(grad[i, c, j])
+                s_g += g
+                s_gx += g * (np.float64(x[i, c, j]) - m)
+        grad_bias[c] = s_g
+        grad_weight[c] = s_gx * np.float64(invstd[c])
+
+
+@njit(**_options)
+def batch_norm_grad_input(grad, x, out, mean, invstd, k, a, b):
+    """out = (x - mean) * invstd * a + grad * k + b, per channel coefficients (C,): BatchNorm's
+    dx = k * (g - grad_bias / M - x_hat * grad_weight / M) with a = -k*grad_weight/M, b = -k*grad_bias/M."""
+    channels = x.shape[1]
+    for plane in prange(x.shape[0] * channels):
+        i, c = plane // channels, plane % channels
+        for j in range(x.shape[2]):
+            x_hat = (x[i, c, j] - mean[c]) * invstd[c]
+            out[i, c, j] = x_hat * a[c] + grad[i, c, j] * k[c] + b[c]
+
+
+@njit(**_options)
+def relu_forward(x, out):
+    """out = x where x > 0 or NaN, else 0 (as NumPy's maximum(x, 0): NaN passes, -0.0 becomes 0.0); flat arrays."""
+    for i in prange(x.shape[0]):
+        v = x[i]
+        out[i] = v if (v > 0 or v != v) else 0
+
+
+@njit(**_options)
+def relu_backward(grad, out, dx, zero):
+    """dx = grad where out > 0, else grad * 0 (as NumPy's grad * (out > 0): inf * 0 is NaN); flat arrays."""
+    for i in prange(grad.shape[0]):
+        dx[i] = grad[i] if out[i] > 0 else grad[i] * zero
+
+
+# ---- depthwise convolution (groups = Cx = Cy: one K-kernel per channel) -------------------------
+
+@njit(**_options)
+def depthwise_forward(x, weight, y, stride, dilation, before):
+    """y[i, c, o] = sum over k of weight[c, k] * x[i, c, o*stride - before + k*dilation] (zero outside).
+
+    x (n, C, Sd, Sh, Sw); weight (C, Kd, Kh, Kw); y (n, C, Od, Oh, Ow) zeroed by the caller.
+    Parallel over (i, c) planes; per kernel offset, one scaled strided row added to each output row.
+    """
+    n, channels = x.shape[0], x.shape[1]
+    size = x.shape[2:]
+    kd, kh, kw = weight.shape[1], weight.shape[2], weight.shape[3]
+    od, oh, ow = y.shape[2], y.shape[3], y.shape[4]
+    for plane in prange(n * channels):
+        i, c = plane // channels, plane % channels
+        for a in range(kd):
+            for b in range(kh):
+                for e in range(kw):
+                    w = weight[c, a, b, e]
+                    r_lo, r_hi = _valid_windows(ow, stride[2], before[2], e * dilation[2], size[2])
+                    w_lo = r_lo * stride[2] - before[2] + e * dilation[2]
+                    for p in range(od):
+                        z_d = p * stride[0] - before[0] + a * dilation[0]
+                        if z_d < 0 or z_d >= size[0]:
+                            continue
+                        for q in range(oh):
+                            z_h = q * stride[1] - before[1] + b * dilation[1]
+                            if z_h < 0 or z_h >= size[1]:
+                                continue
+                            for t in range(r_hi - r_lo):
+                                y[i, c, p, q, _u(r_lo + t)] += w * x[i, c, _u(z_d), _u(z_h), _u(w_lo + t * stride[2])]
+
+
+@njit(**_options)
+def depthwise_transpose(y, weight, x, stride, dilation, before):
+    """x[i, c, o*stride - before + k*dilation] += weight[c, k] * y[i, c, o]: the transpose of
+    ``depthwise_forward`` (its input gradient). y (n, C, Od, Oh, Ow); x (n, C, Sd, Sh, Sw) zeroed by
+    the caller. Parallel over (i, c) planes: a plane's outputs add only into that plane."""
+    n, channels = x.shape[0], x.shape[1]
+    size = x.shape[2:]
+    kd, kh, kw = weight.shape[1], weight.shape[2], weight.shape[3]
+    od, oh, ow = y.shape[2], y.shape[3], y.shape[4]
+    for plane in prange(n * channels):
+        i, c = plane // channels, plane % channels
+        for a in range(kd):
+            for b in range(kh):
+                for e in range(kw):
+                    w = weight[c, a, b, e]
+                    r_lo, r_hi = _valid_windows(ow, stride[2], before[2], e * dilation[2], size[2])
+                    w_lo = r_lo * stride[2] - before[2] + e * dilation[2]
+                    for p in range(od):
+                        z_d = p * stride[0] - before[0] + a * dilation[0]
+                        if z_d < 0 or z_d >= size[0]:
+                            continue
+                        for q in range(oh):
+                            z_h = q * stride[1] - before[1] + b * dilation[1]
+                            if z_h < 0 or z_h >= size[1]:
+                                continue
+                            for t in range(r_hi - r_lo):
+                                x[i, c, _u(z_d), _u(z_h), _u(w_lo + t * stride[2])] += w * y[i, c, p, q, _u(r_lo + t)]
+
+
+@njit(**_options)
+def depthwise_weight_grad(x, y, weight, stride, dilation, before):
+    """weight[c, k] = sum over i and o of y[i, c, o] * x[i, c, o*stride - before + k*dilation], summed
+    in float64 (one partial sum per output column, added at the end). x (n, C, Sd, Sh, Sw); y (n, C, Od, Oh, Ow); weight (C, Kd, Kh, Kw). Parallel over c."""
+    n, channels = x.shape[0], x.shape[1]
+    size = x.shape[2:]
+    kd, kh, kw = weight.shape[1], weight.shape[2], weight.shape[3]
+    od, oh, ow = y.shape[2], y.shape[3], y.shape[4]
+    for c in prange(channels):
+        for a in range(kd):
+            for b in range(kh):
+                for e in range(kw):
+                    r_lo, r_hi = _valid_windows(ow, stride[2], before[2], e * dilation[2], size[2])
+                    w_lo = r_lo * stride[2] - before[2] + e * dilation[2]
+                    partial = np.zeros(ow)         # float64 sums per output column: the adds vectorise
+                    for i in range(n):
+                        for p in range(od):
+                            z_d = p * stride[0] - before[0] + a * dilation[0]
+                            if z_d < 0 or z_d >= size[0]:
+                                continue
+                            for q in range(oh):
+                                z_h = q * stride[1] - before[1] + b * dilation[1]
+                                if z_h < 0 or z_h >= size[1]:
+                                    continue
+                                for t in range(r_hi - r_lo):
+                                    partial[t] += (np.float64(y[i, c, p, q, _u(r_lo + t)])
+                                                   * np.float64(x[i, c, _u(z_d), _u(z_h), _u(w_lo + t * stride[2])]))
+                    weight[c, a, b, e] = partial.sum()

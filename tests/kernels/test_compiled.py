@@ -1,0 +1,333 @@
+"""The compiled kernels (``minigrad/kernels/compiled``, the ``minigrad[fast]`` extra) against the NumPy ones.
+
+The rest of the suite runs the NumPy kernels (conftest.py sets MINIGRAD_FAST=0); here each compiled
+kernel is turned on and compared with its NumPy reference over generated argument combinations
+(1d/2d/3d, strides, dilations, paddings, ceil_mode, odd sizes, groups, batch 1, float32 and float64):
+exact equality for copies, max pooling and its indices, and col2im (which adds in NumPy's order); a
+tight tolerance for sums in another order. Skipped where numba is not installed.
+"""
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+pytest.importorskip("numba")
+
+import minigrad  # noqa: E402
+import minigrad.nn as nn  # noqa: E402
+import minigrad.nn.functional as F  # noqa: E402
+from minigrad.kernels import compiled, im2col, pool  # noqa: E402
+from minigrad.kernels.geometry import WindowGeometry, conv_geometry, pooling_output_size  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[2]
+DTYPES = (np.float32, np.float64)
+TOLERANCE = {np.float32: dict(rtol=2e-6, atol=2e-6), np.float64: dict(rtol=1e-13, atol=1e-13)}
+
+
+@pytest.fixture(autouse=True)
+def compiled_on():
+    with compiled.use(True):
+        yield
+
+
+def conv_cases(count: int, seed: int = 0):
+    """(d, x (n, Cx, *S), kernel, stride, dilation, pads, groups): random convolution geometries."""
+    rng = np.random.default_rng(seed)
+    for number in range(count):
+        d = (1, 2, 2, 3)[number % 4]
+        groups = int(rng.choice([1, 1, 2, 3]))
+        channels = groups * int(rng.integers(1, 4))
+        n = int(rng.choice([1, 2, 3]))
+        kernel = tuple(int(k) for k in rng.integers(1, 4, d))
+        stride = tuple(int(s) for s in rng.integers(1, 4, d))
+        dilation = tuple(int(s) for s in rng.integers(1, 3, d))
+        size = tuple(int(s) for s in rng.integers(4 if d == 3 else 5, 7 if d == 3 else 12, d))
+        pads = tuple((int(rng.integers(0, 3)), int(rng.integers(-1, 3))) for _ in range(d))
+        if any(s + b + a < dl * (k - 1) + 1 for s, (b, a), k, dl in zip(size, pads, kernel, dilation)):
+            continue
+        dtype = DTYPES[number % 2]
+        x = rng.standard_normal((n, channels) + size).astype(dtype)
+        yield d, x, kernel, stride, dilation, pads, groups
+
+
+def pool_cases(count: int, seed: int = 1):
+    """(x (N, C, *S) or (C, *S), geometry): random pooling geometries with PyTorch's constraints
+    (padding at most half the kernel), ceil_mode on or off."""
+    rng = np.random.default_rng(seed)
+    for number in range(count):
+        d = (1, 2, 2, 3)[number % 4]
+        kernel = tuple(int(k) for k in rng.integers(1, 5, d))
+        stride = tuple(int(s) for s in rng.integers(1, 4, d))
+        dilation = tuple(int(s) for s in rng.choice([1, 1, 2], d))
+        padding = tuple(int(rng.integers(0, k // 2 + 1)) for k in kernel)
+        size = tuple(int(s) for s in rng.integers(4 if d == 3 else 5, 7 if d == 3 else 12, d))
+        ceil_mode = bool(number % 3 == 0)
+        if any(pooling_output_size(s, k, st, p, dl, ceil_mode) < 1
+               for s, k, st, p, dl in zip(size, kernel, stride, padding, dilation)):
+            continue
+        lead = (int(rng.choice([1, 2])), int(rng.integers(1, 4))) if number % 5 else (2,)
+        dtype = DTYPES[number % 2]
+        # few distinct values, so windows hold ties; some -inf, NaN and -0.0
+        x = rng.integers(-3, 4, lead + size).astype(dtype)
+        flat = x.reshape(-1)
+        picks = rng.integers(0, flat.size, 3)
+        flat[picks[0]] = -np.inf
+        flat[picks[1]] = -0.0
+        if number % 4 == 1:
+            flat[picks[2]] = np.nan
+        yield x, WindowGeometry(size, kernel, stride, padding, dilation, ceil_mode)
+
+
+def numpy_path(function, *args, **kwargs):
+    with compiled.use(False):
+        return function(*args, **kwargs)
+
+
+# ---- the switch -------------------------------------------------------------------------------
+
+def test_the_suite_runs_numpy_and_use_restores_the_previous_setting():
+    assert os.environ.get("MINIGRAD_FAST") == "0"
+    with compiled.use(False):
+        assert not compiled.enabled()
+        with compiled.use(True):
+            assert compiled.enabled()
+        assert not compiled.enabled()
+
+
+@pytest.mark.parametrize("value, expected", [("0", "False"), ("1", "True"), (None, "True")])
+def test_the_environment_variable_is_read_at_import(value, expected):
+    env = {k: v for k, v in os.environ.items() if k != "MINIGRAD_FAST"}
+    if value is not None:
+        env["MINIGRAD_FAST"] = value
+    env["PYTHONPATH"] = str(ROOT)
+    result = subprocess.run([sys.executable, "-c", "from minigrad.kernels import compiled; print(compiled.enabled())"],
+                            env=env, capture_output=True, text=True, timeout=120)
+    assert result.stdout.strip() == expected, result.stderr
+
+
+def test_unsupported_arrays_are_left_to_numpy():
+    assert compiled.supports(np.zeros((2, 3), np.float32))
+    assert not compiled.supports(np.zeros((2, 3), np.int64))
+    assert not compiled.supports(np.zeros((2, 3), np.float16))
+    assert not compiled.supports(np.zeros((0, 3), np.float32))
+    assert not compiled.supports(np.zeros((2, 3), np.float32), np.zeros((2, 3), np.float64))
+    assert not compiled.supports(np.zeros((2, 3, 4, 4, 4, 4), np.float32), spatial_dims=4)
+
+
+# ---- im2col / col2im --------------------------------------------------------------------------
+
+@pytest.mark.parametrize("batch_last", [True, False])
+def test_im2col_gives_numpys_columns(batch_last):
+    checked = 0
+    for d, x, kernel, stride, dilation, pads, groups in conv_cases(80):
+        padded = im2col.pad_spatial(x, pads)
+        expected = numpy_path(im2col.im2col, padded, kernel, stride, dilation, groups, "expected", batch_last).copy()
+        got = compiled.im2col(padded, kernel, stride, dilation, groups, "got", batch_last)
+        np.testing.assert_array_equal(got, expected)
+        # implicit padding: the same columns read straight from the unpadded input
+        implicit = compiled.im2col(x, kernel, stride, dilation, groups, "got", batch_last, pads=pads)
+        np.testing.assert_array_equal(implicit, expected)
+        assert implicit.dtype == x.dtype
+        checked += 1
+    assert checked > 50
+
+
+@pytest.mark.parametrize("batch_last", [True, False])
+def test_col2im_adds_in_numpys_order_bit_for_bit(batch_last):
+    rng = np.random.default_rng(2)
+    checked = 0
+    for d, x, kernel, stride, dilation, pads, groups in conv_cases(80, seed=3):
+        padded = im2col.pad_spatial(x, pads)
+        cols = rng.standard_normal(im2col.im2col(padded, kernel, stride, dilation, groups, "c", batch_last).shape)
+        cols = cols.astype(x.dtype)
+        start = rng.standard_normal(padded.shape).astype(x.dtype)
+        expected = numpy_path(im2col.col2im, cols, start.copy(), kernel, stride, dilation, groups, batch_last)
+        out = start.copy()
+        got = compiled.col2im(cols, out, kernel, stride, dilation, groups, batch_last)
+        assert got is out
+        np.testing.assert_array_equal(got, expected)
+        checked += 1
+    assert checked > 50
+
+
+def test_col2im_writes_through_to_a_non_contiguous_target():
+    rng = np.random.default_rng(4)
+    x = rng.standard_normal((2, 3, 7, 6))
+    cols = im2col.im2col(x, (3, 2), (1, 2), (1, 1), 1, "c", False).copy()
+    base = np.zeros((2, 3, 7, 12))
+    target = base[..., ::2]
+    compiled.col2im(cols, target, (3, 2), (1, 2), (1, 1), 1, False)
+    expected = numpy_path(im2col.col2im, cols, np.zeros((2, 3, 7, 6)), (3, 2), (1, 2), (1, 1), 1, False)
+    np.testing.assert_array_equal(base[..., ::2], expected)
+
+
+def test_convolutions_agree_through_the_hooks():
+    """conv, its transpose and its weight gradient (im2col + GEMM + col2im) with the hooks on and off."""
+    from minigrad.kernels import conv
+    for d, x, kernel, stride, dilation, pads, groups in conv_cases(40, seed=5):
+        geometry = conv_geometry(x.shape[2:], kernel, stride, pads, dilation, groups)
+        weight = np.random.default_rng(6).standard_normal((2 * groups, x.shape[1] // groups) + kernel).astype(x.dtype)
+        y = numpy_path(conv.conv_forward, x, weight, None, geometry)
+        np.testing.assert_allclose(conv.conv_forward(x, weight, None, geometry), y, **TOLERANCE[x.dtype.type])
+        np.testing.assert_allclose(conv.conv_transpose_forward(y, weight, None, geometry),
+                                   numpy_path(conv.conv_transpose_forward, y, weight, None, geometry),
+                                   **TOLERANCE[x.dtype.type])
+        np.testing.assert_allclose(conv.conv_weight_grad_forward(x, y, geometry),
+                                   numpy_path(conv.conv_weight_grad_forward, x, y, geometry),
+                                   **TOLERANCE[x.dtype.type])
+
+
+def test_depthwise_convolutions_agree_with_im2col_and_gemm():
+    """groups = Cx = Cy: the direct loops (forward, transposed, weight gradient) against NumPy's path."""
+    from minigrad.kernels import conv
+    rng = np.random.default_rng(16)
+    checked = 0
+    for d, x, kernel, stride, dilation, pads, _ in conv_cases(60, seed=17):
+        channels = x.shape[1]
+        geometry = conv_geometry(x.shape[2:], kernel, stride, pads, dilation, channels)
+        weight = rng.standard_normal((channels, 1) + kernel).astype(x.dtype)
+        bias = rng.standard_normal(channels).astype(x.dtype)
+        y = numpy_path(conv.conv_forward, x, weight, bias, geometry)
+        np.testing.assert_allclose(conv.conv_forward(x, weight, bias, geometry), y, **TOLERANCE[x.dtype.type])
+        got = conv.conv_transpose_forward(y, weight, bias, geometry)
+        assert got.shape == x.shape and got.dtype == x.dtype
+        np.testing.assert_allclose(got, numpy_path(conv.conv_transpose_forward, y, weight, bias, geometry),
+                                   **TOLERANCE[x.dtype.type])
+        got = conv.conv_weight_grad_forward(x, y, geometry)
+        assert got.shape == weight.shape and got.dtype == x.dtype
+        np.testing.assert_allclose(got, numpy_path(conv.conv_weight_grad_forward, x, y, geometry),
+                                   **TOLERANCE[x.dtype.type])
+        checked += channels > 1
+    assert checked > 20
+
+
+# ---- pooling ----------------------------------------------------------------------------------
+
+def test_max_pool_values_winners_and_indices_equal_numpys():
+    """Values, winners k# and flat indices equal (the sign of a zero maximum is left open: NumPy's SIMD
+    ``maximum`` does not keep the first of 0.0 and -0.0; the winner is the first zero either way)."""
+    checked = 0
+    for x, geometry in pool_cases(120):
+        values, argmax = numpy_path(pool.max_pool_forward, x, geometry)
+        got_values, got_argmax = compiled.max_pool_forward(x, geometry)
+        np.testing.assert_array_equal(got_values, values)
+        assert got_argmax.dtype == argmax.dtype
+        np.testing.assert_array_equal(got_argmax, argmax)
+        np.testing.assert_array_equal(compiled.max_pool_indices(argmax, geometry),
+                                      numpy_path(pool.max_pool_indices, argmax, geometry))
+        checked += 1
+    assert checked > 80
+
+
+def test_max_pool_with_over_127_offsets_uses_int32_winners():
+    x = np.random.default_rng(7).standard_normal((2, 1, 7, 7, 7))
+    geometry = WindowGeometry((7, 7, 7), (6, 6, 6), (1, 1, 1), (0, 0, 0), (1, 1, 1))
+    values, argmax = numpy_path(pool.max_pool_forward, x, geometry)
+    got_values, got_argmax = compiled.max_pool_forward(x, geometry)
+    assert got_argmax.dtype == argmax.dtype == np.int32
+    np.testing.assert_array_equal(got_argmax, argmax)
+    np.testing.assert_array_equal(got_values, values)
+
+
+def test_max_pool_scatter_sends_each_gradient_to_its_winner():
+    rng = np.random.default_rng(8)
+    for x, geometry in pool_cases(120, seed=9):
+        _, argmax = numpy_path(pool.max_pool_forward, x, geometry)
+        grad = rng.standard_normal(argmax.shape).astype(x.dtype)
+        expected = numpy_path(pool.max_pool_scatter, grad, argmax, geometry)
+        got = compiled.max_pool_scatter(grad, argmax, geometry)
+        if geometry.overlapping():  # overlapping windows add in window order, NumPy in offset order
+            np.testing.assert_allclose(got, expected, **TOLERANCE[x.dtype.type])
+        else:
+            np.testing.assert_array_equal(got, expected)
+
+
+# ---- BatchNorm and ReLU -----------------------------------------------------------------------
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("shape", [(4, 3), (1, 2, 5), (3, 4, 5, 6), (2, 3, 2, 3, 4)])
+@pytest.mark.parametrize("affine", [True, False])
+def test_batch_norm_forward_and_backward_agree(dtype, shape, affine):
+    rng = np.random.default_rng(12)
+    x_data = (rng.standard_normal(shape) * 3 + 50).astype(dtype)   # a large mean: the sums must not cancel
+    g = rng.standard_normal(shape).astype(dtype)
+    results = []
+    for flag in (False, True):
+        with compiled.use(flag):
+            x = minigrad.tensor(x_data, requires_grad=True)
+            weight = minigrad.tensor(rng.standard_normal(shape[1]).astype(dtype), requires_grad=True) if affine else None
+            bias = minigrad.tensor(rng.standard_normal(shape[1]).astype(dtype), requires_grad=True) if affine else None
+            running_mean, running_var = minigrad.zeros(shape[1], dtype=x.dtype), minigrad.ones(shape[1], dtype=x.dtype)
+            y = F.batch_norm(x, running_mean, running_var, weight, bias, training=True, eps=1e-3)
+            y.backward(minigrad.tensor(g))
+            results.append([y.detach().numpy(), x.grad.numpy(), running_mean.numpy(), running_var.numpy()]
+                           + ([weight.grad.numpy(), bias.grad.numpy()] if affine else []))
+        rng = np.random.default_rng(12)
+        rng.standard_normal(shape), rng.standard_normal(shape)
+    tolerance = dict(rtol=2e-4, atol=2e-4) if dtype == np.float32 else dict(rtol=1e-10, atol=1e-10)
+    for got, expected in zip(results[1], results[0]):
+        assert got.dtype == expected.dtype
+        np.testing.assert_allclose(got, expected, **tolerance)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_relu_equals_numpys_maximum_and_keeps_the_layout(dtype):
+    rng = np.random.default_rng(13)
+    x = rng.standard_normal((3, 4, 5, 6)).astype(dtype)
+    x.flat[:4] = [np.nan, -0.0, np.inf, -np.inf]
+    channels_last = np.ascontiguousarray(x.transpose(0, 2, 3, 1)).transpose(0, 3, 1, 2)
+    for array in (x, channels_last, x[:, :, ::2]):
+        out = compiled.relu_forward(array)
+        expected = np.maximum(array, 0)
+        np.testing.assert_array_equal(out, expected)
+        np.testing.assert_array_equal(np.signbit(out), np.signbit(expected))
+        grad = rng.standard_normal(array.shape).astype(dtype)
+        grad.flat[:2] = [np.inf, -np.inf]
+        with np.errstate(invalid="ignore"):  # inf * 0: NaN, on both sides
+            np.testing.assert_array_equal(compiled.relu_backward(grad, out), grad * (out > 0))
+    assert compiled.relu_forward(channels_last).strides == channels_last.strides
+
+
+# ---- thread counts and a whole network --------------------------------------------------------
+
+def test_results_are_bit_identical_for_any_thread_count():
+    rng = np.random.default_rng(14)
+    x = rng.standard_normal((5, 6, 13, 11)).astype(np.float32)
+    geometry = WindowGeometry((13, 11), (3, 3), (2, 2), (1, 1), (1, 1), ceil_mode=True)
+    grad = rng.standard_normal((5, 6) + geometry.output_size).astype(np.float32)
+    previous = minigrad.get_num_threads()
+    outputs = []
+    try:
+        for threads in (1, 2, 3):
+            minigrad.set_num_threads(threads)
+            values, argmax = compiled.max_pool_forward(x, geometry)
+            outputs.append([compiled.im2col(x, (3, 3), (1, 2), (1, 1), 2, "t", False, ((1, 1), (2, 0))).copy(),
+                            values, argmax, compiled.max_pool_scatter(grad, argmax, geometry),
+                            *compiled.batch_norm_forward(x, None, None, 1e-5)])
+    finally:
+        minigrad.set_num_threads(previous)
+    for other in outputs[1:]:
+        for a, b in zip(outputs[0], other):
+            np.testing.assert_array_equal(a, b)
+
+
+def test_a_small_cnn_trains_the_same_with_compiled_kernels_on_and_off():
+    """Forward and backward of conv -> BatchNorm -> ReLU -> max-pool -> depthwise conv -> avg-pool -> linear."""
+    rng = np.random.default_rng(15)
+    images = rng.standard_normal((4, 3, 12, 12)).astype(np.float32)
+    labels = rng.integers(0, 5, 4)
+    results = []
+    for flag in (False, True):
+        minigrad.manual_seed(0)
+        model = nn.Sequential(nn.Conv2d(3, 8, 3, padding=1), nn.BatchNorm2d(8), nn.ReLU(), nn.MaxPool2d(2),
+                              nn.Conv2d(8, 8, 3, stride=2, padding=1, groups=8), nn.ReLU(), nn.AvgPool2d(3, 1, 1),
+                              nn.Flatten(), nn.Linear(8 * 3 * 3, 5))
+        with compiled.use(flag):
+            loss = F.cross_entropy(model(minigrad.tensor(images)), minigrad.tensor(labels))
+            loss.backward()
+        results.append([loss.detach().numpy()] + [p.grad.numpy() for p in model.parameters()])
+    for got, expected in zip(results[1], results[0]):
+        np.testing.assert_allclose(got, expected, rtol=1e-4, atol=1e-5)
