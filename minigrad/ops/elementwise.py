@@ -459,7 +459,8 @@ class Relu(Primitive):
     def backward_arrays(ctx, grad):
         """grad * (out > 0) on arrays: one compiled loop with minigrad[fast], else NumPy's in one buffer."""
         (out,) = ctx.saved_arrays
-        if compiled.enabled() and compiled.supports(grad, out):  # minigrad[fast]: numba
+        if (compiled.enabled() and compiled.supports(grad, out)  # minigrad[fast]: numba, for one shared layout
+                and grad.flags.c_contiguous and out.flags.c_contiguous):
             return compiled.relu_backward(grad, out)
         return _relu_grad_array(out, grad)
 
