@@ -20,6 +20,7 @@ cost is the size of the output, never a Python loop over windows.
 """
 from __future__ import annotations
 
+import itertools
 import math
 
 from ..backend import xp
@@ -181,64 +182,68 @@ def _clipped_offset(geometry: WindowGeometry, offset):
 # ---- stride phases: contiguous windows along the last dim -----------------------------------
 
 def _phase_split_pays(x, geometry: WindowGeometry) -> bool:
-    """Read the windows from a phase-split copy (``_phase_split_views``)? When the last spatial dim is
-    x's fastest in memory (NCHW, not channels_last) and windows step over it with stride > 1: NumPy's
-    ufuncs run 10-30x slower per element on a strided inner axis than on a contiguous one (measured:
-    ``maximum`` of two (128, 64, 16, 16) float32 arrays, 6 ms from stride-2 views, 0.2-0.7 ms
-    contiguous), so one copy into phases beats prod(K) strided passes."""
-    return geometry.stride[-1] > 1 and x.ndim > 0 and memory_order(x)[-1] == x.ndim - 1 and x.strides[-1] > 0
+    """Read the windows from a stride-phase copy (``_phase_split_views``)? When windows step with
+    stride > 1 along some dim: NumPy's ufuncs run several times slower per element over views that
+    step through memory (stride-2 inner axes, or short runs between jumps) than over dense arrays
+    (measured: ``maximum`` of two (128, 64, 16, 16) float32 arrays, 6 ms from stride-2 views, 0.2-0.7
+    ms dense), so one copy into phases beats prod(K) strided passes."""
+    return any(s > 1 for s in geometry.stride)
 
 
 def _phase_split_views(x, geometry: WindowGeometry, value, slot: str = None):
-    """Per kernel offset k (row-major), the (l, *O) view of x's padded windows, read from a copy whose
-    last dim is split into its stride phases: buffer (s, l, F1.., F(d-1), Q), Q = ceil(Fd / s), entry
-    [r, .., q] holding padded position q*s + r (``value`` outside the input). Offset k reads phase
-    (k*dilation) % s from q = (k*dilation) // s on: a contiguous run of Od entries per row. (With the
-    phases inside each plane, (l, s, F1.., Q) or (l, F1.., s, Q), the same reads measured 3-4x slower.)"""
+    """Per kernel offset k (row-major), the (l, *O) view of x's padded windows, read from a copy split
+    into stride phases along every spatial dim: buffer (s1, .., sd, *x's dims in memory order with
+    each Si replaced by Qi = ceil(Fi / si)), whose entry [r1, .., rd][.., q1, .., qd, ..] holds padded
+    position (q1*s1 + r1, ..) (``value`` outside the input). Offset k reads phase (k*dilation) % s
+    from q = (k*dilation) // s on along each dim: dense runs, and with Q = O (windows that tile the
+    input) one dense block per plane. The views keep x's memory order (channels_last stays so).
+
+    (Measured: phases inside each plane, (l, F1.., s, Q), read 3-4x slower than phases outermost.)"""
     module = xp(x)
     d = geometry.ndim
-    lead = x.shape[:-d]
-    stride, padding, size, full = geometry.stride[-1], geometry.padding[-1], geometry.input_size[-1], \
-        geometry.full_size[-1]
-    phases = -(-full // stride)                                                           # Q
-    shape = (stride,) + lead + geometry.full_size[:-1] + (phases,)                         # (s, l, F1.., Q)
+    ndim = x.ndim
+    order = memory_order(x)
+    inverse = [order.index(a) for a in range(ndim)]
+    spatial = [inverse[ndim - d + i] for i in range(d)]                  # spatial axes in memory order
+    phases = tuple(-(-f // s) for f, s in zip(geometry.full_size, geometry.stride))        # Q per dim
+    dense_shape = [x.shape[a] for a in order]
+    for i in range(d):
+        dense_shape[spatial[i]] = phases[i]
+    shape = tuple(geometry.stride) + tuple(dense_shape)                  # (s1.., sd, dims in memory order)
     if slot is not None and module.__name__ == "numpy":
         buffer = _im2col.workspace(module, slot, shape, x.dtype)
     else:
         buffer = module.empty(shape, dtype=x.dtype)
-    # the other dims: padding as pad_for_windows, border only
-    kept = tuple(min(s, f - p) for s, f, p in zip(geometry.input_size[:-1], geometry.full_size[:-1],
-                                                   geometry.padding[:-1]))
-    for i, (p, k, f) in enumerate(zip(geometry.padding[:-1], kept, geometry.full_size[:-1])):
-        before = (Ellipsis,) + (slice(None),) * i + (slice(0, p),) + (slice(None),) * (d - 1 - i)
-        after = (Ellipsis,) + (slice(None),) * i + (slice(p + k, f),) + (slice(None),) * (d - 1 - i)
-        if p > 0:
-            buffer[before] = value
-        if p + k < f:
-            buffer[after] = value
-    inside = tuple(slice(p, p + k) for p, k in zip(geometry.padding[:-1], kept))
-    source_rows = tuple(slice(0, k) for k in kept)
-    for r in range(stride):
-        # phase r holds input positions q*s + r - padding, kept for q in [first, last)
-        first = max(0, -(-(padding - r) // stride))
-        last = min(phases, (size - 1 + padding - r) // stride + 1) if size - 1 + padding - r >= 0 else 0
-        last = max(first, last)
-        row = (r, Ellipsis) + inside
-        if first > 0:
-            buffer[row + (slice(0, first),)] = value
-        if last < phases:
-            buffer[row + (slice(last, phases),)] = value
-        if last > first:
-            start = first * stride + r - padding
-            buffer[row + (slice(first, last),)] = x[(Ellipsis,) + source_rows
-                                                    + (slice(start, start + (last - first - 1) * stride + 1, stride),)]
+    source = x.transpose(order)                                          # x in memory order
+    for phase in itertools.product(*(range(s) for s in geometry.stride)):
+        target = buffer[phase]
+        inside, reads = [slice(None)] * ndim, [slice(None)] * ndim
+        for i, (r, s, p, size, q_count) in enumerate(zip(phase, geometry.stride, geometry.padding,
+                                                           geometry.input_size, phases)):
+            # phase r holds input positions q*s + r - p: inside the input for q in [first, last)
+            first = min(q_count, max(0, -(-(p - r) // s)))
+            last = max(first, min(q_count, (size - 1 + p - r) // s + 1))
+            axis = spatial[i]
+            before = [slice(None)] * ndim
+            before[axis] = slice(0, first)
+            after = [slice(None)] * ndim
+            after[axis] = slice(last, q_count)
+            if first > 0:
+                target[tuple(before)] = value
+            if last < q_count:
+                target[tuple(after)] = value
+            start = first * s + r - p
+            inside[axis] = slice(first, last)
+            reads[axis] = slice(start, start + (last - first - 1) * s + 1, s) if last > first else slice(0, 0)
+        target[tuple(inside)] = source[tuple(reads)]
     views = []
     for offset in geometry.offsets():
-        along = tuple(offset_slice(k, s, dl, o) for k, s, dl, o in zip(
-            offset[:-1], geometry.stride[:-1], geometry.dilation[:-1], geometry.output_size[:-1]))
-        shift = offset[-1] * geometry.dilation[-1]
-        views.append(buffer[(shift % stride, Ellipsis) + along
-                            + (slice(shift // stride, shift // stride + geometry.output_size[-1]),)])
+        shifts = [k * dl for k, dl in zip(offset, geometry.dilation)]
+        index = [slice(None)] * ndim
+        for i, (shift, s, o) in enumerate(zip(shifts, geometry.stride, geometry.output_size)):
+            index[spatial[i]] = slice(shift // s, shift // s + o)
+        phase = tuple(shift % s for shift, s in zip(shifts, geometry.stride))
+        views.append(buffer[phase][tuple(index)].transpose(inverse))    # (l, *O) in x's layout
     return views
 
 

@@ -2,9 +2,9 @@
 
 Every kernel splits the batch over ``threads.parallel_for``: the results must be bit-identical for any
 thread count. A channels_last input (an NCHW-shaped view of NHWC memory) must give the same values as
-its C-ordered copy, with results laid out channels_last. NCHW windows with stride > 1 along the last
-dim are read from a stride-phase copy and NHWC ones straight from the input: both must agree with a
-plain loop over the windows, with torch's tie, NaN and padding rules.
+its C-ordered copy, with results laid out channels_last. Windows with stride > 1 are read from a
+stride-phase copy (in the input's layout), others from a padded copy or the input itself: each must
+agree with a plain loop over the windows, with torch's tie, NaN and padding rules.
 """
 import itertools
 
@@ -192,9 +192,12 @@ def test_one_sample_over_the_budget_is_split_over_its_channels(monkeypatch, rest
 @pytest.mark.parametrize("stride, dilation", list(itertools.product((2, 3), (1, 2))))
 def test_stride_phase_copy_reads_every_window_entry(stride, dilation):
     geometry = WindowGeometry((11, 10), (3, 3), (stride, stride), (1, 1), (dilation, dilation), ceil_mode=True)
-    x = RNG.standard_normal((2, 2, 11, 10))
-    assert pool._phase_split_pays(x, geometry) and not pool._phase_split_pays(channels_last(x), geometry)
-    views = pool._phase_split_views(x, geometry, -np.inf)
+    x = RNG.standard_normal((2, 3, 11, 10))
     padded = pool.pad_for_windows(x, geometry, -np.inf)
-    for view, offset in zip(views, geometry.offsets()):
-        np.testing.assert_array_equal(view, padded[geometry.offset_slices(offset)])
+    for layout in (x, channels_last(x)):
+        assert pool._phase_split_pays(layout, geometry)
+        views = pool._phase_split_views(layout, geometry, -np.inf)
+        assert len(views) == 9
+        for view, offset in zip(views, geometry.offsets()):
+            np.testing.assert_array_equal(view, padded[geometry.offset_slices(offset)])
+            assert view.strides[1] < view.strides[3] if layout is not x else view.strides[3] == view.itemsize
