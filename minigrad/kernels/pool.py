@@ -375,23 +375,62 @@ def max_pool_scatter(grad, argmax, geometry: WindowGeometry, order=None):
     # padding, no cut tail): no zeros needed then
     covered = (not geometry.overlapping() and geometry.kernel == geometry.stride and not geometry.needs_padding()
                and geometry.full_size == geometry.input_size)
-    out = empty_in_order(module, lead + geometry.input_size, grad.dtype, order, zeros=not covered)   # (L, *S)
+    # With stride > 1 the targets are accumulated in stride phases (the transpose of
+    # _phase_split_views: dense runs instead of strided ones), then copied out once per phase.
+    phased = _phase_split_pays(grad, geometry)
+    out = empty_in_order(module, lead + geometry.input_size, grad.dtype, order,
+                         zeros=not (covered or phased))                                      # (L, *S)
     if out.size == 0 or grad.size == 0:
         return out
-    groups = [(False, [(n, _clipped_offset(geometry, o)) for n, o in tiling]),
-              (True, [(n, _clipped_offset(geometry, o)) for n, o in rest])]
-    per_plane = (2 + grad.itemsize) * math.prod(geometry.output_size)          # a mask and a product
+    ndim = grad.ndim
+    inverse = [order.index(a) for a in range(ndim)]
+    spatial = [inverse[ndim - d + i] for i in range(d)]                  # spatial axes in memory order
+    phases = tuple(-(-s // st) for s, st in zip(geometry.input_size, geometry.stride))      # Q per dim
+
+    def target_index(positions):
+        """Where kernel offset k's clipped input positions lie: in the result, or in the phases."""
+        if not phased:
+            return (Ellipsis,) + positions
+        phase = tuple(p.start % st for p, st in zip(positions, geometry.stride))
+        index = [slice(None)] * ndim
+        for i, (p, st) in enumerate(zip(positions, geometry.stride)):
+            index[spatial[i]] = slice(p.start // st, p.start // st + len(range(p.start, p.stop, p.step)))
+        return phase, tuple(index)
+
+    groups = []
+    for add, group in ((False, tiling), (True, rest)):
+        members = []
+        for number, offset in group:
+            clipped = _clipped_offset(geometry, offset)
+            members.append((number, None if clipped is None else (clipped[0], target_index(clipped[1]))))
+        groups.append((add, members))
+    per_plane = (2 + grad.itemsize) * math.prod(geometry.output_size) \
+        + (grad.itemsize * math.prod(q * st for q, st in zip(phases, geometry.stride)) if phased else 0)
 
     def part(index):
-        g, a, target_planes = grad[index], argmax[index], out[index]
+        g, a = grad[index], argmax[index]
+        if phased:  # (s1.., sd, l.., Q1.., Qd in memory order): phase r holds positions q*s + r
+            planes = out[index]
+            dense_shape = [planes.shape[ax] for ax in order]
+            for i in range(d):
+                dense_shape[spatial[i]] = phases[i]
+            accumulated = _im2col.workspace(module, "pool_scatter", tuple(geometry.stride) + tuple(dense_shape),
+                                            g.dtype)
+            if not covered:
+                accumulated.fill(0)
+        else:
+            target_planes = out[index]
         scratch = module.empty(g.size, dtype=g.dtype) if rest else None
         for add, group in groups:
             for number, clipped in group:
                 if clipped is None:
                     continue
-                windows, positions = clipped
+                windows, where = clipped
                 source = (Ellipsis,) + windows
-                target = target_planes[(Ellipsis,) + positions]                # (l, *o), a strided view
+                if phased:
+                    target = accumulated[where[0]][where[1]].transpose(inverse)   # (l, *o), dense runs
+                else:
+                    target = target_planes[where]                            # (l, *o), a strided view
                 g_k = g[source]
                 chosen = a[source] == a.dtype.type(number)
                 if not finite:  # inf * 0 would be NaN where this offset did not win
@@ -407,6 +446,14 @@ def max_pool_scatter(grad, argmax, geometry: WindowGeometry, order=None):
                     target += partial
                 else:
                     module.multiply(g_k, chosen, out=target)
+        if phased:
+            result = planes.transpose(order)                                 # memory order
+            for phase in itertools.product(*(range(st) for st in geometry.stride)):
+                write, read = [slice(None)] * ndim, [slice(None)] * ndim
+                for i, (r, st, size) in enumerate(zip(phase, geometry.stride, geometry.input_size)):
+                    write[spatial[i]] = slice(r, size, st)
+                    read[spatial[i]] = slice(0, len(range(r, size, st)))
+                result[tuple(write)] = accumulated[phase][tuple(read)]
 
     _over_leading(lead, per_plane, grad.nbytes + out.nbytes, part)
     return out
