@@ -767,11 +767,9 @@ def adaptive_max_pool_forward(x, output_size):
     else:
         planes = math.prod(lead)
         values = module.ascontiguousarray(module.moveaxis(x.reshape((planes,) + input_size), 0, -1))[None]
-    flat = None                                                                             # (B, *S, P)
-    plane_stride = 1
+    winners = {}                            # dim -> the winning bin entry k along it, (B, *O so far, P)
     for i in reversed(range(d)):
         axis = 1 + i
-        starts, ends = adaptive_bins(input_size[i], output_size[i])
         picks = _bin_gather(module, input_size[i], output_size[i])
         candidates = [module.take(values, p, axis=axis) for p in picks]       # Kmax x (B, .., Oi, .., P)
         # torch's scan: strictly greater moves the winner (ties keep the first), as max_pool_forward
@@ -787,22 +785,28 @@ def adaptive_max_pool_forward(x, output_size):
         if best.dtype.kind == "f" and bool(module.isnan(best).any()):
             for number, c in enumerate(candidates):
                 module.copyto(winner, number, where=module.isnan(c))
-        # the winner's position along dim i: start + k, clipped to the bin's last position
-        along = (-1,) + (1,) * (values.ndim - 1 - axis)
-        start = module.asarray(starts, dtype=module.int64).reshape(along)
-        last = module.asarray(ends, dtype=module.int64).reshape(along) - 1
-        position = module.minimum(start + winner, last)                         # (B, .., Oi, .., P)
-        if flat is None:
-            flat = position * plane_stride
-        else:
-            # the later dims' positions come from the winning entry along this dim
-            carried = [module.take(flat, p, axis=axis) for p in picks]
+        # the later dims' winners are those of the entry that won along this dim (small int arrays)
+        for later, earlier_winner in winners.items():
+            carried = [module.take(earlier_winner, p, axis=axis) for p in picks]
             chosen = carried[0]
             for number, c in enumerate(carried[1:], start=1):
                 module.copyto(chosen, c, where=winner == winner.dtype.type(number))
-            flat = chosen + position * plane_stride
-        plane_stride *= input_size[i]
+            winners[later] = chosen
+        winners[i] = winner
         values = best
+    # flat index: per dim the winner's position start + k, clipped to the bin's last position
+    flat = None
+    plane_stride = 1
+    for i in reversed(range(d)):
+        starts, ends = adaptive_bins(input_size[i], output_size[i])
+        along = (-1,) + (1,) * (values.ndim - 2 - i)
+        start = module.asarray(starts, dtype=module.int64).reshape(along)
+        last = module.asarray(ends, dtype=module.int64).reshape(along) - 1
+        position = module.minimum(start + winners[i], last)                     # (B, *O, P)
+        if plane_stride != 1:
+            position *= plane_stride
+        flat = position if flat is None else flat + position
+        plane_stride *= input_size[i]
     if channels_last:  # (N, *O, C) -> (N, C, *O): a view, channels_last like x
         back = (0, d + 1) + tuple(range(1, d + 1))
         return values.transpose(back), flat.transpose(back)
@@ -816,31 +820,37 @@ def adaptive_max_pool_forward(x, output_size):
 
 def flat_scatter_add(values, indices, spatial_size, order=None):
     """out (L, *S) with out.flat-per-plane[indices] += values (L, *O); repeated indices accumulate:
-    ``scatter_add`` along the flattened plane of (prod L, prod S). With ``order`` (``memory_order``'s
-    tuple) the result is laid out so, e.g. channels_last: the sums then land on offsets into that
-    memory directly, with no transposing copy."""
+    ``scatter_add`` along the flattened plane of (prod L, prod S) (one ``bincount``; NumPy 2's
+    ``add.at`` measured no faster once its sums are made to match bit for bit).
+    With ``order`` (``memory_order``'s tuple) the result is laid out so, e.g. channels_last: the sums
+    then land on offsets into that memory directly, with no transposing copy."""
     module = xp(values)
     d = len(spatial_size)
     lead = values.shape[:values.ndim - d]
     planes, plane = math.prod(lead), math.prod(spatial_size)
     ndim = values.ndim
-    if order is None or tuple(order) == tuple(range(ndim)) or values.size == 0:
+    order = tuple(range(ndim)) if order is None else tuple(order)
+    if order == tuple(range(ndim)):
         summed = scatter_add(values.reshape(planes, -1), 1, indices.reshape(planes, -1), (planes, plane))
         return summed.reshape(lead + tuple(spatial_size))
     shape = lead + tuple(spatial_size)
-    out = empty_in_order(module, shape, values.dtype, tuple(order))
+    out = empty_in_order(module, shape, values.dtype, order)
+    if out.size == 0:
+        return out
     element_strides = [s // out.itemsize for s in out.strides]
     # offset into out's memory: the plane's (lead coordinates) plus the position's (unravelled index)
     offsets = module.zeros(indices.shape, dtype=module.int64)
     for axis in range(len(lead)):
         coordinate = module.arange(lead[axis], dtype=module.int64).reshape((-1,) + (1,) * (ndim - 1 - axis))
         offsets += coordinate * element_strides[axis]
-    remaining = indices.astype(module.int64)
-    for i in reversed(range(d)):
-        offsets += (remaining % spatial_size[i]) * element_strides[len(lead) + i]
-        remaining //= spatial_size[i]
-    summed = module.bincount(offsets.ravel(), weights=values.ravel(), minlength=out.size)
-    order = tuple(order)
+    if order[len(lead):] == tuple(range(len(lead), ndim)):  # the plane is dense: the flat index is the offset
+        offsets += indices * element_strides[-1]
+    else:
+        remaining = indices.astype(module.int64)
+        for i in reversed(range(d)):
+            offsets += (remaining % spatial_size[i]) * element_strides[len(lead) + i]
+            remaining //= spatial_size[i]
+    summed = module.bincount(offsets.ravel(), weights=values.ravel(), minlength=out.size)   # as scatter_add
     dense = summed.astype(values.dtype, copy=False).reshape(tuple(shape[a] for a in order))
     return dense.transpose([order.index(a) for a in range(ndim)])
 
