@@ -3,26 +3,40 @@
 Legend: ``minigrad.kernels.geometry``'s: L the leading dims ((N, C) batched, (C,) unbatched), S input
 spatial sizes, F the full size the windows cover (the input with its padding, ceil_mode's overhang,
 or cut of the unused tail), K kernel sizes, O output sizes, d the number of spatial dims, k a kernel
-offset (k1, .., kd) and k# its row-major number in 0 .. prod(K)-1.
+offset (k1, .., kd) and k# its row-major number in 0 .. prod(K)-1; s a stride, r a stride phase
+(0 .. s-1), Q = ceil(F / s) the entries per phase; l a part of L.
 
 Window o reads x[o*stride - padding + k*dilation] along each dim. Every routine walks the prod(K) kernel offsets and
 treats each as one strided slice of shape (L, *O): one vectorised array operation per offset, whose
 cost is the size of the output, never a Python loop over windows.
 
 - max pooling keeps, per output, the row-major number k# of the winning kernel offset (``argmax``,
-  int8 when it fits): the backward scatters through it with one strided write per offset, and the
+  int8 when it fits): the backward scatters through it with one write per offset, and the
   flat indices that torch returns ((h*W + w) into each unpadded plane) are computed from it only when
   asked for.
 - average pooling is a box sum, which is separable: it sums along one dim at a time, so a 3x3 window
   costs 2 + 2 additions instead of 8. Its transpose spreads the gradient back the same way.
 - adaptive pooling uses per-bin windows (``geometry.adaptive_bins``). When S is a multiple of O along
   every dim the bins are a regular pooling (kernel = stride = S/O) and reuse it.
+
+Speed (issue 14). NumPy's ufuncs are fast on dense arrays and several times slower per element on
+views that step through memory (stride-2 inner axes, short runs between jumps). With stride > 1 the
+max-pool scan reads its windows from a stride-phase copy (``_phase_split_views``) and its scatter
+accumulates into one, so each kernel offset is a dense run. Kernels split the batch over
+``threads.parallel_for`` (``_over_leading``), each part writing only its own slice: bit-identical for
+any thread count, and each part's scratch within ``im2col.COLUMN_BUDGET_BYTES``.
+
+Layout. Results are allocated in the input's memory order (``memory_order``, ``empty_in_order``): a
+channels_last input (an NCHW-shaped view of NHWC memory, torch's ``channels_last``) gives
+channels_last results, and the backward kernels take the order of the pooled input, so grad_input
+keeps it too, as torch's. Nothing is copied to NCHW and back.
 """
 from __future__ import annotations
 
 import itertools
 import math
 
+from .. import threads as _threads
 from ..backend import xp
 from . import cuda
 from . import im2col as _im2col
@@ -79,13 +93,12 @@ def _over_leading(lead: tuple, per_plane: int, touched: int, body) -> None:
     prod(L) planes: padded copies, masks) stays within ``im2col.COLUMN_BUDGET_BYTES`` for all threads
     together; when one sample alone passes it, its channels are split too.
     """
-    from .. import threads
     if not lead:
         body(())
         return
     count = lead[0]
     plane_bytes = max(1, per_plane) * math.prod(lead[1:])                    # one sample's scratch
-    workers = threads.get_num_threads()
+    workers = _threads.get_num_threads()
     budget = _im2col.COLUMN_BUDGET_BYTES
     per_thread = max(1, budget // max(1, min(workers, count)))
     step = max(1, per_thread // plane_bytes)
@@ -101,7 +114,7 @@ def _over_leading(lead: tuple, per_plane: int, touched: int, body) -> None:
             for channel in range(0, lead[1], inner_step):
                 body((rows, slice(channel, min(channel + inner_step, lead[1]))))
 
-    threads.parallel_for(count, run, touched)
+    _threads.parallel_for(count, run, touched)
 
 
 def pad_for_windows(x, geometry: WindowGeometry, value, slot: str = None):
