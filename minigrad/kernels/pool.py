@@ -774,6 +774,24 @@ def adaptive_max_pool_forward(x, output_size):
     if regular is not None:
         values, argmax = max_pool_forward(x, regular)
         return values, max_pool_indices(argmax, regular)
+    order = memory_order(x)
+    values = empty_in_order(module, lead + tuple(output_size), x.dtype, order)                # (L, *O)
+    flat = empty_in_order(module, values.shape, module.int64, order)
+    per_plane = 3 * math.prod(input_size) * x.itemsize                 # the work copy and the candidates
+
+    def part(index):
+        values[index], flat[index] = _adaptive_max_part(x[index], tuple(output_size))
+
+    _over_leading(lead, per_plane, x.nbytes + values.nbytes + flat.nbytes, part)
+    return values, flat
+
+
+def _adaptive_max_part(x, output_size):
+    """``adaptive_max_pool_forward`` of one part of the planes (no empty or regular case)."""
+    module = xp(x)
+    d = len(output_size)
+    input_size = tuple(x.shape[-d:])
+    lead = x.shape[:-d]
     channels_last = len(lead) == 2 and memory_order(x) == (0,) + tuple(range(2, 2 + d)) + (1,)
     if channels_last:
         values = x.transpose((0,) + tuple(range(2, 2 + d)) + (1,))                         # (N, *S, C)
@@ -823,9 +841,9 @@ def adaptive_max_pool_forward(x, output_size):
     if channels_last:  # (N, *O, C) -> (N, C, *O): a view, channels_last like x
         back = (0, d + 1) + tuple(range(1, d + 1))
         return values.transpose(back), flat.transpose(back)
-    # (1, *O, L) -> (L, *O)
-    values = module.ascontiguousarray(module.moveaxis(values[0], -1, 0)).reshape(lead + tuple(output_size))
-    flat = module.ascontiguousarray(module.moveaxis(flat[0], -1, 0)).reshape(lead + tuple(output_size))
+    # (1, *O, L) -> (L, *O): views (splitting the moved L axis needs no copy); the caller copies them
+    values = module.moveaxis(values[0], -1, 0).reshape(lead + tuple(output_size))
+    flat = module.moveaxis(flat[0], -1, 0).reshape(lead + tuple(output_size))
     return values, flat
 
 
@@ -843,9 +861,25 @@ def flat_scatter_add(values, indices, spatial_size, order=None):
     planes, plane = math.prod(lead), math.prod(spatial_size)
     ndim = values.ndim
     order = tuple(range(ndim)) if order is None else tuple(order)
-    if order == tuple(range(ndim)):
+    if order == tuple(range(ndim)) and module.__name__ != "numpy":
         summed = scatter_add(values.reshape(planes, -1), 1, indices.reshape(planes, -1), (planes, plane))
         return summed.reshape(lead + tuple(spatial_size))
+    if order == tuple(range(ndim)):
+        # scatter_add's bincount per group of planes: each group's float64 sums stay in cache, and
+        # the groups run on the threads (each writes its own planes; sums in the same order)
+        out = module.empty((planes, plane), dtype=values.dtype)
+        flat_values, flat_indices = values.reshape(planes, -1), indices.reshape(planes, -1)
+        group = max(1, (1 << 15) // max(1, plane))                         # ~32k positions per bincount
+
+        def part(start, stop):
+            for first in range(start, stop, group):
+                last = min(first + group, stop)
+                out[first:last] = scatter_add(flat_values[first:last], 1, flat_indices[first:last],
+                                              (last - first, plane))
+
+        if out.size:
+            _threads.parallel_for(planes, part, out.nbytes)
+        return out.reshape(lead + tuple(spatial_size))
     shape = lead + tuple(spatial_size)
     out = empty_in_order(module, shape, values.dtype, order)
     if out.size == 0:

@@ -172,6 +172,21 @@ def test_results_are_bit_identical_for_any_thread_count(split_everything, geomet
             assert one.strides == many.strides
 
 
+@pytest.mark.parametrize("layout", ["nchw", "channels_last"])
+def test_adaptive_max_pool_and_its_scatter_are_bit_identical_for_any_thread_count(split_everything, layout):
+    x = tricky((7, 5, 20, 20))
+    x = channels_last(x) if layout == "channels_last" else x
+    grad = np.random.default_rng(4).standard_normal((7, 5, 7, 7)).astype(np.float32)
+    results = {}
+    for count in (1, 2, 3):
+        minigrad.set_num_threads(count)
+        values, indices = pool.adaptive_max_pool_forward(x, (7, 7))
+        results[count] = [values, indices, pool.flat_scatter_add(grad, indices, (20, 20), pool.memory_order(x))]
+    for count in (2, 3):
+        for one, many in zip(results[1], results[count]):
+            assert one.tobytes() == many.tobytes() and one.strides == many.strides
+
+
 def test_one_sample_over_the_budget_is_split_over_its_channels(monkeypatch, restore_threads):
     geometry = WindowGeometry((32, 32), (3, 3), (2, 2), (1, 1), (1, 1))
     x = tricky((2, 16, 32, 32))
