@@ -83,7 +83,10 @@ def empty_in_order(module, shape: tuple, dtype, order: tuple, zeros: bool = Fals
 
 # ---- splitting over the batch: threads and the memory budget -----------------------------------
 
-def _over_leading(lead: tuple, per_plane: int, touched: int, body) -> None:
+CACHE_BYTES = 1 << 20  # scratch of one part of a multi-pass scan, to stay in a core's cache
+
+
+def _over_leading(lead: tuple, per_plane: int, touched: int, body, budget: int = None) -> None:
     """``body(index)`` over parts of the leading dims L, ``index`` a tuple of slices into L.
 
     The parts split the first leading dim (the batch; the channels of an unbatched input) over
@@ -99,7 +102,7 @@ def _over_leading(lead: tuple, per_plane: int, touched: int, body) -> None:
     count = lead[0]
     plane_bytes = max(1, per_plane) * math.prod(lead[1:])                    # one sample's scratch
     workers = _threads.get_num_threads()
-    budget = _im2col.COLUMN_BUDGET_BYTES
+    budget = _im2col.COLUMN_BUDGET_BYTES if budget is None else min(budget, _im2col.COLUMN_BUDGET_BYTES)
     per_thread = max(1, budget // max(1, min(workers, count)))
     step = max(1, per_thread // plane_bytes)
     inner = len(lead) > 1 and plane_bytes > per_thread
@@ -203,7 +206,7 @@ def _phase_split_pays(x, geometry: WindowGeometry) -> bool:
     return any(s > 1 for s in geometry.stride)
 
 
-def _phase_split_views(x, geometry: WindowGeometry, value, slot: str = None):
+def _phase_split_views(x, geometry: WindowGeometry, value, slot: str = None, wide: bool = False):
     """Per kernel offset k (row-major), the (l, *O) view of x's padded windows, read from a copy split
     into stride phases along every spatial dim: buffer (s1, .., sd, *x's dims in memory order with
     each Si replaced by Qi = ceil(Fi / si)), whose entry [r1, .., rd][.., q1, .., qd, ..] holds padded
@@ -211,7 +214,14 @@ def _phase_split_views(x, geometry: WindowGeometry, value, slot: str = None):
     from q = (k*dilation) // s on along each dim: dense runs, and with Q = O (windows that tile the
     input) one dense block per plane. The views keep x's memory order (channels_last stays so).
 
-    (Measured: phases inside each plane, (l, F1.., s, Q), read 3-4x slower than phases outermost.)"""
+    (Measured: phases inside each plane, (l, F1.., s, Q), read 3-4x slower than phases outermost.)
+
+    With ``wide``, returns (views, wide views, unwide) instead: each wide view is one dense run per
+    outer index (the dims before the first spatial one in memory: (N, C) for NCHW, N for NHWC) that
+    covers offset k's whole window block, rows of Q instead of O entries (the extra entries are
+    junk); a scan over wide views runs at dense speed, and ``unwide(scratch)`` is the (l, *O) view of
+    the valid entries of a result computed so. One extra row of Q along the first spatial dim keeps
+    the last offset's run inside the buffer."""
     module = xp(x)
     d = geometry.ndim
     ndim = x.ndim
@@ -222,6 +232,9 @@ def _phase_split_views(x, geometry: WindowGeometry, value, slot: str = None):
     dense_shape = [x.shape[a] for a in order]
     for i in range(d):
         dense_shape[spatial[i]] = phases[i]
+    first_axis = min(spatial)                                            # outer dims: before it
+    if wide:
+        dense_shape[first_axis] += 1                                     # the slack row
     shape = tuple(geometry.stride) + tuple(dense_shape)                  # (s1.., sd, dims in memory order)
     if slot is not None and module.__name__ == "numpy":
         buffer = _im2col.workspace(module, slot, shape, x.dtype)
@@ -240,10 +253,10 @@ def _phase_split_views(x, geometry: WindowGeometry, value, slot: str = None):
             before = [slice(None)] * ndim
             before[axis] = slice(0, first)
             after = [slice(None)] * ndim
-            after[axis] = slice(last, q_count)
+            after[axis] = slice(last, dense_shape[axis])                 # with the slack row, if any
             if first > 0:
                 target[tuple(before)] = value
-            if last < q_count:
+            if last < dense_shape[axis]:
                 target[tuple(after)] = value
             start = first * s + r - p
             inside[axis] = slice(first, last)
@@ -257,7 +270,29 @@ def _phase_split_views(x, geometry: WindowGeometry, value, slot: str = None):
             index[spatial[i]] = slice(shift // s, shift // s + o)
         phase = tuple(shift % s for shift, s in zip(shifts, geometry.stride))
         views.append(buffer[phase][tuple(index)].transpose(inverse))    # (l, *O) in x's layout
-    return views
+    if not wide:
+        return views
+    outer = tuple(dense_shape[:first_axis])
+    inner = dense_shape[first_axis:]
+    inner_strides = [math.prod(inner[j + 1:]) for j in range(len(inner))]   # in elements
+    run = geometry.output_size[spatial.index(first_axis)] * inner_strides[0]   # O rows of the first dim
+    wide_views = []
+    for offset in geometry.offsets():
+        shifts = [k * dl for k, dl in zip(offset, geometry.dilation)]
+        start = sum((shift // s) * inner_strides[spatial[i] - first_axis]
+                    for i, (shift, s) in enumerate(zip(shifts, geometry.stride)))
+        phase = tuple(shift % s for shift, s in zip(shifts, geometry.stride))
+        wide_views.append(buffer[phase].reshape(outer + (-1,))[..., start:start + run])   # (outer, run)
+
+    def unwide(scratch):
+        """(outer, run) -> the (l, *O) view of its valid entries."""
+        blocks = scratch.reshape(outer + (geometry.output_size[spatial.index(first_axis)],) + tuple(inner[1:]))
+        index = [slice(None)] * ndim
+        for i in range(d):
+            index[spatial[i]] = slice(0, geometry.output_size[i])
+        return blocks[tuple(index)].transpose(inverse)
+
+    return views, wide_views, unwide
 
 
 # ---- max pooling ------------------------------------------------------------------------------
@@ -276,15 +311,17 @@ def max_pool_forward(x, geometry: WindowGeometry):
     count = geometry.kernel_numel
     values = empty_in_order(module, lead + geometry.output_size, x.dtype, order)          # (L, *O)
     argmax = empty_in_order(module, values.shape, _offset_dtype(module, count), order)   # (L, *O)
-    per_plane = (math.prod(geometry.full_size) if geometry.needs_padding() else 0) * x.itemsize \
-        + 2 * math.prod(geometry.output_size)                                 # padded copy, a bool mask
+    copied = geometry.needs_padding() or _phase_split_pays(x, geometry)     # a padded or phase copy
+    per_plane = (math.prod(geometry.full_size) if copied else 0) * x.itemsize \
+        + (2 * x.itemsize + 4) * math.prod(geometry.output_size)              # scan scratch, masks
     if values.size == 0:
         return values, argmax
 
     def part(index):
         _max_pool_part(x[index], geometry, values[index], argmax[index])
 
-    _over_leading(lead, per_plane, x.nbytes + values.nbytes, part)
+    # parts small enough for the scan's prod(K) passes to run in cache (CACHE_BYTES)
+    _over_leading(lead, per_plane, x.nbytes + values.nbytes, part, CACHE_BYTES * _threads.get_num_threads())
     return values, argmax
 
 
@@ -298,22 +335,29 @@ def _max_pool_part(x, geometry: WindowGeometry, values, argmax):
     module = xp(x)
     fill = _fill_value(x.dtype, module, lowest=True)
     if _phase_split_pays(x, geometry):
-        views = _phase_split_views(x, geometry, fill, slot="pool_padded")     # prod(K) x (l, *O)
+        # the scan runs over wide views (dense runs) into scratch, then keeps the valid entries
+        views, scanned, unwide = _phase_split_views(x, geometry, fill, slot="pool_padded", wide=True)
+        best = module.empty(scanned[0].shape, dtype=values.dtype)                 # (outer, run)
+        winner = module.empty(scanned[0].shape, dtype=argmax.dtype)
     else:
         padded = pad_for_windows(x, geometry, fill, slot="pool_padded")      # (l, *F)
         windows = sliding_windows(padded, geometry.kernel, geometry.stride, geometry.dilation)  # (l, *O, *K)
-        views = [windows[(Ellipsis,) + k] for k in geometry.offsets()]        # prod(K) x (l, *O)
-    module.copyto(values, views[0])
-    argmax.fill(0)
-    if len(views) > 1:  # scratch in values' memory order
-        greater, step = module.empty_like(values, dtype=bool), module.empty_like(argmax)
-    for number, view in enumerate(views[1:], start=1):
-        module.greater(view, values, out=greater)
-        module.maximum(values, view, out=values)
-        # argmax += (k# - argmax) * greater: int8 arithmetic, several times faster than a masked copy
-        module.subtract(argmax.dtype.type(number), argmax, out=step)
+        views = scanned = [windows[(Ellipsis,) + k] for k in geometry.offsets()]   # prod(K) x (l, *O)
+        best, winner, unwide = values, argmax, None
+    module.copyto(best, scanned[0])
+    winner.fill(0)
+    if len(views) > 1:  # scratch in best's memory order
+        greater, step = module.empty_like(best, dtype=bool), module.empty_like(winner)
+    for number, view in enumerate(scanned[1:], start=1):
+        module.greater(view, best, out=greater)
+        module.maximum(best, view, out=best)
+        # winner += (k# - winner) * greater: int8 arithmetic, several times faster than a masked copy
+        module.subtract(winner.dtype.type(number), winner, out=step)
         step *= greater
-        argmax += step
+        winner += step
+    if unwide is not None:
+        module.copyto(values, unwide(best))
+        module.copyto(argmax, unwide(winner))
     if geometry.needs_padding() and bool((values == fill).any()):
         # a window whose real entries all equal the fill (-inf) may have its winner in the padding:
         # pick the first one inside the input
@@ -468,7 +512,8 @@ def max_pool_scatter(grad, argmax, geometry: WindowGeometry, order=None):
                     read[spatial[i]] = slice(0, len(range(r, size, st)))
                 result[tuple(write)] = accumulated[phase][tuple(read)]
 
-    _over_leading(lead, per_plane, grad.nbytes + out.nbytes, part)
+    # parts small enough for the prod(K) passes to run in cache
+    _over_leading(lead, per_plane, grad.nbytes + out.nbytes, part, CACHE_BYTES * _threads.get_num_threads())
     return out
 
 

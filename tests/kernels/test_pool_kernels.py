@@ -216,3 +216,9 @@ def test_stride_phase_copy_reads_every_window_entry(stride, dilation):
         for view, offset in zip(views, geometry.offsets()):
             np.testing.assert_array_equal(view, padded[geometry.offset_slices(offset)])
             assert view.strides[1] < view.strides[3] if layout is not x else view.strides[3] == view.itemsize
+        # wide views: one dense run per outer index, whose valid entries are the windows' entries
+        narrow, wide, unwide = pool._phase_split_views(layout, geometry, -np.inf, wide=True)
+        for view, run, offset in zip(narrow, wide, geometry.offsets()):
+            assert run.strides[-1] == run.itemsize and run.ndim == (3 if layout is x else 2)
+            np.testing.assert_array_equal(unwide(run.copy()), padded[geometry.offset_slices(offset)])
+            np.testing.assert_array_equal(view, padded[geometry.offset_slices(offset)])
