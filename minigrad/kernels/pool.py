@@ -827,7 +827,8 @@ def adaptive_max_pool_forward(x, output_size):
     def part(index):
         values[index], flat[index] = _adaptive_max_part(x[index], tuple(output_size))
 
-    _over_leading(lead, per_plane, x.nbytes + values.nbytes + flat.nbytes, part)
+    _over_leading(lead, per_plane, x.nbytes + values.nbytes + flat.nbytes, part,
+                  CACHE_BYTES * _threads.get_num_threads())
     return values, flat
 
 
