@@ -635,7 +635,7 @@ def avg_pool_forward(x, geometry: WindowGeometry, count_include_pad: bool = True
         else:
             target /= divisor
 
-    _over_leading(lead, per_plane, x.nbytes + out.nbytes, part)
+    _over_leading(lead, per_plane, x.nbytes + out.nbytes, part, CACHE_BYTES * _threads.get_num_threads())
     return out
 
 
@@ -703,7 +703,7 @@ def avg_pool_transpose(grad, geometry: WindowGeometry, count_include_pad: bool =
             else:
                 target[...] = source
 
-    _over_leading(lead, per_plane, grad.nbytes + out.nbytes, part)
+    _over_leading(lead, per_plane, grad.nbytes + out.nbytes, part, CACHE_BYTES * _threads.get_num_threads())
     return out
 
 
