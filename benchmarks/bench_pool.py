@@ -2,18 +2,23 @@
 
     python benchmarks/bench_pool.py                      # every case, 7 repeats
     python benchmarks/bench_pool.py --case max_k3s2p1 --repeat 15
+    python benchmarks/bench_pool.py --channels-last      # inputs in torch's channels_last layout
+    python benchmarks/bench_pool.py --threads 2 --malloc tuned
     python benchmarks/bench_pool.py --device cuda        # needs CuPy and a GPU (and torch with CUDA)
 
 Each repeat times minigrad and torch back to back on the same input (interleaved, so load on the
 machine hits both alike); the table shows the median time of each and the median of the per-repeat
-ratios minigrad / torch. torch runs with as many threads as NumPy's element-wise code uses (one,
-unless --threads says otherwise); the count is printed.
+ratios minigrad / torch. Both libraries run with the same number of threads: ``--threads``, by
+default minigrad's own choice (``minigrad.get_num_threads()``, the cores free at start); the count is
+printed. ``--malloc tuned`` reruns the benchmark with glibc told to keep freed memory (issue 14: torch
+pays page faults on every fresh buffer with the default allocator), so both settings can be reported.
 """
 from __future__ import annotations
 
 import argparse
 import os
 import statistics
+import sys
 import time
 
 import numpy as np
@@ -33,7 +38,13 @@ CASES = {
                          dict(kernel_size=3, stride=1, padding=1, count_include_pad=False)),
     "adaptive_avg_1x1": ((128, 512, 4, 4), "adaptive_avg_pool2d", dict(output_size=1)),
     "adaptive_max_7x7": ((32, 256, 20, 20), "adaptive_max_pool2d", dict(output_size=7)),
+    # CIFAR-sized layers (batch 128): a ResNet-style stem pool with ceil_mode, a late 2x2 pool
+    "max_k3s2p1_ceil": ((128, 64, 32, 32), "max_pool2d", dict(kernel_size=3, stride=2, padding=1, ceil_mode=True)),
+    "max_k2s2_c128": ((128, 128, 16, 16), "max_pool2d", dict(kernel_size=2, stride=2)),
 }
+
+TUNED_MALLOC = dict(MALLOC_MMAP_THRESHOLD_="33554432", MALLOC_TRIM_THRESHOLD_="4294967296",
+                    MALLOC_TOP_PAD_="268435456")
 
 
 def _sync(device):
@@ -50,10 +61,14 @@ def _time(fn, device) -> float:
     return time.perf_counter() - start
 
 
-def run_case(name, torch, device, repeat):
+def run_case(name, torch, device, repeat, channels_last=False):
     shape, function, kwargs = CASES[name]
     x = np.random.default_rng(0).standard_normal(shape).astype(np.float32)
-    mg_x = minigrad.tensor(x, device=device, requires_grad=True)
+    if channels_last:  # an NCHW-shaped view of NHWC memory, as torch's channels_last
+        x = np.ascontiguousarray(x.transpose(0, 2, 3, 1)).transpose(0, 3, 1, 2)
+        mg_x = minigrad.from_numpy(x).to(device).requires_grad_(True)
+    else:
+        mg_x = minigrad.tensor(x, device=device, requires_grad=True)
     th_x = torch.from_numpy(x).to(device).requires_grad_(True)
     mg_fn, th_fn = getattr(F, function), getattr(torch.nn.functional, function)
 
@@ -94,9 +109,14 @@ def main(argv=None):
     parser.add_argument("--case", action="append", choices=sorted(CASES), help="run only this case (repeatable)")
     parser.add_argument("--repeat", type=int, default=7, help="timed repeats per case (median reported)")
     parser.add_argument("--device", default="cpu", choices=["cpu", "cuda"])
-    parser.add_argument("--threads", type=int, default=1,
-                        help="torch threads; NumPy's element-wise kernels run on one thread (default 1)")
+    parser.add_argument("--threads", type=int, default=None,
+                        help="threads for both libraries (default: minigrad.get_num_threads(), the free cores)")
+    parser.add_argument("--channels-last", action="store_true", help="inputs in the channels_last layout")
+    parser.add_argument("--malloc", choices=["default", "tuned"], default="default",
+                        help="glibc allocator settings: tuned keeps freed memory (rerun with MALLOC_* set)")
     args = parser.parse_args(argv)
+    if args.malloc == "tuned" and any(os.environ.get(k) != v for k, v in TUNED_MALLOC.items()):
+        os.execve(sys.executable, [sys.executable] + sys.argv, {**os.environ, **TUNED_MALLOC})
     try:
         import torch
     except ImportError:
@@ -107,14 +127,18 @@ def main(argv=None):
                              "(CuPy was not found or saw no GPU)")
         if not torch.cuda.is_available():
             raise SystemExit("--device cuda needs a CUDA build of torch to compare with")
-    torch.set_num_threads(args.threads)
-    print(f"numpy {np.__version__}, torch {torch.__version__}, torch threads {torch.get_num_threads()}, "
-          f"device {args.device}, float32, median of {args.repeat} repeats")
+    if args.threads is not None:
+        minigrad.set_num_threads(args.threads)
+    torch.set_num_threads(minigrad.get_num_threads())
+    layout = "channels_last" if args.channels_last else "contiguous"
+    print(f"numpy {np.__version__}, torch {torch.__version__}, threads: minigrad {minigrad.get_num_threads()} "
+          f"torch {torch.get_num_threads()}, device {args.device}, float32 {layout}, malloc {args.malloc}, "
+          f"median of {args.repeat} repeats")
     header = f"{'case':18s} {'shape':18s} {'pass':8s} {'minigrad ms':>12s} {'torch ms':>10s} {'ratio':>7s}"
     print(header)
     print("-" * len(header))
     for name in args.case or list(CASES):
-        rows = run_case(name, torch, args.device, args.repeat)
+        rows = run_case(name, torch, args.device, args.repeat, args.channels_last)
         for label, (m, t, ratio) in rows.items():
             shape = "x".join(str(s) for s in CASES[name][0])
             print(f"{name:18s} {shape:18s} {label:8s} {m * 1e3:12.2f} {t * 1e3:10.2f} {ratio:7.2f}")

@@ -3,25 +3,40 @@
 Legend: ``minigrad.kernels.geometry``'s: L the leading dims ((N, C) batched, (C,) unbatched), S input
 spatial sizes, F the full size the windows cover (the input with its padding, ceil_mode's overhang,
 or cut of the unused tail), K kernel sizes, O output sizes, d the number of spatial dims, k a kernel
-offset (k1, .., kd) and k# its row-major number in 0 .. prod(K)-1.
+offset (k1, .., kd) and k# its row-major number in 0 .. prod(K)-1; s a stride, r a stride phase
+(0 .. s-1), Q = ceil(F / s) the entries per phase; l a part of L.
 
 Window o reads x[o*stride - padding + k*dilation] along each dim. Every routine walks the prod(K) kernel offsets and
 treats each as one strided slice of shape (L, *O): one vectorised array operation per offset, whose
 cost is the size of the output, never a Python loop over windows.
 
 - max pooling keeps, per output, the row-major number k# of the winning kernel offset (``argmax``,
-  int8 when it fits): the backward scatters through it with one strided write per offset, and the
+  int8 when it fits): the backward scatters through it with one write per offset, and the
   flat indices that torch returns ((h*W + w) into each unpadded plane) are computed from it only when
   asked for.
 - average pooling is a box sum, which is separable: it sums along one dim at a time, so a 3x3 window
   costs 2 + 2 additions instead of 8. Its transpose spreads the gradient back the same way.
 - adaptive pooling uses per-bin windows (``geometry.adaptive_bins``). When S is a multiple of O along
   every dim the bins are a regular pooling (kernel = stride = S/O) and reuse it.
+
+Speed (issue 14). NumPy's ufuncs are fast on dense arrays and several times slower per element on
+views that step through memory (stride-2 inner axes, short runs between jumps). With stride > 1 the
+max-pool scan reads its windows from a stride-phase copy (``_phase_split_views``) and its scatter
+accumulates into one, so each kernel offset is a dense run. Kernels split the batch over
+``threads.parallel_for`` (``_over_leading``), each part writing only its own slice: bit-identical for
+any thread count, and each part's scratch within ``im2col.COLUMN_BUDGET_BYTES``.
+
+Layout. Results are allocated in the input's memory order (``memory_order``, ``empty_in_order``): a
+channels_last input (an NCHW-shaped view of NHWC memory, torch's ``channels_last``) gives
+channels_last results, and the backward kernels take the order of the pooled input, so grad_input
+keeps it too, as torch's. Nothing is copied to NCHW and back.
 """
 from __future__ import annotations
 
+import itertools
 import math
 
+from .. import threads as _threads
 from ..backend import xp
 from . import cuda
 from . import im2col as _im2col
@@ -44,16 +59,98 @@ def _fill_value(dtype, module, lowest: bool):
     return module.iinfo(dtype).min
 
 
-def pad_for_windows(x, geometry: WindowGeometry, value):
-    """(L, *S) -> (L, *F): ``value`` on the left padding and past the right edge, the unused tail cut."""
+# ---- memory layout: channels_last stays channels_last -----------------------------------------
+
+def memory_order(x) -> tuple:
+    """The axes of x from the slowest-varying in memory to the fastest (NumPy's order='K'): (0, 1, 2, 3)
+    for an NCHW array, (0, 2, 3, 1) for a channels_last one (an NCHW-shaped view of NHWC memory).
+    Ties (size-1 axes) keep the axis order, so an ambiguous array counts as contiguous, as torch's
+    ``suggest_memory_format``."""
+    return tuple(sorted(range(x.ndim), key=lambda a: (-abs(x.strides[a]) if x.shape[a] > 1 else 0, a)))
+
+
+def empty_in_order(module, shape: tuple, dtype, order: tuple, zeros: bool = False):
+    """An array of ``shape`` laid out in memory in ``order`` (``memory_order``'s tuple): an NCHW-shaped
+    view of NHWC memory for a channels_last order, a plain C-ordered array for (0, 1, .., ndim-1)."""
+    make = module.zeros if zeros else module.empty
+    if order == tuple(range(len(shape))):
+        return make(shape, dtype=dtype)
+    inverse = [0] * len(order)
+    for position, axis in enumerate(order):
+        inverse[axis] = position
+    return make(tuple(shape[a] for a in order), dtype=dtype).transpose(inverse)
+
+
+# ---- splitting over the batch: threads and the memory budget -----------------------------------
+
+# Scratch of one part of a multi-pass scan (max pooling's prod(K) passes over output-sized arrays are
+# memory-bound on the whole batch): parts of this size stay in cache. Measured on (128, 64, 32, 32)
+# and (64, 64, 56, 56) 3x3 stride-2 max pooling, forward and backward: 0.5, 1, 2 and 4 MB parts
+# 1.5-2x faster than whole-batch passes, 4 MB best (smaller parts pay ~0.1 ms of Python each).
+CACHE_BYTES = 4 << 20
+
+
+def _over_leading(lead: tuple, per_plane: int, touched: int, body, budget: int = None) -> None:
+    """``body(index)`` over parts of the leading dims L, ``index`` a tuple of slices into L.
+
+    The parts split the first leading dim (the batch; the channels of an unbatched input) over
+    ``threads.parallel_for``'s threads; each part writes only its own slice of the results, and every
+    value is computed as on the whole array, so results are bit-identical for any thread count.
+    Within a thread, parts are small enough that their scratch (``per_plane`` bytes for each of the
+    prod(L) planes: padded copies, masks) stays within ``im2col.COLUMN_BUDGET_BYTES`` for all threads
+    together; when one sample alone passes it, its channels are split too.
+    """
+    if not lead:
+        body(())
+        return
+    count = lead[0]
+    plane_bytes = max(1, per_plane) * math.prod(lead[1:])                    # one sample's scratch
+    workers = _threads.get_num_threads()
+    budget = _im2col.COLUMN_BUDGET_BYTES if budget is None else min(budget, _im2col.COLUMN_BUDGET_BYTES)
+    per_thread = max(1, budget // max(1, min(workers, count)))
+    step = max(1, per_thread // plane_bytes)
+    inner = len(lead) > 1 and plane_bytes > per_thread
+    inner_step = max(1, per_thread // max(1, per_plane * math.prod(lead[2:]))) if inner else 0
+
+    def run(start, stop):
+        for first in range(start, stop, step):
+            rows = slice(first, min(first + step, stop))
+            if not inner:
+                body((rows,))
+                continue
+            for channel in range(0, lead[1], inner_step):
+                body((rows, slice(channel, min(channel + inner_step, lead[1]))))
+
+    _threads.parallel_for(count, run, touched)
+
+
+def pad_for_windows(x, geometry: WindowGeometry, value, slot: str = None):
+    """(L, *S) -> (L, *F): ``value`` on the left padding and past the right edge, the unused tail cut.
+    The copy keeps x's memory order; with ``slot`` it is a reused workspace (``im2col.workspace``)."""
     module = xp(x)
     d = geometry.ndim
     if not geometry.needs_padding():
         crop = (Ellipsis,) + tuple(slice(0, ps) for ps in geometry.full_size)
         return x[crop]
     lead = x.shape[:-d]
-    out = module.full(lead + geometry.full_size, value, dtype=x.dtype)
+    shape = lead + geometry.full_size
+    order = memory_order(x)
+    if slot is not None and module.__name__ == "numpy" and order == tuple(range(x.ndim)):
+        out = _im2col.workspace(module, slot, shape, x.dtype)
+    elif slot is not None and module.__name__ == "numpy":
+        inverse = [order.index(a) for a in range(x.ndim)]
+        out = _im2col.workspace(module, slot, tuple(shape[a] for a in order), x.dtype).transpose(inverse)
+    else:
+        out = empty_in_order(module, shape, x.dtype, order)
     kept = tuple(min(s, ps - p) for s, ps, p in zip(geometry.input_size, geometry.full_size, geometry.padding))
+    # the border only: before the kept block and after it, one dim at a time
+    for i, (p, k, f) in enumerate(zip(geometry.padding, kept, geometry.full_size)):
+        before = (Ellipsis,) + (slice(None),) * i + (slice(0, p),) + (slice(None),) * (d - 1 - i)
+        after = (Ellipsis,) + (slice(None),) * i + (slice(p + k, f),) + (slice(None),) * (d - 1 - i)
+        if p > 0:
+            out[before] = value
+        if p + k < f:
+            out[after] = value
     out[(Ellipsis,) + tuple(slice(p, p + k) for p, k in zip(geometry.padding, kept))] = \
         x[(Ellipsis,) + tuple(slice(0, k) for k in kept)]
     return out
@@ -67,46 +164,139 @@ def unpad_from_windows(padded, geometry: WindowGeometry):
     inner = padded[(Ellipsis,) + tuple(slice(p, p + k) for p, k in zip(geometry.padding, kept))]
     if kept == geometry.input_size:
         return inner
-    out = module.zeros(padded.shape[:-d] + geometry.input_size, dtype=padded.dtype)
+    out = empty_in_order(module, padded.shape[:-d] + geometry.input_size, padded.dtype, memory_order(padded),
+                         zeros=True)
     out[(Ellipsis,) + tuple(slice(0, k) for k in kept)] = inner
     return out
 
 
-def _in_plane_chunks(function, arrays: tuple, geometry: WindowGeometry, *args):
-    """``function(*arrays, geometry, *args)`` over chunks of the leading planes L when the whole-batch
-    scratch would pass the budget, else None (the caller then runs on the whole batch).
-
-    Memory budget: the pooling scans hold per plane a padded copy (L, *F) and up to two arrays of its
-    size (box sums, the scatter target, its unpadded copy), estimated at 3 * prod(F) elements. Chunks of
-    planes keep that scratch within ``im2col.COLUMN_BUDGET_BYTES`` beyond input and output (one plane's
-    worth when a single plane needs more). The chunks write into the full results, in order.
-    """
-    d = geometry.ndim
-    first = arrays[0]
-    lead = first.shape[:-d]
-    planes = math.prod(lead)
-    per_plane = 3 * math.prod(geometry.full_size) * first.itemsize
-    budget = _im2col.COLUMN_BUDGET_BYTES
-    if planes <= 1 or planes * per_plane <= budget:
-        return None
-    module = xp(first)
-    flat = [a.reshape((planes,) + a.shape[len(lead):]) for a in arrays]   # (L, ...) each
-    step = max(1, budget // per_plane)
-    results, single = None, False
-    for start in range(0, planes, step):
-        part = function(*(a[start:start + step] for a in flat), geometry, *args)
-        single = not isinstance(part, tuple)
-        part = (part,) if single else part
-        if results is None:
-            results = tuple(module.empty((planes,) + p.shape[1:], dtype=p.dtype) for p in part)
-        for result, piece in zip(results, part):
-            result[start:start + step] = piece
-    results = tuple(r.reshape(lead + r.shape[1:]) for r in results)
-    return results[0] if single else results
-
-
 def _offset_dtype(module, count: int):
     return module.int8 if count <= 127 else module.int32
+
+
+def _clip_along(k: int, stride: int, padding: int, dilation: int, windows: int, size: int):
+    """Along one dim, for kernel offset k: (the windows o whose entry k lies inside the unpadded input,
+    the input positions they read) as two slices, or None when no window's does. The position is
+    o*stride - padding + k*dilation, kept when in [0, S)."""
+    shift = k * dilation - padding                                   # position of window 0's entry k
+    first = (-shift + stride - 1) // stride if shift < 0 else 0     # first o with position >= 0
+    last = min(windows - 1, (size - 1 - shift) // stride)           # last o with position < S
+    if last < first:
+        return None
+    return slice(first, last + 1), slice(first * stride + shift, last * stride + shift + 1, stride)
+
+
+def _clipped_offset(geometry: WindowGeometry, offset):
+    """``_clip_along`` for every dim of kernel offset k: (slices of (*O), slices of (*S)), or None."""
+    windows, positions = [], []
+    for along in zip(offset, geometry.stride, geometry.padding, geometry.dilation, geometry.output_size,
+                     geometry.input_size):
+        clipped = _clip_along(*along)
+        if clipped is None:
+            return None
+        windows.append(clipped[0])
+        positions.append(clipped[1])
+    return tuple(windows), tuple(positions)
+
+
+# ---- stride phases: contiguous windows along the last dim -----------------------------------
+
+def _phase_split_pays(x, geometry: WindowGeometry) -> bool:
+    """Read the windows from a stride-phase copy (``_phase_split_views``)? When windows step with
+    stride > 1 along some dim: NumPy's ufuncs run several times slower per element over views that
+    step through memory (stride-2 inner axes, or short runs between jumps) than over dense arrays
+    (measured: ``maximum`` of two (128, 64, 16, 16) float32 arrays, 6 ms from stride-2 views, 0.2-0.7
+    ms dense), so one copy into phases beats prod(K) strided passes."""
+    return any(s > 1 for s in geometry.stride)
+
+
+def _phase_split_views(x, geometry: WindowGeometry, value, slot: str = None, wide: bool = False):
+    """Per kernel offset k (row-major), the (l, *O) view of x's padded windows, read from a copy split
+    into stride phases along every spatial dim: buffer (s1, .., sd, *x's dims in memory order with
+    each Si replaced by Qi = ceil(Fi / si)), whose entry [r1, .., rd][.., q1, .., qd, ..] holds padded
+    position (q1*s1 + r1, ..) (``value`` outside the input). Offset k reads phase (k*dilation) % s
+    from q = (k*dilation) // s on along each dim: dense runs, and with Q = O (windows that tile the
+    input) one dense block per plane. The views keep x's memory order (channels_last stays so).
+
+    (Measured: phases inside each plane, (l, F1.., s, Q), read 3-4x slower than phases outermost.)
+
+    With ``wide``, returns (views, wide views, unwide) instead: each wide view is one dense run per
+    outer index (the dims before the first spatial one in memory: (N, C) for NCHW, N for NHWC) that
+    covers offset k's whole window block, rows of Q instead of O entries (the extra entries are
+    junk); a scan over wide views runs at dense speed, and ``unwide(scratch)`` is the (l, *O) view of
+    the valid entries of a result computed so. One extra row of Q along the first spatial dim keeps
+    the last offset's run inside the buffer."""
+    module = xp(x)
+    d = geometry.ndim
+    ndim = x.ndim
+    order = memory_order(x)
+    inverse = [order.index(a) for a in range(ndim)]
+    spatial = [inverse[ndim - d + i] for i in range(d)]                  # spatial axes in memory order
+    phases = tuple(-(-f // s) for f, s in zip(geometry.full_size, geometry.stride))        # Q per dim
+    dense_shape = [x.shape[a] for a in order]
+    for i in range(d):
+        dense_shape[spatial[i]] = phases[i]
+    first_axis = min(spatial)                                            # outer dims: before it
+    if wide:
+        dense_shape[first_axis] += 1                                     # the slack row
+    shape = tuple(geometry.stride) + tuple(dense_shape)                  # (s1.., sd, dims in memory order)
+    if slot is not None and module.__name__ == "numpy":
+        buffer = _im2col.workspace(module, slot, shape, x.dtype)
+    else:
+        buffer = module.empty(shape, dtype=x.dtype)
+    source = x.transpose(order)                                          # x in memory order
+    for phase in itertools.product(*(range(s) for s in geometry.stride)):
+        target = buffer[phase]
+        inside, reads = [slice(None)] * ndim, [slice(None)] * ndim
+        for i, (r, s, p, size, q_count) in enumerate(zip(phase, geometry.stride, geometry.padding,
+                                                           geometry.input_size, phases)):
+            # phase r holds input positions q*s + r - p: inside the input for q in [first, last)
+            first = min(q_count, max(0, -(-(p - r) // s)))
+            last = max(first, min(q_count, (size - 1 + p - r) // s + 1))
+            axis = spatial[i]
+            before = [slice(None)] * ndim
+            before[axis] = slice(0, first)
+            after = [slice(None)] * ndim
+            after[axis] = slice(last, dense_shape[axis])                 # with the slack row, if any
+            if first > 0:
+                target[tuple(before)] = value
+            if last < dense_shape[axis]:
+                target[tuple(after)] = value
+            start = first * s + r - p
+            inside[axis] = slice(first, last)
+            reads[axis] = slice(start, start + (last - first - 1) * s + 1, s) if last > first else slice(0, 0)
+        target[tuple(inside)] = source[tuple(reads)]
+    views = []
+    for offset in geometry.offsets():
+        shifts = [k * dl for k, dl in zip(offset, geometry.dilation)]
+        index = [slice(None)] * ndim
+        for i, (shift, s, o) in enumerate(zip(shifts, geometry.stride, geometry.output_size)):
+            index[spatial[i]] = slice(shift // s, shift // s + o)
+        phase = tuple(shift % s for shift, s in zip(shifts, geometry.stride))
+        views.append(buffer[phase][tuple(index)].transpose(inverse))    # (l, *O) in x's layout
+    if not wide:
+        return views
+    outer = tuple(dense_shape[:first_axis])
+    inner = dense_shape[first_axis:]
+    inner_strides = [math.prod(inner[j + 1:]) for j in range(len(inner))]   # in elements
+    run = geometry.output_size[spatial.index(first_axis)] * inner_strides[0]   # O rows of the first dim
+    wide_views = []
+    for offset in geometry.offsets():
+        shifts = [k * dl for k, dl in zip(offset, geometry.dilation)]
+        start = sum((shift // s) * inner_strides[spatial[i] - first_axis]
+                    for i, (shift, s) in enumerate(zip(shifts, geometry.stride)))
+        phase = tuple(shift % s for shift, s in zip(shifts, geometry.stride))
+        wide_views.append(buffer[phase].reshape(outer + (-1,))[..., start:start + run])   # (outer, run)
+
+    def unwide(scratch):
+        """(outer, run) -> the (l, *O) view of its valid entries."""
+        blocks = scratch.reshape(outer + (geometry.output_size[spatial.index(first_axis)],) + tuple(inner[1:]))
+        index = [slice(None)] * ndim
+        for i in range(d):
+            index[spatial[i]] = slice(0, geometry.output_size[i])
+        return blocks[tuple(index)].transpose(inverse)
+
+    return views, wide_views, unwide
 
 
 # ---- max pooling ------------------------------------------------------------------------------
@@ -114,33 +304,74 @@ def _offset_dtype(module, count: int):
 def max_pool_forward(x, geometry: WindowGeometry):
     """Max over each window of x (L, *S): returns (values (L, *O), argmax (L, *O)), argmax being the
     row-major number k# of the winning kernel offset. Ties pick the first maximum, a NaN wins (the last
-    NaN, as PyTorch's ``val > maxval || isnan(val)`` scan), padding never wins."""
+    NaN, as PyTorch's ``val > maxval || isnan(val)`` scan), padding never wins. Both results are laid
+    out in memory as x (a channels_last input gives channels_last results)."""
     if cuda.handles(x):  # CuPy float arrays: a CUDA kernel
         return cuda.pool.max_pool_forward(x, geometry)
-    chunked = _in_plane_chunks(max_pool_forward, (x,), geometry)
-    if chunked is not None:
-        return chunked
+    module = xp(x)
+    d = geometry.ndim
+    lead = x.shape[:-d]
+    order = memory_order(x)
+    count = geometry.kernel_numel
+    values = empty_in_order(module, lead + geometry.output_size, x.dtype, order)          # (L, *O)
+    argmax = empty_in_order(module, values.shape, _offset_dtype(module, count), order)   # (L, *O)
+    copied = geometry.needs_padding() or _phase_split_pays(x, geometry)     # a padded or phase copy
+    per_plane = (math.prod(geometry.full_size) if copied else 0) * x.itemsize \
+        + (2 * x.itemsize + 4) * math.prod(geometry.output_size)              # scan scratch, masks
+    if values.size == 0:
+        return values, argmax
+
+    def part(index):
+        _max_pool_part(x[index], geometry, values[index], argmax[index])
+
+    # parts small enough for the scan's prod(K) passes to run in cache (CACHE_BYTES)
+    _over_leading(lead, per_plane, x.nbytes + values.nbytes, part, CACHE_BYTES * _threads.get_num_threads())
+    return values, argmax
+
+
+def _max_pool_part(x, geometry: WindowGeometry, values, argmax):
+    """``max_pool_forward`` of one part of the planes, written into ``values`` and ``argmax``.
+
+    One pass per kernel offset in row-major order, as torch's scan: where the entry is greater than
+    the running maximum (strictly: ties keep the first), the maximum and its offset number move
+    there. ``maximum`` keeps NaN (a NaN window's value), whose offset a last pass sets (the last NaN).
+    """
     module = xp(x)
     fill = _fill_value(x.dtype, module, lowest=True)
-    padded = pad_for_windows(x, geometry, fill)                       # (L, *F)
-    windows = sliding_windows(padded, geometry.kernel, geometry.stride, geometry.dilation)  # (L, *O, *K)
-    views = [windows[(Ellipsis,) + k] for k in geometry.offsets()]    # prod(K) x (L, *O)
-    values = module.array(views[0], copy=True)
-    for view in views[1:]:
-        module.maximum(values, view, out=values)
-    count = len(views)
-    argmax = module.full(values.shape, count - 1, dtype=_offset_dtype(module, count))
-    _first_equal(module, views, values, argmax, valid=None)
+    if _phase_split_pays(x, geometry):
+        # the scan runs over wide views (dense runs) into scratch, then keeps the valid entries
+        views, scanned, unwide = _phase_split_views(x, geometry, fill, slot="pool_padded", wide=True)
+        best = module.empty(scanned[0].shape, dtype=values.dtype)                 # (outer, run)
+        winner = module.empty(scanned[0].shape, dtype=argmax.dtype)
+    else:
+        padded = pad_for_windows(x, geometry, fill, slot="pool_padded")      # (l, *F)
+        windows = sliding_windows(padded, geometry.kernel, geometry.stride, geometry.dilation)  # (l, *O, *K)
+        views = scanned = [windows[(Ellipsis,) + k] for k in geometry.offsets()]   # prod(K) x (l, *O)
+        best, winner, unwide = values, argmax, None
+    module.copyto(best, scanned[0])
+    winner.fill(0)
+    if len(views) > 1:  # scratch in best's memory order
+        greater, step = module.empty_like(best, dtype=bool), module.empty_like(winner)
+    for number, view in enumerate(scanned[1:], start=1):
+        module.greater(view, best, out=greater)
+        module.maximum(best, view, out=best)
+        # winner += (k# - winner) * greater: int8 arithmetic, several times faster than a masked copy
+        module.subtract(winner.dtype.type(number), winner, out=step)
+        step *= greater
+        winner += step
+    if unwide is not None:
+        module.copyto(values, unwide(best))
+        module.copyto(argmax, unwide(winner))
     if geometry.needs_padding() and bool((values == fill).any()):
-        # every real entry of such a window equals the fill (-inf): pick the first one inside the input
+        # a window whose real entries all equal the fill (-inf) may have its winner in the padding:
+        # pick the first one inside the input
         valid = pad_for_windows(module.ones(geometry.input_size, dtype=bool), geometry, False)
         valid_windows = sliding_windows(valid, geometry.kernel, geometry.stride, geometry.dilation)
-        argmax.fill(count - 1)
+        argmax.fill(len(views) - 1)
         _first_equal(module, views, values, argmax, [valid_windows[(Ellipsis,) + k] for k in geometry.offsets()])
     if values.dtype.kind == "f" and bool(module.isnan(values).any()):
         for number, view in enumerate(views):
             module.copyto(argmax, number, where=module.isnan(view))
-    return values, argmax
 
 
 def _first_equal(module, views, values, argmax, valid):
@@ -177,19 +408,19 @@ def max_pool_indices(argmax, geometry: WindowGeometry):
     return flat
 
 
-def max_pool_scatter(grad, argmax, geometry: WindowGeometry):
+def max_pool_scatter(grad, argmax, geometry: WindowGeometry, order=None):
     """The gradient of max pooling: grad (L, *O) sent to each window's winner -> (L, *S), summed where
-    windows overlap. One strided write (or add) per kernel offset; no ``add.at``."""
+    windows overlap. One strided write (or add) per kernel offset, straight into the unpadded result
+    (padding never wins); no ``add.at``. The result is laid out in memory in ``order``
+    (``memory_order``'s tuple; the input's, so that grad_input keeps a channels_last layout), by
+    default grad's."""
     if cuda.handles(grad):  # CuPy float arrays: a CUDA kernel
         return cuda.pool.max_pool_scatter(grad, argmax, geometry)
-    chunked = _in_plane_chunks(max_pool_scatter, (grad, argmax), geometry)
-    if chunked is not None:
-        return chunked
     module = xp(grad)
     d = geometry.ndim
     lead = grad.shape[:-d]
+    order = memory_order(grad) if order is None else tuple(order)
     finite = bool(module.isfinite(grad).all()) if grad.dtype.kind == "f" else True
-    out = module.zeros(lead + geometry.full_size, dtype=grad.dtype)                   # (L, *F)
     # Offsets whose targets are disjoint are written directly into the zeros first: all of them when
     # windows do not overlap, else (without dilation) those with k < s along every dim, which tile
     # the input. The others, where windows overlap, are added afterwards.
@@ -201,38 +432,121 @@ def max_pool_scatter(grad, argmax, geometry: WindowGeometry):
         rest = [(n, o) for n, o in offsets if not all(k < s for k, s in zip(o, geometry.stride))]
     else:
         tiling, rest = [], offsets
-    contribution = module.empty(grad.shape, dtype=grad.dtype) if rest else None
+    # every input position is written when the windows tile the input exactly (kernel = stride, no
+    # padding, no cut tail): no zeros needed then
+    covered = (not geometry.overlapping() and geometry.kernel == geometry.stride and not geometry.needs_padding()
+               and geometry.full_size == geometry.input_size)
+    # With stride > 1 the targets are accumulated in stride phases (the transpose of
+    # _phase_split_views: dense runs instead of strided ones), then copied out once per phase.
+    phased = _phase_split_pays(grad, geometry)
+    out = empty_in_order(module, lead + geometry.input_size, grad.dtype, order,
+                         zeros=not (covered or phased))                                      # (L, *S)
+    if out.size == 0 or grad.size == 0:
+        return out
+    ndim = grad.ndim
+    inverse = [order.index(a) for a in range(ndim)]
+    spatial = [inverse[ndim - d + i] for i in range(d)]                  # spatial axes in memory order
+    phases = tuple(-(-s // st) for s, st in zip(geometry.input_size, geometry.stride))      # Q per dim
+
+    def target_index(positions):
+        """Where kernel offset k's clipped input positions lie: in the result, or in the phases."""
+        if not phased:
+            return (Ellipsis,) + positions
+        phase = tuple(p.start % st for p, st in zip(positions, geometry.stride))
+        index = [slice(None)] * ndim
+        for i, (p, st) in enumerate(zip(positions, geometry.stride)):
+            index[spatial[i]] = slice(p.start // st, p.start // st + len(range(p.start, p.stop, p.step)))
+        return phase, tuple(index)
+
+    groups = []
     for add, group in ((False, tiling), (True, rest)):
+        members = []
         for number, offset in group:
-            target = out[geometry.offset_slices(offset)]              # (L, *O), a strided view
-            chosen = argmax == argmax.dtype.type(number)
-            if not finite:  # inf * 0 would be NaN where this offset did not win
-                picked = module.where(chosen, grad, 0)
-                if add:
-                    target += picked
+            clipped = _clipped_offset(geometry, offset)
+            members.append((number, None if clipped is None else (clipped[0], target_index(clipped[1]))))
+        groups.append((add, members))
+    per_plane = (2 + grad.itemsize) * math.prod(geometry.output_size) \
+        + (grad.itemsize * math.prod(q * st for q, st in zip(phases, geometry.stride)) if phased else 0)
+
+    def part(index):
+        g, a = grad[index], argmax[index]
+        if phased:  # (s1.., sd, l.., Q1.., Qd in memory order): phase r holds positions q*s + r
+            planes = out[index]
+            dense_shape = [planes.shape[ax] for ax in order]
+            for i in range(d):
+                dense_shape[spatial[i]] = phases[i]
+            accumulated = _im2col.workspace(module, "pool_scatter", tuple(geometry.stride) + tuple(dense_shape),
+                                            g.dtype)
+            if not covered:
+                accumulated.fill(0)
+        else:
+            target_planes = out[index]
+        scratch = module.empty(g.size, dtype=g.dtype) if rest else None
+        for add, group in groups:
+            for number, clipped in group:
+                if clipped is None:
+                    continue
+                windows, where = clipped
+                source = (Ellipsis,) + windows
+                if phased:
+                    target = accumulated[where[0]][where[1]].transpose(inverse)   # (l, *o), dense runs
                 else:
-                    target[...] = picked
-            elif add:
-                module.multiply(grad, chosen, out=contribution)
-                target += contribution
-            else:
-                module.multiply(grad, chosen, out=target)
-    return unpad_from_windows(out, geometry)                           # (L, *S)
+                    target = target_planes[where]                            # (l, *o), a strided view
+                g_k = g[source]
+                chosen = a[source] == a.dtype.type(number)
+                if not finite:  # inf * 0 would be NaN where this offset did not win
+                    picked = module.where(chosen, g_k, 0)
+                    if add:
+                        target += picked
+                    else:
+                        target[...] = picked
+                elif add:
+                    # a dense product (a view of the clipped windows' shape would add short rows)
+                    partial = _dense(scratch, g_k.shape, memory_order(chosen))
+                    module.multiply(g_k, chosen, out=partial)
+                    target += partial
+                else:
+                    module.multiply(g_k, chosen, out=target)
+        if phased:
+            result = planes.transpose(order)                                 # memory order
+            for phase in itertools.product(*(range(st) for st in geometry.stride)):
+                write, read = [slice(None)] * ndim, [slice(None)] * ndim
+                for i, (r, st, size) in enumerate(zip(phase, geometry.stride, geometry.input_size)):
+                    write[spatial[i]] = slice(r, size, st)
+                    read[spatial[i]] = slice(0, len(range(r, size, st)))
+                result[tuple(write)] = accumulated[phase][tuple(read)]
+
+    # parts small enough for the prod(K) passes to run in cache
+    _over_leading(lead, per_plane, grad.nbytes + out.nbytes, part, CACHE_BYTES * _threads.get_num_threads())
+    return out
+
+
+def _dense(buffer, shape: tuple, order: tuple):
+    """A dense array of ``shape`` in the first entries of the flat ``buffer``, laid out in ``order``."""
+    inverse = [0] * len(order)
+    for position, axis in enumerate(order):
+        inverse[axis] = position
+    return buffer[:math.prod(shape)].reshape(tuple(shape[a] for a in order)).transpose(inverse)
 
 
 def max_pool_gather(x, argmax, geometry: WindowGeometry):
     """The transpose of ``max_pool_scatter``: x (L, *S) read at each window's winner -> (L, *O)."""
     if cuda.handles(x):  # CuPy float arrays: a CUDA kernel
         return cuda.pool.max_pool_gather(x, argmax, geometry)
-    chunked = _in_plane_chunks(max_pool_gather, (x, argmax), geometry)
-    if chunked is not None:
-        return chunked
     module = xp(x)
-    padded = pad_for_windows(x, geometry, 0)
-    windows = sliding_windows(padded, geometry.kernel, geometry.stride, geometry.dilation)
-    out = module.zeros(argmax.shape, dtype=x.dtype)
-    for number, offset in enumerate(geometry.offsets()):
-        module.copyto(out, windows[(Ellipsis,) + offset], where=argmax == argmax.dtype.type(number))
+    d = geometry.ndim
+    out = empty_in_order(module, argmax.shape, x.dtype, memory_order(argmax), zeros=True)
+    per_plane = math.prod(geometry.full_size) * x.itemsize
+
+    def part(index):
+        padded = pad_for_windows(x[index], geometry, 0)
+        windows = sliding_windows(padded, geometry.kernel, geometry.stride, geometry.dilation)
+        a, o = argmax[index], out[index]
+        for number, offset in enumerate(geometry.offsets()):
+            module.copyto(o, windows[(Ellipsis,) + offset], where=a == a.dtype.type(number))
+
+    if out.size:
+        _over_leading(x.shape[:-d], per_plane, x.nbytes + out.nbytes, part)
     return out
 
 
@@ -270,54 +584,69 @@ def avg_pool_divisor(geometry: WindowGeometry, count_include_pad: bool, divisor_
     return divisor
 
 
-def _sum_windows_along(x, axis: int, kernel: int, stride: int, dilation: int, out_size: int):
-    """Sum of the ``kernel`` window entries along one axis: (.., F, ..) -> (.., O, ..)."""
+def _sum_windows_along(x, axis: int, kernel: int, stride: int, dilation: int, out_size: int, out=None):
+    """Sum of the ``kernel`` window entries along one axis: (.., F, ..) -> (.., O, ..), into ``out``
+    when given. Results keep x's memory order."""
     module = xp(x)
     def pick(k):
         return x[(slice(None),) * axis + (offset_slice(k, stride, dilation, out_size),)]
     if kernel == stride and dilation == 1 and kernel > 8 and axis < x.ndim - 1:
         # non-overlapping long windows: a reshape and one reduction over a middle axis
         shape = x.shape[:axis] + (out_size, kernel) + x.shape[axis + 1:]
-        return x[(slice(None),) * axis + (slice(0, out_size * kernel),)].reshape(shape).sum(axis=axis + 1)
-    total = module.array(pick(0), copy=True)
+        total = x[(slice(None),) * axis + (slice(0, out_size * kernel),)].reshape(shape).sum(axis=axis + 1)
+        if out is None:
+            return total
+        out[...] = total
+        return out
+    if out is None:
+        out = module.array(pick(0), copy=True)                       # keeps x's memory order
+    else:
+        module.copyto(out, pick(0))
     for k in range(1, kernel):
-        total += pick(k)
-    return total
+        out += pick(k)
+    return out
 
 
 def avg_pool_forward(x, geometry: WindowGeometry, count_include_pad: bool = True, divisor_override=None):
     """Mean over each window of x (L, *S) -> (L, *O), with PyTorch's divisor rules. The box sum is
-    separable: summed along one spatial dim at a time."""
+    separable: summed along one spatial dim at a time. The result is laid out in memory as x."""
     if cuda.handles(x):  # CuPy float arrays: a CUDA kernel
         return cuda.pool.avg_pool_forward(x, geometry, count_include_pad, divisor_override)
-    chunked = _in_plane_chunks(avg_pool_forward, (x,), geometry, count_include_pad, divisor_override)
-    if chunked is not None:
-        return chunked
     module = xp(x)
     d = geometry.ndim
-    total = pad_for_windows(x, geometry, 0)                          # (L, *F)
-    lead = total.ndim - d
-    for i in range(d):                                               # (L, O1.., Oi, F(i+1)..)
-        total = _sum_windows_along(total, lead + i, geometry.kernel[i], geometry.stride[i],
-                                   geometry.dilation[i], geometry.output_size[i])
-    divisor = avg_pool_divisor(geometry, count_include_pad, divisor_override, module, total.dtype)
-    if isinstance(divisor, (int, float)):
-        total /= total.dtype.type(divisor)
-    else:
-        total /= divisor
-    return total
+    lead = x.shape[:-d]
+    out = empty_in_order(module, lead + geometry.output_size, x.dtype, memory_order(x))    # (L, *O)
+    if out.size == 0:
+        return out
+    divisor = avg_pool_divisor(geometry, count_include_pad, divisor_override, module, x.dtype)
+    # scratch per plane: the padded copy and the partial sums (F1 x .. then O1 x F2 x ..)
+    per_plane = 3 * math.prod(geometry.full_size) * x.itemsize
+
+    def part(index):
+        total = pad_for_windows(x[index], geometry, 0, slot="pool_padded")   # (l, *F)
+        target = out[index]
+        first = total.ndim - d
+        for i in range(d):                                           # (l, O1.., Oi, F(i+1)..)
+            total = _sum_windows_along(total, first + i, geometry.kernel[i], geometry.stride[i],
+                                       geometry.dilation[i], geometry.output_size[i],
+                                       out=target if i == d - 1 else None)
+        if isinstance(divisor, (int, float)):
+            target /= target.dtype.type(divisor)
+        else:
+            target /= divisor
+
+    _over_leading(lead, per_plane, x.nbytes + out.nbytes, part, CACHE_BYTES * _threads.get_num_threads())
+    return out
 
 
 def _spread_windows_along(grad, axis: int, kernel: int, stride: int, dilation: int, full: int):
-    """Transpose of ``_sum_windows_along``: (.., O, ..) -> (.., F, ..), each output copied to its window."""
+    """Transpose of ``_sum_windows_along``: (.., O, ..) -> (.., F, ..), each output copied to its window.
+    The result keeps grad's memory order."""
     module = xp(grad)
     out_size = grad.shape[axis]
     shape = grad.shape[:axis] + (full,) + grad.shape[axis + 1:]
-    if kernel == stride and dilation == 1:  # windows tile the axis: one broadcast copy
-        tiled = module.broadcast_to(grad[(slice(None),) * (axis + 1) + (None,)],
-                                    grad.shape[:axis + 1] + (kernel,) + grad.shape[axis + 1:])
-        return tiled.reshape(shape)
-    out = module.zeros(shape, dtype=grad.dtype)
+    tiling = kernel == stride and dilation == 1                     # windows tile the axis exactly
+    out = empty_in_order(module, shape, grad.dtype, memory_order(grad), zeros=not tiling)
     overlapping = stride < dilated_kernel_size(kernel, dilation)
     for k in range(kernel):
         target = out[(slice(None),) * axis + (offset_slice(k, stride, dilation, out_size),)]
@@ -328,22 +657,54 @@ def _spread_windows_along(grad, axis: int, kernel: int, stride: int, dilation: i
     return out
 
 
-def avg_pool_transpose(grad, geometry: WindowGeometry, count_include_pad: bool = True, divisor_override=None):
-    """The gradient of average pooling (its transpose): grad (L, *O) -> (L, *S)."""
+def avg_pool_transpose(grad, geometry: WindowGeometry, count_include_pad: bool = True, divisor_override=None,
+                       order=None):
+    """The gradient of average pooling (its transpose): grad (L, *O) -> (L, *S), laid out in memory
+    in ``order`` (``memory_order``'s tuple, the input's), by default grad's.
+
+    Spread along the last dims into a scratch (l, O1, F2, ..), then along the first dim straight into
+    the result, each kernel offset's rows clipped to the input (padding dropped, never copied)."""
     if cuda.handles(grad):  # CuPy float arrays: a CUDA kernel
         return cuda.pool.avg_pool_transpose(grad, geometry, count_include_pad, divisor_override)
-    chunked = _in_plane_chunks(avg_pool_transpose, (grad,), geometry, count_include_pad, divisor_override)
-    if chunked is not None:
-        return chunked
     module = xp(grad)
     d = geometry.ndim
+    lead = grad.shape[:-d]
+    order = memory_order(grad) if order is None else tuple(order)
+    covered = (not geometry.overlapping() and geometry.kernel == geometry.stride and not geometry.needs_padding()
+               and geometry.full_size == geometry.input_size)
+    out = empty_in_order(module, lead + geometry.input_size, grad.dtype, order, zeros=not covered)   # (L, *S)
+    if out.size == 0 or grad.size == 0:
+        return out
     divisor = avg_pool_divisor(geometry, count_include_pad, divisor_override, module, grad.dtype)
-    spread = grad / (grad.dtype.type(divisor) if isinstance(divisor, (int, float)) else divisor)
-    lead = grad.ndim - d
-    for i in reversed(range(d)):
-        spread = _spread_windows_along(spread, lead + i, geometry.kernel[i], geometry.stride[i],
-                                       geometry.dilation[i], geometry.full_size[i])
-    return unpad_from_windows(spread, geometry)
+    divisor = grad.dtype.type(divisor) if isinstance(divisor, (int, float)) else divisor
+    kept = tuple(min(s, f - p) for s, f, p in zip(geometry.input_size, geometry.full_size, geometry.padding))
+    inner = tuple(slice(p, p + k) for p, k in zip(geometry.padding[1:], kept[1:]))   # dims 2.. inside the input
+    kept_inner = tuple(slice(0, k) for k in kept[1:])
+    overlapping = geometry.stride[0] < dilated_kernel_size(geometry.kernel[0], geometry.dilation[0])
+    per_plane = 3 * math.prod(geometry.full_size) * grad.itemsize
+
+    def part(index):
+        spread = grad[index] / divisor                               # (l, *O)
+        first = spread.ndim - d
+        for i in reversed(range(1, d)):                              # (l, O1, .., Oi-1, Fi, ..)
+            spread = _spread_windows_along(spread, first + i, geometry.kernel[i], geometry.stride[i],
+                                           geometry.dilation[i], geometry.full_size[i])
+        target_planes = out[index]
+        for k in range(geometry.kernel[0]):
+            clipped = _clip_along(k, geometry.stride[0], geometry.padding[0], geometry.dilation[0],
+                                  geometry.output_size[0], geometry.input_size[0])
+            if clipped is None:
+                continue
+            windows, positions = clipped
+            source = spread[(Ellipsis, windows) + inner]
+            target = target_planes[(Ellipsis, positions) + kept_inner]
+            if overlapping:
+                target += source
+            else:
+                target[...] = source
+
+    _over_leading(lead, per_plane, grad.nbytes + out.nbytes, part, CACHE_BYTES * _threads.get_num_threads())
+    return out
 
 
 # ---- adaptive pooling -------------------------------------------------------------------------
@@ -375,46 +736,69 @@ def _apply_along(x, axis: int, matrix):
     return module.moveaxis(out.reshape(moved.shape[:-1] + (matrix.shape[0],)), -1, axis)
 
 
+def _along_in_memory_order(x, d: int, matrices, order=None):
+    """``_apply_along`` over the last d axes of x with one matrix per spatial dim, computed on the
+    view of x in memory ``order`` (by default x's own: a channels_last array contracts its H and W
+    axes in place, with no transposing copy); the result is laid out in that order."""
+    module = xp(x)
+    order = memory_order(x) if order is None else tuple(order)
+    inverse = [order.index(a) for a in range(x.ndim)]
+    out = x.transpose(order)                                         # dense in memory
+    for i, matrix in enumerate(matrices):
+        out = _apply_along(out, inverse[x.ndim - d + i], matrix)
+    return module.ascontiguousarray(out).transpose(inverse)
+
+
 def adaptive_avg_pool_forward(x, output_size):
-    """Mean over each adaptive bin of x (L, *S) -> (L, *O)."""
+    """Mean over each adaptive bin of x (L, *S) -> (L, *O), laid out in memory as x."""
     module = xp(x)
     d = len(output_size)
     input_size = x.shape[-d:]
     if 0 in output_size or x.size == 0:
         return module.zeros(x.shape[:-d] + tuple(output_size), dtype=x.dtype)
     if all(o == 1 for o in output_size):  # global average: one row sum per plane
-        planes = x.reshape(-1, math.prod(input_size))                             # (prod L, prod S)
-        total = module.einsum("ps->p", planes)                                    # (prod L,)
-        total /= total.dtype.type(planes.shape[1])
+        if memory_order(x) == tuple(range(x.ndim)):
+            planes = x.reshape(-1, math.prod(input_size))                         # (prod L, prod S)
+            total = module.einsum("ps->p", planes)                                # (prod L,)
+        else:  # e.g. channels_last: sum the spatial axes where they lie, no copy
+            total = module.einsum(x, list(range(x.ndim)), list(range(x.ndim - d)))   # (L)
+        total /= total.dtype.type(math.prod(input_size))
         return total.reshape(x.shape[:-d] + (1,) * d)
     regular = adaptive_as_regular(input_size, output_size)
     if regular is not None:
         return avg_pool_forward(x, regular)
-    out = x
-    for i in range(d):  # separable: average along one dim at a time
-        axis = x.ndim - d + i
-        out = _apply_along(out, axis, _bin_matrix(module, input_size[i], output_size[i], x.dtype))
-    return module.ascontiguousarray(out)
+    # separable: average along one dim at a time
+    return _along_in_memory_order(x, d, [_bin_matrix(module, input_size[i], output_size[i], x.dtype)
+                                         for i in range(d)])
 
 
-def adaptive_avg_pool_transpose(grad, input_size):
-    """The gradient of adaptive average pooling: grad (L, *O) -> (L, *S)."""
+def adaptive_avg_pool_transpose(grad, input_size, order=None):
+    """The gradient of adaptive average pooling: grad (L, *O) -> (L, *S), laid out in memory in
+    ``order`` (``memory_order``'s tuple, the input's), by default grad's."""
     module = xp(grad)
     d = len(input_size)
     output_size = grad.shape[-d:]
+    order = memory_order(grad) if order is None else tuple(order)
     if grad.size == 0:
-        return module.zeros(grad.shape[:-d] + tuple(input_size), dtype=grad.dtype)
+        return empty_in_order(module, grad.shape[:-d] + tuple(input_size), grad.dtype, order, zeros=True)
     if all(o == 1 for o in output_size):  # global average: every input gets grad / |plane|
         spread = grad * grad.dtype.type(1.0 / math.prod(input_size))
-        return module.broadcast_to(spread, grad.shape[:-d] + tuple(input_size)).copy()
+        lead, plane = grad.shape[:-d], math.prod(input_size)
+        # ``repeat`` measured 1.8x faster than a broadcasting assignment (whose inner loop is a plane)
+        if order == tuple(range(grad.ndim)):
+            return module.repeat(spread.reshape(-1, 1), plane, axis=1).reshape(lead + tuple(input_size))
+        if len(lead) == 2 and order == (0,) + tuple(range(2, 2 + d)) + (1,):   # channels_last
+            dense = module.repeat(spread.reshape(lead[0], 1, lead[1]), plane, axis=1)   # (N, prod S, C)
+            return dense.reshape((lead[0],) + tuple(input_size) + (lead[1],)).transpose(
+                (0, d + 1) + tuple(range(1, d + 1)))
+        out = empty_in_order(module, lead + tuple(input_size), grad.dtype, order)
+        out[...] = spread
+        return out
     regular = adaptive_as_regular(input_size, output_size)
     if regular is not None:
-        return avg_pool_transpose(grad, regular)
-    out = grad
-    for i in range(d):
-        axis = grad.ndim - d + i
-        out = _apply_along(out, axis, _bin_matrix(module, input_size[i], output_size[i], grad.dtype).T)
-    return module.ascontiguousarray(out)
+        return avg_pool_transpose(grad, regular, order=order)
+    return _along_in_memory_order(grad, d, [_bin_matrix(module, input_size[i], output_size[i], grad.dtype).T
+                                            for i in range(d)], order)
 
 
 def _bin_gather(module, size_in: int, size_out: int):
@@ -426,13 +810,15 @@ def _bin_gather(module, size_in: int, size_out: int):
 
 
 def adaptive_max_pool_forward(x, output_size):
-    """Max over each adaptive bin of x (L, *S): returns (values (L, *O), flat indices (L, *O) int64).
+    """Max over each adaptive bin of x (L, *S): returns (values (L, *O), flat indices (L, *O) int64),
+    laid out in memory as x.
 
     Max is separable: reduce the last dim first, then the one before it, carrying along the flat
     position of each partial winner. A bin's positions past its end repeat its last one, which neither
     changes the maximum nor (ties keep the first, NaN keeps the last, clipped) the chosen position.
-    The spatial dims are moved in front of the (flattened) leading dims first, so that gathering the
-    k-th entry of every bin copies contiguous rows instead of single elements.
+    The work array is (B, *S, P), the spatial dims in front of the planes, so that gathering the k-th
+    entry of every bin copies contiguous runs of P instead of single elements: a channels_last input
+    is already (N, *S, C) in memory (a view, no copy); any other is copied to (1, *S, prod L).
     """
     module = xp(x)
     d = len(output_size)
@@ -445,54 +831,135 @@ def adaptive_max_pool_forward(x, output_size):
     if regular is not None:
         values, argmax = max_pool_forward(x, regular)
         return values, max_pool_indices(argmax, regular)
-    planes = math.prod(lead)
-    values = module.ascontiguousarray(module.moveaxis(x.reshape((planes,) + input_size), 0, -1))  # (*S, L)
+    order = memory_order(x)
+    values = empty_in_order(module, lead + tuple(output_size), x.dtype, order)                # (L, *O)
+    flat = empty_in_order(module, values.shape, module.int64, order)
+    per_plane = 3 * math.prod(input_size) * x.itemsize                 # the work copy and the candidates
+
+    picks = [_bin_gather(module, input_size[i], output_size[i]) for i in range(d)]   # per dim, Kmax x (Oi,)
+
+    def part(index):
+        values[index], flat[index] = _adaptive_max_part(x[index], tuple(output_size), picks)
+
+    _over_leading(lead, per_plane, x.nbytes + values.nbytes + flat.nbytes, part,
+                  CACHE_BYTES * _threads.get_num_threads())
+    return values, flat
+
+
+def _adaptive_max_part(x, output_size, picks):
+    """``adaptive_max_pool_forward`` of one part of the planes (no empty or regular case); ``picks``
+    per dim the ``_bin_gather`` positions."""
+    module = xp(x)
+    d = len(output_size)
+    input_size = tuple(x.shape[-d:])
+    lead = x.shape[:-d]
+    channels_last = len(lead) == 2 and memory_order(x) == (0,) + tuple(range(2, 2 + d)) + (1,)
+    if channels_last:
+        values = x.transpose((0,) + tuple(range(2, 2 + d)) + (1,))                         # (N, *S, C)
+    else:
+        planes = math.prod(lead)
+        values = module.ascontiguousarray(module.moveaxis(x.reshape((planes,) + input_size), 0, -1))[None]
+    winners = {}                            # dim -> the winning bin entry k along it, (B, *O so far, P)
+    for i in reversed(range(d)):
+        axis = 1 + i
+        candidates = [module.take(values, p, axis=axis) for p in picks[i]]    # Kmax x (B, .., Oi, .., P)
+        # torch's scan: strictly greater moves the winner (ties keep the first), as max_pool_forward
+        best = candidates[0]
+        winner = module.zeros(best.shape, dtype=_offset_dtype(module, len(candidates)))
+        greater, step = module.empty(best.shape, dtype=bool), module.empty_like(winner)
+        for number, c in enumerate(candidates[1:], start=1):
+            module.greater(c, best, out=greater)
+            module.maximum(best, c, out=best)
+            module.subtract(winner.dtype.type(number), winner, out=step)
+            step *= greater
+            winner += step
+        if best.dtype.kind == "f" and bool(module.isnan(best).any()):
+            for number, c in enumerate(candidates):
+                module.copyto(winner, number, where=module.isnan(c))
+        # the later dims' winners are those of the entry that won along this dim (small int arrays)
+        for later, earlier_winner in winners.items():
+            carried = [module.take(earlier_winner, p, axis=axis) for p in picks[i]]
+            chosen = carried[0]
+            for number, c in enumerate(carried[1:], start=1):
+                module.copyto(chosen, c, where=winner == winner.dtype.type(number))
+            winners[later] = chosen
+        winners[i] = winner
+        values = best
+    # flat index: per dim the winner's position start + k, clipped to the bin's last position
     flat = None
     plane_stride = 1
     for i in reversed(range(d)):
         starts, ends = adaptive_bins(input_size[i], output_size[i])
-        picks = _bin_gather(module, input_size[i], output_size[i])
-        candidates = [module.take(values, p, axis=i) for p in picks]          # Kmax x (.., Oi, .., L)
-        best = module.array(candidates[0], copy=True)
-        for c in candidates[1:]:
-            module.maximum(best, c, out=best)
-        winner = module.full(best.shape, len(candidates) - 1, dtype=_offset_dtype(module, len(candidates)))
-        _first_equal(module, candidates, best, winner, valid=None)
-        if best.dtype.kind == "f" and bool(module.isnan(best).any()):
-            for number, c in enumerate(candidates):
-                module.copyto(winner, number, where=module.isnan(c))
-        # the winner's position along dim i: start + k, clipped to the bin's last position
-        along = (-1,) + (1,) * (values.ndim - 1 - i)
+        along = (-1,) + (1,) * (values.ndim - 2 - i)
         start = module.asarray(starts, dtype=module.int64).reshape(along)
         last = module.asarray(ends, dtype=module.int64).reshape(along) - 1
-        position = module.minimum(start + winner, last)                         # (.., Oi, .., L)
-        if flat is None:
-            flat = position * plane_stride
-        else:
-            # the later dims' positions come from the winning entry along this dim
-            carried = [module.take(flat, p, axis=i) for p in picks]
-            chosen = module.array(carried[0], copy=True)
-            for number, c in enumerate(carried[1:], start=1):
-                module.copyto(chosen, c, where=winner == winner.dtype.type(number))
-            flat = chosen + position * plane_stride
+        position = module.minimum(start + winners[i], last)                     # (B, *O, P)
+        if plane_stride != 1:
+            position *= plane_stride
+        flat = position if flat is None else flat + position
         plane_stride *= input_size[i]
-        values = best
-    # (*O, L) -> (L, *O)
-    values = module.ascontiguousarray(module.moveaxis(values, -1, 0)).reshape(lead + tuple(output_size))
-    flat = module.ascontiguousarray(module.moveaxis(flat, -1, 0)).reshape(lead + tuple(output_size))
+    if channels_last:  # (N, *O, C) -> (N, C, *O): a view, channels_last like x
+        back = (0, d + 1) + tuple(range(1, d + 1))
+        return values.transpose(back), flat.transpose(back)
+    # (1, *O, L) -> (L, *O): views (splitting the moved L axis needs no copy); the caller copies them
+    values = module.moveaxis(values[0], -1, 0).reshape(lead + tuple(output_size))
+    flat = module.moveaxis(flat[0], -1, 0).reshape(lead + tuple(output_size))
     return values, flat
 
 
 # ---- scatter / gather through flat indices ----------------------------------------------------
 
-def flat_scatter_add(values, indices, spatial_size):
+def flat_scatter_add(values, indices, spatial_size, order=None):
     """out (L, *S) with out.flat-per-plane[indices] += values (L, *O); repeated indices accumulate:
-    ``scatter_add`` along the flattened plane of (prod L, prod S)."""
+    ``scatter_add`` along the flattened plane of (prod L, prod S) (one ``bincount``; NumPy 2's
+    ``add.at`` measured no faster once its sums are made to match bit for bit).
+    With ``order`` (``memory_order``'s tuple) the result is laid out so, e.g. channels_last: the sums
+    then land on offsets into that memory directly, with no transposing copy."""
+    module = xp(values)
     d = len(spatial_size)
     lead = values.shape[:values.ndim - d]
     planes, plane = math.prod(lead), math.prod(spatial_size)
-    summed = scatter_add(values.reshape(planes, -1), 1, indices.reshape(planes, -1), (planes, plane))
-    return summed.reshape(lead + tuple(spatial_size))
+    ndim = values.ndim
+    order = tuple(range(ndim)) if order is None else tuple(order)
+    if order == tuple(range(ndim)) and module.__name__ != "numpy":
+        summed = scatter_add(values.reshape(planes, -1), 1, indices.reshape(planes, -1), (planes, plane))
+        return summed.reshape(lead + tuple(spatial_size))
+    if order == tuple(range(ndim)):
+        # scatter_add's bincount per group of planes: each group's float64 sums stay in cache, and
+        # the groups run on the threads (each writes its own planes; sums in the same order)
+        out = module.empty((planes, plane), dtype=values.dtype)
+        flat_values, flat_indices = values.reshape(planes, -1), indices.reshape(planes, -1)
+        group = max(1, (1 << 17) // max(1, plane))                         # ~128k positions per bincount
+
+        def part(start, stop):
+            for first in range(start, stop, group):
+                last = min(first + group, stop)
+                out[first:last] = scatter_add(flat_values[first:last], 1, flat_indices[first:last],
+                                              (last - first, plane))
+
+        if out.size:
+            _threads.parallel_for(planes, part, out.nbytes)
+        return out.reshape(lead + tuple(spatial_size))
+    shape = lead + tuple(spatial_size)
+    out = empty_in_order(module, shape, values.dtype, order)
+    if out.size == 0:
+        return out
+    element_strides = [s // out.itemsize for s in out.strides]
+    # offset into out's memory: the plane's (lead coordinates) plus the position's (unravelled index)
+    offsets = module.zeros(indices.shape, dtype=module.int64)
+    for axis in range(len(lead)):
+        coordinate = module.arange(lead[axis], dtype=module.int64).reshape((-1,) + (1,) * (ndim - 1 - axis))
+        offsets += coordinate * element_strides[axis]
+    if order[len(lead):] == tuple(range(len(lead), ndim)):  # the plane is dense: the flat index is the offset
+        offsets += indices * element_strides[-1]
+    else:
+        remaining = indices.astype(module.int64)
+        for i in reversed(range(d)):
+            offsets += (remaining % spatial_size[i]) * element_strides[len(lead) + i]
+            remaining //= spatial_size[i]
+    summed = module.bincount(offsets.ravel(), weights=values.ravel(), minlength=out.size)   # as scatter_add
+    dense = summed.astype(values.dtype, copy=False).reshape(tuple(shape[a] for a in order))
+    return dense.transpose([order.index(a) for a in range(ndim)])
 
 
 def flat_gather(x, indices, spatial_ndim: int):

@@ -39,8 +39,8 @@ class MaxPool(Primitive):
 
     @staticmethod
     def forward(ctx, x, geometry, return_indices):
-        values, argmax = kernels.max_pool_forward(x, geometry)       # (L, *O), (L, *O) int8
-        ctx.geometry, ctx.argmax = geometry, argmax
+        values, argmax = kernels.max_pool_forward(x, geometry)       # (L, *O), (L, *O) int8, in x's layout
+        ctx.geometry, ctx.argmax, ctx.order = geometry, argmax, kernels.memory_order(x)
         if return_indices:
             indices = kernels.max_pool_indices(argmax, geometry)      # (L, *O) int64
             ctx.mark_non_differentiable(indices)
@@ -49,16 +49,18 @@ class MaxPool(Primitive):
 
     @staticmethod
     def backward(ctx, grad, *_):
-        return MaxPoolScatter.apply(grad, ctx.argmax, ctx.geometry)
+        return MaxPoolScatter.apply(grad, ctx.argmax, ctx.geometry, ctx.order)
 
 
 class MaxPoolScatter(Primitive):
-    """dx[l, winner(o)] += g[l, o]: (L, *O) -> (L, *S). Linear in g; its transpose is the gather."""
+    """dx[l, winner(o)] += g[l, o]: (L, *O) -> (L, *S). Linear in g; its transpose is the gather.
+    ``order`` is the memory layout of the result (``kernels.memory_order`` of the pooled input, so
+    that a channels_last input gets a channels_last gradient, as torch's); None: grad's."""
 
     @staticmethod
-    def forward(ctx, grad, argmax, geometry):
+    def forward(ctx, grad, argmax, geometry, order=None):
         ctx.argmax, ctx.geometry = argmax, geometry
-        return kernels.max_pool_scatter(grad, argmax, geometry)
+        return kernels.max_pool_scatter(grad, argmax, geometry, order)
 
     @staticmethod
     def backward(ctx, grad):
@@ -70,12 +72,12 @@ class MaxPoolGather(Primitive):
 
     @staticmethod
     def forward(ctx, x, argmax, geometry):
-        ctx.argmax, ctx.geometry = argmax, geometry
+        ctx.argmax, ctx.geometry, ctx.order = argmax, geometry, kernels.memory_order(x)
         return kernels.max_pool_gather(x, argmax, geometry)
 
     @staticmethod
     def backward(ctx, grad):
-        return MaxPoolScatter.apply(grad, ctx.argmax, ctx.geometry)
+        return MaxPoolScatter.apply(grad, ctx.argmax, ctx.geometry, ctx.order)
 
 
 class AvgPool(Primitive):
@@ -87,20 +89,22 @@ class AvgPool(Primitive):
     @staticmethod
     def forward(ctx, x, geometry, count_include_pad, divisor_override):
         ctx.args = (geometry, count_include_pad, divisor_override)
+        ctx.order = kernels.memory_order(x)
         return kernels.avg_pool_forward(x, geometry, count_include_pad, divisor_override)
 
     @staticmethod
     def backward(ctx, grad):
-        return AvgPoolTranspose.apply(grad, *ctx.args)
+        return AvgPoolTranspose.apply(grad, *ctx.args, ctx.order)
 
 
 class AvgPoolTranspose(Primitive):
-    """The transpose of AvgPool: each g[l, o] / divisor(o) added to every input of window o."""
+    """The transpose of AvgPool: each g[l, o] / divisor(o) added to every input of window o; the
+    result in memory layout ``order`` (the pooled input's; None: grad's)."""
 
     @staticmethod
-    def forward(ctx, grad, geometry, count_include_pad, divisor_override):
+    def forward(ctx, grad, geometry, count_include_pad, divisor_override, order=None):
         ctx.args = (geometry, count_include_pad, divisor_override)
-        return kernels.avg_pool_transpose(grad, geometry, count_include_pad, divisor_override)
+        return kernels.avg_pool_transpose(grad, geometry, count_include_pad, divisor_override, order)
 
     @staticmethod
     def backward(ctx, grad):
@@ -113,20 +117,22 @@ class AdaptiveAvgPool(Primitive):
     @staticmethod
     def forward(ctx, x, output_size):
         ctx.input_size = x.shape[x.ndim - len(output_size):]
+        ctx.order = kernels.memory_order(x)
         return kernels.adaptive_avg_pool_forward(x, tuple(output_size))
 
     @staticmethod
     def backward(ctx, grad):
-        return AdaptiveAvgPoolTranspose.apply(grad, ctx.input_size)
+        return AdaptiveAvgPoolTranspose.apply(grad, ctx.input_size, ctx.order)
 
 
 class AdaptiveAvgPoolTranspose(Primitive):
-    """The transpose of AdaptiveAvgPool: g[l, i] / |bin i| added to every input of bin i."""
+    """The transpose of AdaptiveAvgPool: g[l, i] / |bin i| added to every input of bin i; the result
+    in memory layout ``order`` (the pooled input's; None: grad's)."""
 
     @staticmethod
-    def forward(ctx, grad, input_size):
+    def forward(ctx, grad, input_size, order=None):
         ctx.output_size = grad.shape[grad.ndim - len(input_size):]
-        return kernels.adaptive_avg_pool_transpose(grad, tuple(input_size))
+        return kernels.adaptive_avg_pool_transpose(grad, tuple(input_size), order)
 
     @staticmethod
     def backward(ctx, grad):
@@ -141,21 +147,23 @@ class AdaptiveMaxPool(Primitive):
         d = len(output_size)
         values, indices = kernels.adaptive_max_pool_forward(x, tuple(output_size))
         ctx.input_size, ctx.indices = x.shape[x.ndim - d:], indices
+        ctx.order = kernels.memory_order(x)
         ctx.mark_non_differentiable(indices)
         return values, indices
 
     @staticmethod
     def backward(ctx, grad, *_):
-        return FlatScatterAdd.apply(grad, ctx.indices, ctx.input_size)
+        return FlatScatterAdd.apply(grad, ctx.indices, ctx.input_size, ctx.order)
 
 
 class FlatScatterAdd(Primitive):
-    """out[l, indices[l, o]] += values[l, o] in each plane: (L, *O) -> (L, *S); repeats accumulate."""
+    """out[l, indices[l, o]] += values[l, o] in each plane: (L, *O) -> (L, *S); repeats accumulate.
+    ``order``: the result's memory layout (``kernels.memory_order``'s tuple; None: C order)."""
 
     @staticmethod
-    def forward(ctx, values, indices, spatial_size):
+    def forward(ctx, values, indices, spatial_size, order=None):
         ctx.indices, ctx.ndim = indices, len(spatial_size)
-        return kernels.flat_scatter_add(values, indices, tuple(spatial_size))
+        return kernels.flat_scatter_add(values, indices, tuple(spatial_size), order)
 
     @staticmethod
     def backward(ctx, grad):
