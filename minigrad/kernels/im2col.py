@@ -30,6 +30,7 @@ import math
 import threading
 
 from ..backend import xp
+from ..threads import parallel_for
 from . import cuda
 from .geometry import offset_slice, windows_output_size
 from .windows import sliding_windows
@@ -179,4 +180,80 @@ def fold_columns(cols, out, kernel: tuple, stride: tuple, dilation: tuple):
     for offset in itertools.product(*(range(k) for k in kernel)):
         entries = tuple(offset_slice(k, st, dl, o) for k, dl, o, st in zip(offset, dilation, windows, stride))
         out[(slice(None), slice(None)) + entries] += cols[(slice(None), slice(None)) + offset]  # (n, Cx, *O)
+    return out
+
+
+# ---- channels-last (NHWC) columns: batch first, channels fastest, (n*P, K*Cx) ---------------------
+#
+# For an input held as (n, *S, Cx) memory (torch's channels_last), every row of a window is one
+# contiguous run of Kw*Cx values, and the columns come out as (n*P, K*Cx), which one GEMM with the
+# weight as (K*Cx, Cy) turns into (n*P, Cy): the NHWC output itself, with no transposing copy.
+# Each copy is split over the batch with ``parallel_for`` (every part writes its own samples).
+
+def pad_channels_last(x_cl, pads: tuple, slot: str = "padded"):
+    """(n, *S, Cx) zero-padded (cropped, for negative amounts) by ``pads`` ((before, after), ..) along
+    its spatial dims, in a workspace (n, *F, Cx); ``x_cl`` itself when there is no padding."""
+    if all(b == 0 and a == 0 for b, a in pads):
+        return x_cl
+    module = xp(x_cl)
+    n, channels = x_cl.shape[0], x_cl.shape[-1]
+    sizes = x_cl.shape[1:-1]
+    full = tuple(s + b + a for s, (b, a) in zip(sizes, pads))
+    out = workspace(module, slot, (n,) + full + (channels,), x_cl.dtype)       # (n, *F, Cx)
+    for dim, ((before, after), size) in enumerate(zip(pads, full)):           # zero only the borders
+        lead = (slice(None),) * (1 + dim)
+        if before > 0:
+            out[lead + (slice(0, before),)] = 0
+        if after > 0:
+            out[lead + (slice(size - after, size),)] = 0
+    inside = (slice(None),) + tuple(slice(max(b, 0), f - max(a, 0)) for (b, a), f in zip(pads, full))
+    source = (slice(None),) + tuple(slice(max(-b, 0), s - max(-a, 0)) for (b, a), s in zip(pads, sizes))
+
+    def copy(start, stop):
+        out[inside][start:stop] = x_cl[source][start:stop]
+    parallel_for(n, copy, out.nbytes)
+    return out
+
+
+def _windows_channels_last(x_cl, kernel: tuple, stride: tuple, dilation: tuple, windows: tuple):
+    """Strided view (n, *O, *K, Cx) of x_cl (n, *F, Cx): every window entry, channels fastest."""
+    module = xp(x_cl)
+    batch_stride, *spatial_strides, channel_stride = x_cl.strides
+    shape = (x_cl.shape[0],) + tuple(windows) + tuple(kernel) + (x_cl.shape[-1],)
+    strides = ((batch_stride,)
+               + tuple(s * st for s, st in zip(spatial_strides, stride))      # to the next window
+               + tuple(s * dl for s, dl in zip(spatial_strides, dilation))    # within a window
+               + (channel_stride,))
+    return module.lib.stride_tricks.as_strided(x_cl, shape=shape, strides=strides)
+
+
+def im2col_channels_last(x_padded, kernel: tuple, stride: tuple, dilation: tuple, slot: str = "cols"):
+    """Columns (n*P, K*Cx) of a padded channels-last chunk ``x_padded`` (n, *F, Cx), in a workspace:
+    cols[(n, o), (k, c)] = x_padded[n, o*stride + k*dilation, c]."""
+    module = xp(x_padded)
+    n, channels = x_padded.shape[0], x_padded.shape[-1]
+    windows = windows_output_size(x_padded.shape[1:-1], kernel, stride, dilation)
+    view = _windows_channels_last(x_padded, kernel, stride, dilation, windows)  # (n, *O, *K, Cx)
+    cols = workspace(module, slot, view.shape, x_padded.dtype)                 # (n, *O, *K, Cx)
+
+    def copy(start, stop):
+        cols[start:stop] = view[start:stop]
+    parallel_for(n, copy, cols.nbytes)
+    return cols.reshape(n * math.prod(windows), math.prod(kernel) * channels)
+
+
+def col2im_channels_last(cols, out, kernel: tuple, stride: tuple, dilation: tuple):
+    """Add columns (n*P, K*Cx) back into ``out`` (n, *F, Cx) in place (the adjoint of
+    ``im2col_channels_last``), one strided add per kernel offset; returns ``out``."""
+    d = len(kernel)
+    n, channels = out.shape[0], out.shape[-1]
+    windows = windows_output_size(out.shape[1:-1], kernel, stride, dilation)
+    cols = cols.reshape((n,) + windows + tuple(kernel) + (channels,))          # (n, *O, *K, Cx)
+    offsets = list(itertools.product(*(range(k) for k in kernel)))
+
+    def add(start, stop):
+        for offset in offsets:
+            entries = tuple(offset_slice(k, st, dl, o) for k, dl, o, st in zip(offset, dilation, windows, stride))
+            out[(slice(start, stop),) + entries] += cols[(slice(start, stop),) + (slice(None),) * d + offset]  # (n, *O, Cx)
+    parallel_for(n, add, cols.nbytes)
     return out
