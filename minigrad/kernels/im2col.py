@@ -117,11 +117,18 @@ def im2col(x_padded, kernel: tuple, stride: tuple, dilation: tuple, groups: int,
     if batch_last:
         x_t = _batch_last(x_padded)                                      # (Cx, *Sp, n)
         cols = workspace(module, slot, (channels,) + tuple(kernel) + windows + (n,), x_padded.dtype)  # (Cx, *K, *O, n)
-        cols[...] = _windows_batch_last(x_t, kernel, stride, dilation, windows)   # the one big copy
+        view = _windows_batch_last(x_t, kernel, stride, dilation, windows)
     else:
         view = sliding_windows(x_padded, kernel, stride, dilation)       # (n, Cx, *O, *K)
         cols = workspace(module, slot, (channels,) + tuple(kernel) + (n,) + windows, x_padded.dtype)  # (Cx, *K, n, *O)
-        cols[...] = view.transpose((1,) + tuple(range(2 + d, 2 + 2 * d)) + (0,) + tuple(range(2, 2 + d)))
+        view = view.transpose((1,) + tuple(range(2 + d, 2 + 2 * d)) + (0,) + tuple(range(2, 2 + d)))
+
+    def copy(start, stop):  # the one big copy, split over the channels (each part writes its own rows)
+        cols[start:stop] = view[start:stop]
+    if module.__name__ == "numpy":
+        parallel_for(channels, copy, cols.nbytes)
+    else:
+        copy(0, channels)
     return cols.reshape(groups, channels // groups * math.prod(kernel), n * math.prod(windows))
 
 
@@ -141,19 +148,27 @@ def col2im(cols, out, kernel: tuple, stride: tuple, dilation: tuple, groups: int
     def window_entries(offset):
         return tuple(offset_slice(k, st, dl, o) for k, dl, o, st in zip(offset, dilation, windows, stride))
     offsets = itertools.product(*(range(k) for k in kernel))
+    offsets = list(offsets)
+    parts = parallel_for if module.__name__ == "numpy" else (lambda count, body, nbytes: body(0, count))
     if batch_last:
         cols = cols.reshape((channels,) + tuple(kernel) + windows + (n,))    # (Cx, *K, *O, n)
         out_t = workspace(module, "col2im", (channels,) + tuple(out.shape[2:]) + (n,), out.dtype)  # (Cx, *Sp, n)
-        out_t[...] = 0
-        for offset in offsets:
-            out_t[(slice(None),) + window_entries(offset)] += cols[(slice(None),) + offset]  # (Cx, *O, n)
-        out += out_t.transpose((d + 1, 0) + tuple(range(1, d + 1)))          # (n, Cx, *Sp)
+
+        def add(start, stop):  # split over the channels: each part adds into its own channels
+            part = out_t[start:stop]
+            part[...] = 0
+            for offset in offsets:
+                part[(slice(None),) + window_entries(offset)] += cols[(slice(start, stop),) + offset]  # (c, *O, n)
+            out[:, start:stop] += part.transpose((d + 1, 0) + tuple(range(1, d + 1)))  # (n, c, *Sp)
     else:
         cols = cols.reshape((channels,) + tuple(kernel) + (n,) + windows)    # (Cx, *K, n, *O)
         swap_batch_channel = (1, 0) + tuple(range(2, 2 + d))
-        for offset in offsets:
-            target = out[(slice(None), slice(None)) + window_entries(offset)]  # (n, Cx, *O) view
-            target += cols[(slice(None),) + offset].transpose(swap_batch_channel)
+
+        def add(start, stop):
+            for offset in offsets:
+                target = out[(slice(None), slice(start, stop)) + window_entries(offset)]  # (n, c, *O) view
+                target += cols[(slice(start, stop),) + offset].transpose(swap_batch_channel)
+    parts(channels, add, cols.nbytes)
     return out
 
 
@@ -227,14 +242,17 @@ def _windows_channels_last(x_cl, kernel: tuple, stride: tuple, dilation: tuple, 
     return module.lib.stride_tricks.as_strided(x_cl, shape=shape, strides=strides)
 
 
-def im2col_channels_last(x_padded, kernel: tuple, stride: tuple, dilation: tuple, slot: str = "cols"):
-    """Columns (n*P, K*Cx) of a padded channels-last chunk ``x_padded`` (n, *F, Cx), in a workspace:
-    cols[(n, o), (k, c)] = x_padded[n, o*stride + k*dilation, c]."""
+def im2col_channels_last(x_padded, kernel: tuple, stride: tuple, dilation: tuple, slot: str = "cols", out=None):
+    """Columns (n*P, K*Cx) of a padded channels-last chunk ``x_padded`` (n, *F, Cx), in a workspace
+    (or in ``out``, of n*P*K*Cx entries): cols[(n, o), (k, c)] = x_padded[n, o*stride + k*dilation, c]."""
     module = xp(x_padded)
     n, channels = x_padded.shape[0], x_padded.shape[-1]
     windows = windows_output_size(x_padded.shape[1:-1], kernel, stride, dilation)
     view = _windows_channels_last(x_padded, kernel, stride, dilation, windows)  # (n, *O, *K, Cx)
-    cols = workspace(module, slot, view.shape, x_padded.dtype)                 # (n, *O, *K, Cx)
+    if out is None:
+        cols = workspace(module, slot, view.shape, x_padded.dtype)             # (n, *O, *K, Cx)
+    else:
+        cols = out.reshape(view.shape)
 
     def copy(start, stop):
         cols[start:stop] = view[start:stop]

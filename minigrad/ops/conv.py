@@ -69,7 +69,11 @@ class Conv(Primitive):
             channels_last = channels_last_result(x, weight)
         ctx.geometry, ctx.channels_last = geometry, channels_last
         ctx.save_for_backward(x, weight)
-        return kernels.conv_forward(x, weight, bias, geometry, channels_last)
+        # the NHWC forward may keep its columns of x for the weight gradient (kernels/conv.py's budget)
+        kept = [] if ctx.needs_input_grad[1] else None
+        y = kernels.conv_forward(x, weight, bias, geometry, channels_last, keep_columns=kept)
+        ctx.columns = kept[0] if kept else None
+        return y
 
     @staticmethod
     def backward(ctx, grad):
@@ -78,7 +82,13 @@ class Conv(Primitive):
         if ctx.needs_input_grad[0]:
             grad_x = ConvTranspose.apply(grad, weight, None, ctx.geometry, ctx.channels_last)
         if ctx.needs_input_grad[1]:
-            grad_weight = ConvWeightGrad.apply(x, grad, ctx.geometry, ctx.channels_last)
+            # still a function of x and grad alone (double backward differentiates it as such); the
+            # columns only spare recomputing them, and are given back after one use (a second
+            # backward through a retained graph builds them again)
+            columns, ctx.columns = ctx.columns, None
+            grad_weight = ConvWeightGrad.apply(x, grad, ctx.geometry, ctx.channels_last, columns)
+            if columns is not None:
+                kernels.release_columns(columns)
         if ctx.needs_input_grad[2]:
             grad_bias = grad.sum(_channel_axes(grad.ndim))
         return grad_x, grad_weight, grad_bias
@@ -115,12 +125,12 @@ class ConvWeightGrad(Primitive):
     """
 
     @staticmethod
-    def forward(ctx, x, y, geometry, channels_last=None):
+    def forward(ctx, x, y, geometry, channels_last=None, columns=None):
         if channels_last is None:
             channels_last = channels_last_result(x, y)
         ctx.geometry, ctx.channels_last = geometry, channels_last
         ctx.save_for_backward(x, y)
-        return kernels.conv_weight_grad_forward(x, y, geometry, channels_last)
+        return kernels.conv_weight_grad_forward(x, y, geometry, channels_last, columns)
 
     @staticmethod
     def backward(ctx, grad):

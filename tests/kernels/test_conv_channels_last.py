@@ -83,9 +83,12 @@ def test_pad_channels_last_equals_numpy_pad_and_crop():
 
 
 @pytest.mark.parametrize("threads", [2, 3])
-def test_channels_last_kernels_are_bit_identical_for_any_thread_count(threads, monkeypatch):
+@pytest.mark.parametrize("geometry", [GEOMETRIES[2], ((5, 20), (3, 3), (1, 1), ((1, 1), (1, 1)), (1, 1), 5, 4)],
+                         ids=["batch-last NCHW columns", "batch-first NCHW columns"])
+def test_conv_kernels_are_bit_identical_for_any_thread_count(threads, geometry, monkeypatch):
+    """The NHWC and NCHW im2col / col2im copies are split over threads; every part writes its own rows."""
     monkeypatch.setattr(minigrad.threads, "MIN_PARALLEL_BYTES", 0)  # split even these small copies
-    g, x, w, y = _arrays(GEOMETRIES[2], np.float32, batch=7)
+    g, x, w, y = _arrays(geometry, np.float32, batch=7)
     x, y = conv.channels_last_copy(x), conv.channels_last_copy(y)
     previous = minigrad.get_num_threads()
     results = []
@@ -96,7 +99,8 @@ def test_channels_last_kernels_are_bit_identical_for_any_thread_count(threads, m
                             conv.conv_transpose_forward_channels_last(y, w, None, g).copy(),
                             conv.conv_weight_grad_forward_channels_last(x, y, g).copy(),
                             conv._conv_forward_nchw(x, w, None, g).copy(),
-                            conv._conv_transpose_forward_nchw(y, w, None, g).copy()])
+                            conv._conv_transpose_forward_nchw(y, w, None, g).copy(),
+                            conv._conv_weight_grad_forward_nchw(x, y, g).copy()])
     finally:
         minigrad.set_num_threads(previous)
     for one, many in zip(*results):

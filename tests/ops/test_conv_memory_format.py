@@ -100,3 +100,59 @@ def test_channels_last_activations_travel_between_convolutions_without_copies(mo
     y.sum().backward()
     assert copies == []
     assert model[0].weight.grad.is_contiguous(memory_format=minigrad.channels_last)
+
+
+def _channels_last_conv(seed=0):
+    rng = np.random.default_rng(seed)
+    x = minigrad.tensor(rng.standard_normal((2, 16, 6, 6))).contiguous(memory_format=minigrad.channels_last)
+    w = minigrad.tensor(rng.standard_normal((8, 16, 3, 3))).contiguous(memory_format=minigrad.channels_last)
+    return x.requires_grad_(), w.requires_grad_()
+
+
+def _count_im2col(monkeypatch):
+    from minigrad.kernels import im2col as im2col_module
+    calls = []
+    real = im2col_module.im2col_channels_last
+    monkeypatch.setattr(conv_kernels, "im2col_channels_last", lambda *a, **k: calls.append(1) or real(*a, **k))
+    return calls
+
+
+def test_weight_gradient_reuses_the_forwards_columns_and_gives_the_same_values(monkeypatch):
+    x, w = _channels_last_conv()
+    reference = torch.autograd.grad(torch.nn.functional.conv2d(torch.tensor(x.detach().numpy()),
+                                                               wt := torch.tensor(w.detach().numpy(), requires_grad=True),
+                                                               padding=1).sum(), wt)[0]
+    calls = _count_im2col(monkeypatch)
+    F.conv2d(x.detach(), w, padding=1).sum().backward()  # no input gradient: its flipped convolution has columns too
+    assert len(calls) == 1  # the forward's; the weight gradient took them from the graph
+    np.testing.assert_allclose(w.grad.numpy(), reference.numpy(), rtol=1e-10)
+    assert conv_kernels._kept_bytes == {}  # given back after use
+
+
+def test_kept_columns_respect_their_budget(monkeypatch):
+    monkeypatch.setattr(conv_kernels, "KEPT_COLUMNS_BUDGET_BYTES", 1000)  # less than one layer's columns
+    x, w = _channels_last_conv()
+    calls = _count_im2col(monkeypatch)
+    y = F.conv2d(x.detach(), w, padding=1)
+    assert conv_kernels._kept_bytes == {}
+    y.sum().backward()
+    assert len(calls) == 2  # forward and weight gradient each build them
+
+
+def test_a_retained_graph_recomputes_the_columns_for_a_second_backward():
+    x, w = _channels_last_conv()
+    y = F.conv2d(x, w, padding=1)
+    first = minigrad.autograd.grad(y.sum(), w, retain_graph=True)[0].numpy().copy()
+    F.conv2d(x * 2, w, padding=1).sum().backward()  # another forward and backward reuse the pooled buffer
+    second = minigrad.autograd.grad(y.sum(), w)[0].numpy()
+    np.testing.assert_array_equal(first, second)
+
+
+def test_a_graph_dropped_without_backward_gives_its_columns_budget_back():
+    import gc
+    x, w = _channels_last_conv()
+    y = F.conv2d(x, w, padding=1)
+    assert sum(conv_kernels._kept_bytes.values()) > 0
+    del y
+    gc.collect()
+    assert conv_kernels._kept_bytes == {}
