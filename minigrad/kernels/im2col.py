@@ -15,6 +15,9 @@ small images (LeNet's 10x10 windows) im2col and col2im become ~4x faster. With l
 of the GEMM's product that batch-last ones need (measured 5x slower than batch-first's), so
 ``conv.py`` picks the order per call.
 
+``im2col_channels_last`` / ``col2im_channels_last`` (at the end) do the same for channels-last
+(N, *S, C) memory, where each window row is one contiguous run of Kw*C values.
+
 ``col2im`` is its adjoint: it adds each column entry back to the input position it was read from,
 with one strided add per kernel offset (a loop over the K offsets; never over the batch or pixels).
 
@@ -22,6 +25,10 @@ Both work on chunks of the batch so that the column buffer stays under a memory 
 (``COLUMN_BUDGET_BYTES``); ``batch_chunks`` gives the chunks. On the CPU the column buffer is kept
 and reused between calls (``workspace``): a fresh multi-megabyte array costs a page fault per 4 kB
 on its first write, which measured slower than the copy itself for the larger benchmark cases.
+
+The copies are split over the batch (or, for NCHW columns, over the channels: their leading axis)
+with ``minigrad.threads.parallel_for``; every part writes its own rows, so results are bit-identical
+for any thread count.
 """
 from __future__ import annotations
 

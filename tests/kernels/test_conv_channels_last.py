@@ -130,3 +130,22 @@ def test_the_algorithm_rule_keeps_nchw_where_it_measured_faster(cin, kernel, wid
     assert conv._channels_last_algorithm(x, g, False, cin, transposed) is False
     grouped = conv_geometry((width, width), (kernel, kernel), (1, 1), ((1, 1), (1, 1)), (1, 1), 2)
     assert conv._channels_last_algorithm(x, grouped, True, cin, transposed) is False
+
+
+@pytest.mark.parametrize("cin, width, expected", [(32, 16, True), (128, 8, True), (64, 32, False), (3, 32, False),
+                                                  (16, 8, False)])
+def test_contiguous_inputs_take_nhwc_only_for_many_channels_on_small_images(cin, width, expected):
+    g = conv_geometry((width, width), (3, 3), (1, 1), ((1, 1), (1, 1)), (1, 1), 1)
+    x = np.zeros((1, cin, width, width), np.float32)
+    assert conv._contiguous_via_channels_last(x, g, False, cin) is expected
+    assert conv._contiguous_via_channels_last(x, g, True, cin) is False  # channels-last results: the rule above
+
+
+def test_contiguous_results_through_the_nhwc_algorithms_are_contiguous_and_equal_nchw():
+    g, x, w, y = _arrays(((8, 8), (3, 3), (1, 1), ((1, 1), (1, 1)), (1, 1), 32, 8))
+    assert conv._contiguous_via_channels_last(x, g, False, 32)
+    for mine, reference in [(conv.conv_forward(x, w, None, g), conv._conv_forward_nchw(x, w, None, g)),
+                            (conv.conv_transpose_forward(y, w, None, g), conv._conv_transpose_forward_nchw(y, w, None, g)),
+                            (conv.conv_weight_grad_forward(x, y, g), conv._conv_weight_grad_forward_nchw(x, y, g))]:
+        assert mine.flags.c_contiguous
+        np.testing.assert_allclose(mine, reference, rtol=1e-12, atol=1e-12)
