@@ -136,8 +136,7 @@ def _channels_last_algorithm(x, geometry: WindowGeometry, channels_last: bool, c
     return channels_in * geometry.kernel[-1] >= 8 and (channels_in >= 16 or geometry.output_size[-1] >= 16)
 
 
-def _contiguous_via_channels_last(x, geometry: WindowGeometry, channels_last: bool, channels_in: int,
-                                  transposed: bool = False) -> bool:
+def _contiguous_via_channels_last(x, geometry: WindowGeometry, channels_last: bool, channels_in: int) -> bool:
     """Whether a contiguous-format call computes in NHWC all the same, with a layout copy in (inside
     the padding copy) and one out.
 
@@ -203,7 +202,7 @@ def conv_transpose_forward(y, weight, bias, geometry: WindowGeometry, channels_l
     x held as (N, *S, Cx) memory when ``channels_last``."""
     if _channels_last_algorithm(y, geometry, channels_last, weight.shape[1] * geometry.groups, transposed=True):
         return conv_transpose_forward_channels_last(y, weight, bias, geometry)
-    if _contiguous_via_channels_last(y, geometry, channels_last, weight.shape[1] * geometry.groups, transposed=True):
+    if _contiguous_via_channels_last(y, geometry, channels_last, weight.shape[1] * geometry.groups):
         return xp(y).ascontiguousarray(conv_transpose_forward_channels_last(y, weight, bias, geometry))
     return _as_layout(xp(y), _conv_transpose_forward_nchw(y, weight, bias, geometry), channels_last)
 
