@@ -109,3 +109,16 @@ def test_module_to_channels_last_converts_4d_parameters_only():
     for (name, p), q in zip(model.named_parameters(), reference.parameters()):
         assert p.stride() == q.stride(), name
     assert isinstance(model[0].weight, minigrad.nn.Parameter)
+
+
+@pytest.mark.parametrize("name", ["zeros_like", "ones_like", "empty_like", "rand_like", "randn_like"])
+@pytest.mark.parametrize("order", [(0, 1, 2, 3), (0, 2, 3, 1), (3, 1, 0, 2)])
+def test_like_constructors_lay_out_their_result_as_torch(name, order):
+    array, expected = _strided_pair((2, 3, 4, 5), order, 1)
+    x = minigrad.from_numpy(array)
+    for ours, theirs in [(None, None)] + FORMATS[:2] + [(minigrad.preserve_format, torch.preserve_format)]:
+        mine = getattr(minigrad, name)(x, **({} if ours is None else {"memory_format": ours}))
+        reference = getattr(torch, name)(expected, **({} if theirs is None else {"memory_format": theirs}))
+        assert mine.stride() == reference.stride(), (ours, mine.stride(), reference.stride())
+    assert minigrad.full_like(x, 2.0).stride() == torch.full_like(expected, 2.0).stride()
+    np.testing.assert_array_equal(minigrad.ones_like(x, memory_format=minigrad.channels_last).numpy(), 1)
