@@ -111,29 +111,40 @@ def _bytes_per_sample(x, channels_in: int, channels_out: int, geometry: WindowGe
 
 
 def _channels_last_algorithm(x, geometry: WindowGeometry, channels_last: bool, channels_in: int,
-                             transposed: bool = False) -> bool:
+                             col2im: bool = False) -> bool:
     """Whether a call computes in NHWC (the ``*_channels_last`` functions below) rather than NCHW.
+
+    ``channels_in``: the channels of the columns' source (x for a convolution and a weight gradient;
+    for a transposed convolution by the flipped kernel, y); ``col2im``: a transposed convolution by
+    GEMM + col2im, with ``channels_in`` the channels it writes.
 
     Only for a channels-last result (torch's rule, decided by the caller): the NHWC algorithms read
     channels-last inputs with no layout copy and write the layout asked for, where NCHW pays a copy
     in and a copy out. Measured per primitive against NCHW + copies (channels-last inputs, batch 128,
     3x3 kernels, busy 2-core machine): forward 0.60-0.84x NCHW's time, weight gradient 0.71-0.89x,
     input gradient 0.44-0.92x, on the CIFAR CNN's layers (3->32 at 32x32 to 128->128 at 8x8) and
-    64->64 at 32x32. NCHW stays for
+    64->64 at 32x32; conv3d 8->16 at 16^3: forward 0.70x, input gradient 0.61x. NCHW stays for
     - groups > 1 (depthwise columns (9, n*P) are faster in NCHW's thin products) and the GPU (its
       im2col kernels are NCHW);
     - window rows of fewer than 8 contiguous values (K_w*Cx < 8): LeNet's 1->6 5x5 weight gradient
       took 1.5x NCHW's time;
     - few channels (Cx < 16) on narrow outputs (O_w < 16), where NCHW's batch-last columns are fast:
       LeNet's 6->16 forward took 2.7x NCHW's time;
-    - a transposed convolution (an input gradient) writing fewer than 16 channels: the CIFAR CNN's
-      first layer (32 -> 3 channels) took 1.9x NCHW's time.
+    - col2im writing fewer than 16 channels, whose strided adds then move runs of Cx values: 2.2x
+      NCHW's time for 32->3 and 32->8 channels at 32x32, 3.4x for LeNet's 16->6.
     """
     if not channels_last or geometry.groups != 1 or xp(x).__name__ != "numpy":
         return False
-    if transposed:
+    if col2im:
         return channels_in >= 16
     return channels_in * geometry.kernel[-1] >= 8 and (channels_in >= 16 or geometry.output_size[-1] >= 16)
+
+
+def _transpose_by_flipped_kernel(y_shape: tuple, weight_shape: tuple, geometry: WindowGeometry) -> bool:
+    """Whether a transposed convolution runs as a convolution with the flipped kernel (unit stride,
+    unless col2im's columns are much smaller: ``_col2im_is_cheaper``), rather than GEMM + col2im."""
+    return (not geometry.pointwise() and all(s == 1 for s in geometry.stride)
+            and not _col2im_is_cheaper(y_shape, weight_shape, geometry.groups, geometry.dilation))
 
 
 def _contiguous_via_channels_last(x, geometry: WindowGeometry, channels_last: bool, channels_in: int) -> bool:
@@ -200,7 +211,9 @@ def _conv_forward_nchw(x, weight, bias, geometry: WindowGeometry):
 def conv_transpose_forward(y, weight, bias, geometry: WindowGeometry, channels_last: bool = False):
     """x (N, Cx, *S) = conv_transpose(y (N, Cy, *O), weight (Cy, Cxg, *K)) + bias (Cx,), S = F - before - after;
     x held as (N, *S, Cx) memory when ``channels_last``."""
-    if _channels_last_algorithm(y, geometry, channels_last, weight.shape[1] * geometry.groups, transposed=True):
+    flipped = _transpose_by_flipped_kernel(y.shape, weight.shape, geometry)
+    if _channels_last_algorithm(y, geometry, channels_last, y.shape[1] if flipped else weight.shape[1] * geometry.groups,
+                                col2im=not flipped):
         return conv_transpose_forward_channels_last(y, weight, bias, geometry)
     if _contiguous_via_channels_last(y, geometry, channels_last, weight.shape[1] * geometry.groups):
         return xp(y).ascontiguousarray(conv_transpose_forward_channels_last(y, weight, bias, geometry))
@@ -420,8 +433,7 @@ def conv_transpose_forward_channels_last(y, weight, bias, geometry: WindowGeomet
     d, kernel, dilation = geometry.ndim, geometry.kernel, geometry.dilation
     batch, channels_out = y.shape[:2]
     channels_in = weight.shape[1]
-    if (not geometry.pointwise() and all(s == 1 for s in geometry.stride)
-            and not _col2im_is_cheaper(y.shape, weight.shape, 1, dilation)):
+    if _transpose_by_flipped_kernel(y.shape, weight.shape, geometry):
         flipped = weight[(slice(None), slice(None)) + (slice(None, None, -1),) * d].swapaxes(0, 1)  # (Cx, Cy, *K) view
         pads = tuple((dilated_kernel_size(k, dl) - 1 - b, dilated_kernel_size(k, dl) - 1 - a)
                      for k, dl, (b, a) in zip(kernel, dilation, geometry.pads))
@@ -456,7 +468,6 @@ def conv_weight_grad_forward_channels_last(x, y, geometry: WindowGeometry, colum
     module = xp(x)
     batch, channels_in = x.shape[:2]
     channels_out = y.shape[1]
-    positions = math.prod(geometry.output_size)
     x_cl, y_cl = _to_channels_last(x), _to_channels_last(y)                     # (N, *S, Cx), (N, *O, Cy) views
     w_t = None                                                                   # (K*Cx, Cy)
     chunks = [slice(0, batch)] if columns is not None else _channels_last_chunks(x, channels_in, channels_out, geometry)
