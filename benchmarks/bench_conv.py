@@ -7,6 +7,7 @@ that a busy machine slows both alike, and the ratio minigrad / torch of the medi
     python benchmarks/bench_conv.py                      # every case, 5 repeats
     python benchmarks/bench_conv.py --case cifar --case depthwise --repeat 9
     python benchmarks/bench_conv.py --device cuda        # needs CuPy and a GPU
+    python benchmarks/bench_conv.py --channels-last      # 4-d / 5-d inputs and weights in channels_last(_3d)
 
 torch runs with as many threads as NumPy's BLAS (OpenBLAS) uses, so both get the same cores.
 """
@@ -73,13 +74,23 @@ def make_inputs(case, seed=0):
     return x, w, b
 
 
-def runners(case, device, torch):
+def _channels_last(library, t):
+    """``t`` in channels_last (4-d) or channels_last_3d (5-d) memory, as a leaf; other ranks unchanged."""
+    formats = {4: library.channels_last, 5: library.channels_last_3d}
+    if t.ndim not in formats:
+        return t
+    return t.detach().contiguous(memory_format=formats[t.ndim]).requires_grad_()
+
+
+def runners(case, device, torch, channels_last=False):
     """(minigrad forward, minigrad forward+backward, torch forward, torch forward+backward)."""
     function, _, _, _, _, _, kwargs = case
     x, w, b = make_inputs(case)
     mg_fn = getattr(F, function)
     xm = minigrad.tensor(x, device=device, requires_grad=True)
     wm = minigrad.tensor(w, device=device, requires_grad=True)
+    if channels_last:
+        xm, wm = _channels_last(minigrad, xm), _channels_last(minigrad, wm)
     bm = minigrad.tensor(b, device=device, requires_grad=True)
     sync = (lambda: minigrad.backend.module_for(device).cuda.Device().synchronize()) if device != "cpu" else (lambda: None)
 
@@ -98,6 +109,8 @@ def runners(case, device, torch):
     tdevice = "cuda" if device != "cpu" else "cpu"
     th_fn = getattr(torch.nn.functional, function)
     xt, wt, bt = (torch.tensor(a, device=tdevice, requires_grad=True) for a in (x, w, b))
+    if channels_last:
+        xt, wt = _channels_last(torch, xt), _channels_last(torch, wt)
     tsync = torch.cuda.synchronize if tdevice == "cuda" else (lambda: None)
 
     def th_forward():
@@ -119,8 +132,8 @@ def timed(fn) -> float:
     return time.perf_counter() - start
 
 
-def bench(name, case, device, torch, repeat):
-    mg_f, mg_fb, th_f, th_fb = runners(case, device, torch)
+def bench(name, case, device, torch, repeat, channels_last=False):
+    mg_f, mg_fb, th_f, th_fb = runners(case, device, torch, channels_last)
     for fn in (mg_f, mg_fb, th_f, th_fb):  # warm up (buffers, caches, lazy init)
         if fn is not None:
             fn()
@@ -142,6 +155,8 @@ def main(argv=None):
     parser.add_argument("--case", action="append", choices=sorted(CASES), help="run only this case (repeatable)")
     parser.add_argument("--device", default="cpu", help="cpu or cuda (cuda needs CuPy and a GPU)")
     parser.add_argument("--no-torch", action="store_true", help="time minigrad alone")
+    parser.add_argument("--channels-last", action="store_true",
+                        help="both libraries get channels_last (channels_last_3d) inputs and weights")
     args = parser.parse_args(argv)
     device = minigrad.device(args.device)
     if device.type == "cuda":
@@ -160,10 +175,11 @@ def main(argv=None):
     if torch is not None:
         torch.set_num_threads(threads)
         print(f"torch {torch.__version__}, torch.set_num_threads({threads}) to match NumPy's BLAS threads ({threads})")
-    print(f"numpy {np.__version__}, device {device}, float32, medians of {args.repeat} repeats, times in ms")
+    print(f"numpy {np.__version__}, device {device}, float32, medians of {args.repeat} repeats, times in ms"
+          + (", channels_last inputs and weights" if args.channels_last else ""))
     print(f"{'case':<18}{'mg fwd':>10}{'th fwd':>10}{'ratio':>8}{'mg fwd+bwd':>12}{'th f+b':>10}{'ratio':>8}")
     for name in args.case or list(CASES):
-        bench(name, CASES[name], str(device), torch, args.repeat)
+        bench(name, CASES[name], str(device), torch, args.repeat, args.channels_last)
 
 
 if __name__ == "__main__":

@@ -51,13 +51,13 @@ def _optimizer(library, params, kind):
     return library.optim.SGD(params, lr=0.05, momentum=0.9, weight_decay=5e-4, nesterov=True)
 
 
-def make_minigrad(name, device):
+def make_minigrad(name, device, memory_format=None):
     spec = MODELS[name]
-    model = spec["build"](mnn).to(device)
+    model = spec["build"](mnn).to(device, memory_format=memory_format)
     opt = _optimizer(minigrad, model.parameters(), spec["optimizer"])
 
     def step(images, labels):
-        x, y = minigrad.from_numpy(images).to(device), minigrad.from_numpy(labels).to(device)
+        x, y = minigrad.from_numpy(images).to(device, memory_format=memory_format), minigrad.from_numpy(labels).to(device)
         loss = MF.cross_entropy(model(x), y)
         opt.zero_grad()
         loss.backward()
@@ -66,16 +66,16 @@ def make_minigrad(name, device):
     return model, step
 
 
-def make_torch(name, device, weights):
+def make_torch(name, device, weights, memory_format=None):
     import torch
     spec = MODELS[name]
     model = spec["build"](torch.nn)
     model.load_state_dict({k: torch.from_numpy(np.asarray(v)) for k, v in weights.items()})
-    model = model.to(device)
+    model = model.to(device, memory_format=memory_format)
     opt = _optimizer(torch, model.parameters(), spec["optimizer"])
 
     def step(images, labels):
-        x, y = torch.from_numpy(images).to(device), torch.from_numpy(labels).to(device)
+        x, y = torch.from_numpy(images).to(device, memory_format=memory_format), torch.from_numpy(labels).to(device)
         loss = torch.nn.functional.cross_entropy(model(x), y)
         opt.zero_grad()
         loss.backward()
@@ -110,6 +110,8 @@ def main(argv=None):
     p.add_argument("--threads", type=int, default=None, help="torch threads (default: the CPU count, as numpy's BLAS)")
     p.add_argument("--profile", choices=list(MODELS), default=None, help="cProfile minigrad's step and exit")
     settings.add_arguments(p)
+    p.add_argument("--channels-last", action="store_true",
+                   help="models and input batches of both libraries in channels_last memory")
     args = p.parse_args(argv)
     if not args.profile and settings.run_each_setting(args, argv):
         return
@@ -117,7 +119,8 @@ def main(argv=None):
     if args.profile:
         import cProfile
         import pstats
-        _, step = make_minigrad(args.profile, args.device)
+        _, step = make_minigrad(args.profile, args.device,
+                                minigrad.channels_last if args.channels_last else minigrad.preserve_format)
         data = batches(args.profile, args.steps, args.batch_size or MODELS[args.profile]["batch"])
         step(*data[0])
         profiler = cProfile.Profile()
@@ -132,13 +135,16 @@ def main(argv=None):
     torch.set_num_threads(threads)
     minigrad.set_num_threads(threads)
     print(f"torch {torch.__version__} threads={torch.get_num_threads()}  minigrad threads={minigrad.get_num_threads()}  "
-          f"numpy {np.__version__}  {settings.describe()}  device={args.device}")
+          f"numpy {np.__version__}  {settings.describe()}  device={args.device}"
+          + ("  channels_last" if args.channels_last else ""))
     names = list(MODELS) if args.model == "all" else [args.model]
     for name in names:
         batch = args.batch_size or MODELS[name]["batch"]
         minigrad.manual_seed(0)
-        model, mg_step = make_minigrad(name, args.device)
-        th_step = make_torch(name, args.device, {k: v.detach().cpu() for k, v in model.state_dict().items()})
+        model, mg_step = make_minigrad(name, args.device,
+                                       minigrad.channels_last if args.channels_last else minigrad.preserve_format)
+        th_step = make_torch(name, args.device, {k: v.detach().cpu() for k, v in model.state_dict().items()},
+                             torch.channels_last if args.channels_last else torch.preserve_format)
         data = batches(name, args.steps, batch)
         mg_step(*data[0]), th_step(*data[0])  # warm up both
         ratios, mg_rates, th_rates = [], [], []

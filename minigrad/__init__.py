@@ -9,6 +9,8 @@
 from . import backend, dtypes
 from .autograd import (Function, Tensor, enable_grad, grad, is_grad_enabled, no_grad, set_grad_enabled)
 from .autograd.dlpack import from_dlpack
+from .autograd.memory_format import (channels_last, channels_last_3d, contiguous_format, memory_format,
+                                     preserve_format)
 from .autograd.tensor import Size
 from .backend import device
 from .dtypes import (bool_ as bool, dtype, float16, float32, float64, get_default_dtype, int8, int16, int32,

@@ -329,25 +329,54 @@ def _like(fn: str, t: Tensor, dtype, device):
             device if device is not None else t.device)
 
 
-def zeros_like(t: Tensor, dtype=None, device=None, requires_grad=False) -> Tensor:
+def _laid_out_like(fn: str, out: Tensor, t: Tensor, memory_format) -> Tensor:
+    """``out`` (fresh, row-major) laid out as torch lays out a ``*_like`` result: with ``t``'s stride
+    order (``preserve_format``, the default; on ``t``'s own device), else in ``memory_format``."""
+    from . import memory_format as formats
+    formats.check(fn, memory_format)
+    formats.require_rank(out._data, memory_format)
+    if memory_format is formats.contiguous_format or (
+            memory_format is formats.preserve_format
+            and (t._data.flags.c_contiguous or backend.xp(t._data) is not backend.xp(out._data))):
+        return out
+    module = backend.xp(out._data)
+    if memory_format is formats.preserve_format:
+        array = module.empty_like(t._data, dtype=out._data.dtype)  # order 'K': t's stride order
+    else:
+        array = formats.empty(out._data.shape, out._data.dtype, module, memory_format)
+    array[...] = out._data
+    out._data = array
+    return out
+
+
+def zeros_like(t: Tensor, dtype=None, device=None, requires_grad=False, memory_format=None) -> Tensor:
     dtype, device = _like("zeros_like", t, dtype, device)
-    return zeros(t.shape, dtype=dtype, device=device, requires_grad=requires_grad)
+    out = zeros(t.shape, dtype=dtype, device=device, requires_grad=requires_grad)
+    return _laid_out_like("zeros_like", out, t, memory_format or _preserve())
 
 
-def ones_like(t: Tensor, dtype=None, device=None, requires_grad=False) -> Tensor:
+def ones_like(t: Tensor, dtype=None, device=None, requires_grad=False, memory_format=None) -> Tensor:
     dtype, device = _like("ones_like", t, dtype, device)
-    return ones(t.shape, dtype=dtype, device=device, requires_grad=requires_grad)
+    out = ones(t.shape, dtype=dtype, device=device, requires_grad=requires_grad)
+    return _laid_out_like("ones_like", out, t, memory_format or _preserve())
 
 
-def empty_like(t: Tensor, dtype=None, device=None, requires_grad=False) -> Tensor:
+def empty_like(t: Tensor, dtype=None, device=None, requires_grad=False, memory_format=None) -> Tensor:
     dtype, device = _like("empty_like", t, dtype, device)
-    return empty(t.shape, dtype=dtype, device=device, requires_grad=requires_grad)
+    out = empty(t.shape, dtype=dtype, device=device, requires_grad=requires_grad)
+    return _laid_out_like("empty_like", out, t, memory_format or _preserve())
 
 
-def full_like(t: Tensor, fill_value, dtype=None, device=None, requires_grad=False) -> Tensor:
+def full_like(t: Tensor, fill_value, dtype=None, device=None, requires_grad=False, memory_format=None) -> Tensor:
     dtype, device = _like("full_like", t, dtype, device)
     fill_value = _number("full_like", "fill_value", fill_value, 2)
-    return full(t.shape, fill_value, dtype=dtype, device=device, requires_grad=requires_grad)
+    out = full(t.shape, fill_value, dtype=dtype, device=device, requires_grad=requires_grad)
+    return _laid_out_like("full_like", out, t, memory_format or _preserve())
+
+
+def _preserve():
+    from .memory_format import preserve_format
+    return preserve_format
 
 
 def arange(start, end=None, step=1, dtype=None, device=None, requires_grad=False) -> Tensor:
@@ -477,14 +506,16 @@ def randperm(n: int, dtype=None, device=None, generator=None) -> Tensor:
     return _finish(_allocate(lambda: rng.permutation(n).astype(np.int64), (n,), 8), dtype, device, False)
 
 
-def rand_like(t: Tensor, dtype=None, device=None, requires_grad=False) -> Tensor:
+def rand_like(t: Tensor, dtype=None, device=None, requires_grad=False, memory_format=None) -> Tensor:
     dtype, device = _like("rand_like", t, dtype, device)
-    return rand(t.shape, dtype=dtype, device=device, requires_grad=requires_grad)
+    out = rand(t.shape, dtype=dtype, device=device, requires_grad=requires_grad)
+    return _laid_out_like("rand_like", out, t, memory_format or _preserve())
 
 
-def randn_like(t: Tensor, dtype=None, device=None, requires_grad=False) -> Tensor:
+def randn_like(t: Tensor, dtype=None, device=None, requires_grad=False, memory_format=None) -> Tensor:
     dtype, device = _like("randn_like", t, dtype, device)
-    return randn(t.shape, dtype=dtype, device=device, requires_grad=requires_grad)
+    out = randn(t.shape, dtype=dtype, device=device, requires_grad=requires_grad)
+    return _laid_out_like("randn_like", out, t, memory_format or _preserve())
 
 
 def randint_like(t: Tensor, low, high=None, dtype=None, device=None) -> Tensor:

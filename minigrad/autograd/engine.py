@@ -129,8 +129,9 @@ def _accumulate(leaf: Tensor, grad: Tensor, create_graph: bool):
     if leaf._hooks:
         grad = _run_hooks(leaf._hooks, grad)
     if leaf._grad is None:
-        # A fresh copy: the same gradient object may be handed to several leaves.
-        leaf._grad = grad if create_graph else _wrap(grad._data.copy())
+        # A fresh copy: the same gradient object may be handed to several leaves. It keeps the
+        # gradient's layout (a channels_last weight gets a channels_last .grad, as in torch).
+        leaf._grad = grad if create_graph else _wrap(grad._data.copy(order="K"))
     elif create_graph:
         leaf._grad = leaf._grad + grad
     else:

@@ -249,8 +249,18 @@ class Tensor:
     # devices and layouts minigrad never holds, answered as torch answers for a dense CPU/CUDA tensor
     is_mps = is_xpu = is_meta = is_sparse = is_quantized = is_mkldnn = is_nested = property(lambda self: False)
 
-    def is_contiguous(self) -> bool:
-        return bool(self._data.flags.c_contiguous)
+    def is_contiguous(self, memory_format=None) -> bool:
+        """Whether the memory is dense in ``memory_format``'s order (default: row-major, NCHW).
+
+        >>> import minigrad
+        >>> minigrad.zeros(1, 3, 2, 2).permute(0, 2, 3, 1).is_contiguous()
+        False
+        """
+        if memory_format is None:
+            return bool(self._data.flags.c_contiguous)
+        from . import memory_format as formats
+        formats.check("is_contiguous", memory_format)
+        return formats.is_contiguous(self._data, memory_format)
 
     def stride(self, dim: int | None = None):
         strides = tuple(s // self._data.itemsize for s in self._data.strides)

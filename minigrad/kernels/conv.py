@@ -9,6 +9,15 @@ convolution picks one of three algorithms per call (the matrix product of a 1x1 
 convolution with the flipped kernel, or GEMM + col2im); the choices and the column order below are
 measured speed heuristics (``benchmarks/bench_conv.py``), and every path gives the same values.
 
+Channels-last (torch's ``channels_last`` memory format, an (N, C, *S) array held as (N, *S, C)
+memory): when the caller asks for a channels-last result (``ops/conv.py`` follows torch's rule), the
+NHWC algorithms at the end of this file compute it without layout copies -- im2col from the NHWC
+buffer into (n*P, K*Cx) columns, one GEMM (n*P, K*Cx) @ (K*Cx, Cy) writing the NHWC output, the
+weight gradient as one GEMM (K*Cx, n*P) @ (n*P, Cy), optionally from the forward's kept columns --
+except where ``_channels_last_algorithm`` measured NCHW faster. Contiguous-format convolutions with
+many channels on small images also compute in NHWC, with a copy in and out
+(``_contiguous_via_channels_last``); the others stay NCHW.
+
 Memory budget: beyond its input and output arrays, a call holds at most about ``COLUMN_BUDGET_BYTES``
 (256 MB) of scratch -- one chunk's columns, its padded input (padding is applied per chunk, never to
 the whole batch), its batch-last copy and its GEMM product -- or one sample's worth when a single
@@ -18,11 +27,14 @@ sample needs more; the weight-gradient adds its (G, Cxg*K, Cyg) accumulator. The
 from __future__ import annotations
 
 import math
+import threading
+import weakref
 
 from ..backend import xp
 from . import compiled
 from .geometry import WindowGeometry, conv_geometry, dilated_kernel_size, full_size
-from .im2col import batch_chunks, col2im, im2col, pad_spatial, workspace
+from .im2col import (batch_chunks, col2im, col2im_channels_last, im2col, im2col_channels_last, pad_channels_last,
+                     pad_spatial, workspace)
 
 _SMALL_GEMM = 256  # a product whose two smaller dims multiply to at most this goes to einsum, not BLAS
 
@@ -99,10 +111,77 @@ def _bytes_per_sample(x, channels_in: int, channels_out: int, geometry: WindowGe
     return (columns + padded + channels_out * positions) * x.itemsize
 
 
-def conv_forward(x, weight, bias, geometry: WindowGeometry):
-    """y (N, Cy, *O) = conv(x (N, Cx, *S), weight (Cy, Cxg, *K)) + bias (Cy,)."""
+def _channels_last_algorithm(x, geometry: WindowGeometry, channels_last: bool, channels_in: int,
+                             col2im: bool = False) -> bool:
+    """Whether a call computes in NHWC (the ``*_channels_last`` functions below) rather than NCHW.
+
+    ``channels_in``: the channels of the columns' source (x for a convolution and a weight gradient;
+    for a transposed convolution by the flipped kernel, y); ``col2im``: a transposed convolution by
+    GEMM + col2im, with ``channels_in`` the channels it writes.
+
+    Only for a channels-last result (torch's rule, decided by the caller): the NHWC algorithms read
+    channels-last inputs with no layout copy and write the layout asked for, where NCHW pays a copy
+    in and a copy out. Measured per primitive against NCHW + copies (channels-last inputs, batch 128,
+    3x3 kernels, busy 2-core machine): forward 0.60-0.84x NCHW's time, weight gradient 0.71-0.89x,
+    input gradient 0.44-0.92x, on the CIFAR CNN's layers (3->32 at 32x32 to 128->128 at 8x8) and
+    64->64 at 32x32; conv3d 8->16 at 16^3: forward 0.70x, input gradient 0.61x. NCHW stays for
+    - groups > 1 (depthwise columns (9, n*P) are faster in NCHW's thin products) and the GPU (its
+      im2col kernels are NCHW);
+    - window rows of fewer than 8 contiguous values (K_w*Cx < 8): LeNet's 1->6 5x5 weight gradient
+      took 1.5x NCHW's time;
+    - few channels (Cx < 16) on narrow outputs (O_w < 16), where NCHW's batch-last columns are fast:
+      LeNet's 6->16 forward took 2.7x NCHW's time;
+    - col2im writing fewer than 16 channels, whose strided adds then move runs of Cx values: 2.2x
+      NCHW's time for 32->3 and 32->8 channels at 32x32, 3.4x for LeNet's 16->6.
+    """
+    if not channels_last or geometry.groups != 1 or xp(x).__name__ != "numpy":
+        return False
+    if col2im:
+        return channels_in >= 16
+    return channels_in * geometry.kernel[-1] >= 8 and (channels_in >= 16 or geometry.output_size[-1] >= 16)
+
+
+def _transpose_by_flipped_kernel(y_shape: tuple, weight_shape: tuple, geometry: WindowGeometry) -> bool:
+    """Whether a transposed convolution runs as a convolution with the flipped kernel (unit stride,
+    unless col2im's columns are much smaller: ``_col2im_is_cheaper``), rather than GEMM + col2im."""
+    return (not geometry.pointwise() and all(s == 1 for s in geometry.stride)
+            and not _col2im_is_cheaper(y_shape, weight_shape, geometry.groups, geometry.dilation))
+
+
+def _contiguous_via_channels_last(x, geometry: WindowGeometry, channels_last: bool, channels_in: int) -> bool:
+    """Whether a contiguous-format call computes in NHWC all the same, with a layout copy in (inside
+    the padding copy) and one out.
+
+    For many channels on small images: NCHW columns copy runs of O_w values, NHWC ones runs of
+    K_w*Cx. Measured forward + both gradients, batch 128, 3x3, busy 2-core machine, NHWC+copies /
+    NCHW time: 0.76 (32->64 at 16x16), 0.88 (64->64 at 16x16), 0.96 (64->128 at 8x8), 0.81
+    (128->128 at 8x8); but 0.90-1.06 at 32x32 (32->32, 64->64, 64->128 strided) and 1.08 for 3->32,
+    which stay NCHW.
+    """
+    return (not channels_last and geometry.groups == 1 and xp(x).__name__ == "numpy" and x.ndim == 4
+            and channels_in >= 32 and geometry.output_size[-1] <= 16 and geometry.input_size[-1] <= 16)
+
+
+def _as_layout(module, a, channels_last: bool):
+    """``a`` laid out as asked: a channels-last copy when it is asked and ``a`` is not."""
+    if not channels_last or a.ndim not in (4, 5):
+        return a
+    return a if _to_channels_last(a).flags.c_contiguous else channels_last_copy(a)
+
+
+def conv_forward(x, weight, bias, geometry: WindowGeometry, channels_last: bool = False, keep_columns: list = None):
+    """y (N, Cy, *O) = conv(x (N, Cx, *S), weight (Cy, Cxg, *K)) + bias (Cy,); y held as (N, *O, Cy)
+    memory when ``channels_last``. ``keep_columns``: see ``conv_forward_channels_last``."""
     if compiled.enabled() and compiled.supports_depthwise(x, weight.shape[0], geometry, weight):
-        return compiled.depthwise_conv(x, weight, bias, geometry)  # minigrad[fast]: numba
+        return _as_layout(xp(x), compiled.depthwise_conv(x, weight, bias, geometry), channels_last)  # minigrad[fast]
+    if _channels_last_algorithm(x, geometry, channels_last, x.shape[1]):
+        return conv_forward_channels_last(x, weight, bias, geometry, keep_columns)
+    if _contiguous_via_channels_last(x, geometry, channels_last, x.shape[1]):
+        return xp(x).ascontiguousarray(conv_forward_channels_last(x, weight, bias, geometry))
+    return _as_layout(xp(x), _conv_forward_nchw(x, weight, bias, geometry), channels_last)
+
+
+def _conv_forward_nchw(x, weight, bias, geometry: WindowGeometry):
     module = xp(x)
     d, groups, kernel = geometry.ndim, geometry.groups, geometry.kernel
     batch, channels_in = x.shape[:2]
@@ -132,10 +211,21 @@ def conv_forward(x, weight, bias, geometry: WindowGeometry):
     return y
 
 
-def conv_transpose_forward(y, weight, bias, geometry: WindowGeometry):
-    """x (N, Cx, *S) = conv_transpose(y (N, Cy, *O), weight (Cy, Cxg, *K)) + bias (Cx,), S = F - before - after."""
+def conv_transpose_forward(y, weight, bias, geometry: WindowGeometry, channels_last: bool = False):
+    """x (N, Cx, *S) = conv_transpose(y (N, Cy, *O), weight (Cy, Cxg, *K)) + bias (Cx,), S = F - before - after;
+    x held as (N, *S, Cx) memory when ``channels_last``."""
     if compiled.enabled() and compiled.supports_depthwise(y, weight.shape[1] * geometry.groups, geometry, weight):
-        return compiled.depthwise_conv_transpose(y, weight, bias, geometry)  # minigrad[fast]: numba
+        return _as_layout(xp(y), compiled.depthwise_conv_transpose(y, weight, bias, geometry), channels_last)  # [fast]
+    flipped = _transpose_by_flipped_kernel(y.shape, weight.shape, geometry)
+    if _channels_last_algorithm(y, geometry, channels_last, y.shape[1] if flipped else weight.shape[1] * geometry.groups,
+                                col2im=not flipped):
+        return conv_transpose_forward_channels_last(y, weight, bias, geometry)
+    if _contiguous_via_channels_last(y, geometry, channels_last, weight.shape[1] * geometry.groups):
+        return xp(y).ascontiguousarray(conv_transpose_forward_channels_last(y, weight, bias, geometry))
+    return _as_layout(xp(y), _conv_transpose_forward_nchw(y, weight, bias, geometry), channels_last)
+
+
+def _conv_transpose_forward_nchw(y, weight, bias, geometry: WindowGeometry):
     module = xp(y)
     d, groups, kernel, dilation = geometry.ndim, geometry.groups, geometry.kernel, geometry.dilation
     batch, channels_out = y.shape[:2]
@@ -159,7 +249,7 @@ def conv_transpose_forward(y, weight, bias, geometry: WindowGeometry):
         pads = tuple((dilated_kernel_size(k, dl) - 1 - b, dilated_kernel_size(k, dl) - 1 - a)
                      for k, dl, (b, a) in zip(kernel, dilation, geometry.pads))
         flipped_geometry = conv_geometry(windows, kernel, geometry.stride, pads, dilation, groups)
-        x = conv_forward(y, flipped, None, flipped_geometry)                       # (N, Cx, *S)
+        x = _conv_forward_nchw(y, flipped, None, flipped_geometry)                 # (N, Cx, *S)
     else:
         x = module.empty((batch, channels_in) + geometry.input_size, dtype=y.dtype)  # (N, Cx, *S)
         y_groups = y.reshape(batch, groups, channels_out // groups, positions)    # (N, G, Cyg, P)
@@ -180,10 +270,19 @@ def conv_transpose_forward(y, weight, bias, geometry: WindowGeometry):
     return x
 
 
-def conv_weight_grad_forward(x, y, geometry: WindowGeometry):
-    """w (Cy, Cxg, *K) = sum over batch and windows of y[n, o, p] * x_padded[n, c, p*stride + k*dilation]."""
+def conv_weight_grad_forward(x, y, geometry: WindowGeometry, channels_last: bool = False, columns=None):
+    """w (Cy, Cxg, *K) = sum over batch and windows of y[n, o, p] * x_padded[n, c, p*stride + k*dilation];
+    w held as (Cy, *K, Cxg) memory when ``channels_last``. ``columns``: x's columns kept by the forward."""
     if compiled.enabled() and compiled.supports_depthwise(x, y.shape[1], geometry, y):  # minigrad[fast]: numba
-        return compiled.depthwise_weight_grad(x, y, geometry)
+        return _as_layout(xp(x), compiled.depthwise_weight_grad(x, y, geometry), channels_last)
+    if _channels_last_algorithm(x, geometry, channels_last, x.shape[1]):
+        return conv_weight_grad_forward_channels_last(x, y, geometry, columns)
+    if _contiguous_via_channels_last(x, geometry, channels_last, x.shape[1]):
+        return xp(x).ascontiguousarray(conv_weight_grad_forward_channels_last(x, y, geometry))
+    return _as_layout(xp(x), _conv_weight_grad_forward_nchw(x, y, geometry), channels_last)
+
+
+def _conv_weight_grad_forward_nchw(x, y, geometry: WindowGeometry):
     module = xp(x)
     groups, kernel = geometry.groups, geometry.kernel
     batch, channels_in = x.shape[:2]
@@ -211,3 +310,184 @@ def conv_weight_grad_forward(x, y, geometry: WindowGeometry):
             w_t += _matmul_per_group(module, cols, y_t.transpose(0, 2, 1))
         w = w_t.transpose(0, 2, 1)                                                  # (G, Cyg, Cxg*K)
     return module.ascontiguousarray(w).reshape((channels_out, channels_in // groups) + kernel)
+
+
+# ---- channels-last (NHWC) algorithms ------------------------------------------------------------
+#
+# x (N, Cx, *S) held as (N, *S, Cx) memory: im2col gives (n*P, K*Cx) columns whose window rows are
+# contiguous runs of Kw*Cx values, and one GEMM (n*P, K*Cx) @ (K*Cx, Cy) writes (n*P, Cy), the
+# channels-last output itself. The weight is used as (K*Cx, Cy): the transpose of (Cy, *K, Cx), which
+# is the weight's own memory when the weight is channels_last. Groups > 1 stay with the NCHW code.
+
+def _to_channels_last(a):
+    """(N, C, *S) -> the (N, *S, C) view (a transpose, no copy)."""
+    return a.transpose((0,) + tuple(range(2, a.ndim)) + (1,))
+
+
+def _from_channels_last(a):
+    """(N, *S, C) -> the (N, C, *S) view: a channels-last array in torch's sense when ``a`` is contiguous."""
+    return a.transpose((0, a.ndim - 1) + tuple(range(1, a.ndim - 1)))
+
+
+def channels_last_copy(a):
+    """A copy of (N, C, *S) ``a`` held as (N, *S, C) memory."""
+    module = xp(a)
+    out = module.empty((a.shape[0],) + a.shape[2:] + (a.shape[1],), dtype=a.dtype)  # (N, *S, C)
+    out[...] = _to_channels_last(a)
+    return _from_channels_last(out)
+
+
+def _weight_columns(weight):
+    """(Cy, Cx, *K) -> (K*Cx, Cy), a transposed view of the (Cy, *K, Cx) order (copied unless the weight
+    is channels_last)."""
+    module = xp(weight)
+    return module.ascontiguousarray(_to_channels_last(weight)).reshape(weight.shape[0], -1).T
+
+
+def _channels_last_chunks(x, channels_in: int, channels_out: int, geometry: WindowGeometry) -> list:
+    """Batch chunks for the channels-last algorithms: per sample, the columns (P*K*Cx) and the padded
+    input (F*Cx) must fit the budget together (the GEMM writes into the output; col2im's target is F*Cx)."""
+    positions, full = math.prod(geometry.output_size), math.prod(geometry.full_size)
+    per_sample = (channels_in * math.prod(geometry.kernel) * positions + channels_in * full) * x.itemsize
+    return batch_chunks(x.shape[0], per_sample)
+
+
+# ---- the forward's columns kept for the weight gradient ---------------------------------------
+#
+# A convolution's weight gradient needs the same columns of x that its forward built. The NHWC
+# forward can keep them for the backward (``keep_columns``) when the kept columns of all live graphs
+# stay within ``KEPT_COLUMNS_BUDGET_BYTES``; the weight gradient then skips its padding and im2col
+# (measured on the CIFAR CNN's 3x3 layers, batch 128: 0.75-0.89x the weight gradient's time). Once
+# used, a buffer goes back to a pool (``release_columns``) that the next forward takes it from, so
+# that training steps do not pay fresh pages for it.
+
+KEPT_COLUMNS_BUDGET_BYTES = 256 * 2**20
+_kept_bytes = {}                # id(buffer) -> bytes, for every kept buffer still in use
+_pool = threading.local()       # released buffers, by (shape, dtype)
+
+
+def _forget(key):
+    _kept_bytes.pop(key, None)
+
+
+def _take_columns(module, shape: tuple, dtype):
+    """A buffer for columns to keep, or None when it would take the kept total past the budget."""
+    nbytes = math.prod(shape) * module.dtype(dtype).itemsize
+    if module.__name__ != "numpy" or sum(_kept_bytes.values()) + nbytes > KEPT_COLUMNS_BUDGET_BYTES:
+        return None
+    free = getattr(_pool, "buffers", None)
+    if free is None:
+        free = _pool.buffers = {}
+    key = (shape, module.dtype(dtype).str)
+    buffer = free[key].pop() if free.get(key) else module.empty(shape, dtype=dtype)
+    _kept_bytes[id(buffer)] = nbytes
+    weakref.finalize(buffer, _forget, id(buffer))  # a graph dropped without a backward frees its share
+    return buffer
+
+
+def release_columns(buffer) -> None:
+    """Give back kept columns once the weight gradient has used them (the next forward reuses them)."""
+    _forget(id(buffer))
+    free = getattr(_pool, "buffers", None)
+    if free is None:
+        free = _pool.buffers = {}
+    if sum(b.nbytes for kept in free.values() for b in kept) + buffer.nbytes <= KEPT_COLUMNS_BUDGET_BYTES:
+        free.setdefault((buffer.shape, buffer.dtype.str), []).append(buffer)
+
+
+def conv_forward_channels_last(x, weight, bias, geometry: WindowGeometry, keep_columns: list = None):
+    """y (N, Cy, *O) held as (N, *O, Cy) = conv(x (N, Cx, *S), weight (Cy, Cx, *K)) + bias, groups = 1.
+
+    Any layout of x is read (a contiguous-format x is transposed by the padding copy, no extra pass).
+    With a list ``keep_columns``, the (N*P, K*Cx) columns are appended to it when they were built in one
+    chunk and fit the kept-columns budget (for ``conv_weight_grad_forward_channels_last``)."""
+    module = xp(x)
+    batch, channels_in = x.shape[:2]
+    channels_out = weight.shape[0]
+    x_cl = _to_channels_last(x)                                                  # (N, *S, Cx) view
+    weight_columns = _weight_columns(weight)                                     # (K*Cx, Cy)
+    y_cl = module.empty((batch,) + geometry.output_size + (channels_out,), dtype=x.dtype)  # (N, *O, Cy)
+    y_rows = y_cl.reshape(-1, channels_out)                                      # (N*P, Cy)
+    positions = math.prod(geometry.output_size)
+    chunks = _channels_last_chunks(x, channels_in, channels_out, geometry)
+    kept = None
+    if keep_columns is not None and len(chunks) == 1 and not geometry.pointwise():
+        kept = _take_columns(module, (batch * positions, math.prod(geometry.kernel) * channels_in), x.dtype)
+    for chunk in chunks:
+        if geometry.pointwise():
+            cols = x_cl[chunk].reshape(-1, channels_in)                          # (n*P, Cx): a view when x is NHWC
+        else:
+            x_padded = pad_channels_last(x_cl[chunk], geometry.pads)             # (n, *F, Cx)
+            cols = im2col_channels_last(x_padded, geometry.kernel, geometry.stride, geometry.dilation,  # (n*P, K*Cx)
+                                        out=kept)
+        rows = slice(chunk.start * positions, chunk.stop * positions)
+        module.matmul(cols, weight_columns, out=y_rows[rows])                   # (n*P, Cy) = (n*P, K*Cx) @ (K*Cx, Cy)
+    if bias is not None:
+        y_cl += bias                                                             # (N, *O, Cy) + (Cy,)
+    if kept is not None:
+        keep_columns.append(kept)
+    return _from_channels_last(y_cl)
+
+
+def conv_transpose_forward_channels_last(y, weight, bias, geometry: WindowGeometry):
+    """x (N, Cx, *S) held as (N, *S, Cx) = conv_transpose(y (N, Cy, *O), weight (Cy, Cx, *K)) + bias, groups = 1.
+
+    Unit stride: the convolution of y with the flipped kernel (as the NCHW code, and chosen by the
+    same rule, ``_col2im_is_cheaper``). Otherwise GEMM + col2im: cols (n*P, K*Cx) = y (n*P, Cy) @
+    weight (Cy, K*Cx), added back into a padded (n, *F, Cx) buffer, whose inside is x.
+    """
+    module = xp(y)
+    d, kernel, dilation = geometry.ndim, geometry.kernel, geometry.dilation
+    batch, channels_out = y.shape[:2]
+    channels_in = weight.shape[1]
+    if _transpose_by_flipped_kernel(y.shape, weight.shape, geometry):
+        flipped = weight[(slice(None), slice(None)) + (slice(None, None, -1),) * d].swapaxes(0, 1)  # (Cx, Cy, *K) view
+        pads = tuple((dilated_kernel_size(k, dl) - 1 - b, dilated_kernel_size(k, dl) - 1 - a)
+                     for k, dl, (b, a) in zip(kernel, dilation, geometry.pads))
+        flipped_geometry = conv_geometry(geometry.output_size, kernel, geometry.stride, pads, dilation, 1)
+        return conv_forward_channels_last(y, flipped, bias, flipped_geometry)
+    weight_rows = _weight_columns(weight).T                                      # (Cy, K*Cx)
+    y_cl = _to_channels_last(y)                                                  # (N, *O, Cy) view
+    x_cl = module.empty((batch,) + geometry.input_size + (channels_in,), dtype=y.dtype)  # (N, *S, Cx)
+    cut = tuple((-b, -a) for b, a in geometry.pads)
+    for chunk in _channels_last_chunks(y, channels_in, channels_out, geometry):
+        n = chunk.stop - chunk.start
+        y_rows = y_cl[chunk].reshape(-1, channels_out)                           # (n*P, Cy): a view when y is NHWC
+        if geometry.pointwise():
+            x_cl[chunk].reshape(-1, channels_in)[...] = y_rows @ weight_rows     # (n*P, Cx)
+            continue
+        cols = workspace(module, "cols", (y_rows.shape[0], weight_rows.shape[1]), y.dtype)
+        module.matmul(y_rows, weight_rows, out=cols)                             # (n*P, K*Cx) = (n*P, Cy) @ (Cy, K*Cx)
+        x_full = workspace(module, "full", (n,) + geometry.full_size + (channels_in,), y.dtype)  # (n, *F, Cx)
+        x_full[...] = 0
+        col2im_channels_last(cols, x_full, kernel, geometry.stride, dilation)
+        x_cl[chunk] = _to_channels_last(pad_spatial(_from_channels_last(x_full), cut))  # (n, *S, Cx): cut the padding
+    if bias is not None:
+        x_cl += bias                                                             # (N, *S, Cx) + (Cx,)
+    return _from_channels_last(x_cl)
+
+
+def conv_weight_grad_forward_channels_last(x, y, geometry: WindowGeometry, columns=None):
+    """w (Cy, Cx, *K), held as (Cy, *K, Cx) = sum over batch and windows of y[n, o, p] x_padded[n, c, p*stride + k*dilation]
+    (groups = 1), as one GEMM per batch chunk: (K*Cx, n*P) @ (n*P, Cy).
+
+    ``columns``: the forward's (N*P, K*Cx) columns of x when it kept them, which spares the im2col."""
+    module = xp(x)
+    batch, channels_in = x.shape[:2]
+    channels_out = y.shape[1]
+    x_cl, y_cl = _to_channels_last(x), _to_channels_last(y)                     # (N, *S, Cx), (N, *O, Cy) views
+    w_t = None                                                                   # (K*Cx, Cy)
+    chunks = [slice(0, batch)] if columns is not None else _channels_last_chunks(x, channels_in, channels_out, geometry)
+    for chunk in chunks:
+        if columns is not None:
+            cols = columns                                                       # (N*P, K*Cx)
+        elif geometry.pointwise():
+            cols = x_cl[chunk].reshape(-1, channels_in)                          # (n*P, Cx)
+        else:
+            x_padded = pad_channels_last(x_cl[chunk], geometry.pads)             # (n, *F, Cx)
+            cols = im2col_channels_last(x_padded, geometry.kernel, geometry.stride, geometry.dilation)  # (n*P, K*Cx)
+        y_rows = y_cl[chunk].reshape(-1, channels_out)                           # (n*P, Cy)
+        product = cols.T @ y_rows                                                # (K*Cx, Cy) = (K*Cx, n*P) @ (n*P, Cy)
+        w_t = product if w_t is None else w_t.__iadd__(product)
+    w = module.ascontiguousarray(w_t.T).reshape((channels_out,) + geometry.kernel + (channels_in,))  # (Cy, *K, Cx)
+    return _from_channels_last(w)                                                # (Cy, Cx, *K) view

@@ -15,6 +15,9 @@ small images (LeNet's 10x10 windows) im2col and col2im become ~4x faster. With l
 of the GEMM's product that batch-last ones need (measured 5x slower than batch-first's), so
 ``conv.py`` picks the order per call.
 
+``im2col_channels_last`` / ``col2im_channels_last`` (at the end) do the same for channels-last
+(N, *S, C) memory, where each window row is one contiguous run of Kw*C values.
+
 ``col2im`` is its adjoint: it adds each column entry back to the input position it was read from,
 with one strided add per kernel offset (a loop over the K offsets; never over the batch or pixels).
 
@@ -22,6 +25,10 @@ Both work on chunks of the batch so that the column buffer stays under a memory 
 (``COLUMN_BUDGET_BYTES``); ``batch_chunks`` gives the chunks. On the CPU the column buffer is kept
 and reused between calls (``workspace``): a fresh multi-megabyte array costs a page fault per 4 kB
 on its first write, which measured slower than the copy itself for the larger benchmark cases.
+
+The copies are split over the batch (or, for NCHW columns, over the channels: their leading axis)
+with ``minigrad.threads.parallel_for``; every part writes its own rows, so results are bit-identical
+for any thread count.
 """
 from __future__ import annotations
 
@@ -30,6 +37,7 @@ import math
 import threading
 
 from ..backend import xp
+from ..threads import parallel_for
 from . import compiled, cuda
 from .geometry import offset_slice, windows_output_size
 from .windows import sliding_windows
@@ -118,11 +126,18 @@ def im2col(x_padded, kernel: tuple, stride: tuple, dilation: tuple, groups: int,
     if batch_last:
         x_t = _batch_last(x_padded)                                      # (Cx, *Sp, n)
         cols = workspace(module, slot, (channels,) + tuple(kernel) + windows + (n,), x_padded.dtype)  # (Cx, *K, *O, n)
-        cols[...] = _windows_batch_last(x_t, kernel, stride, dilation, windows)   # the one big copy
+        view = _windows_batch_last(x_t, kernel, stride, dilation, windows)
     else:
         view = sliding_windows(x_padded, kernel, stride, dilation)       # (n, Cx, *O, *K)
         cols = workspace(module, slot, (channels,) + tuple(kernel) + (n,) + windows, x_padded.dtype)  # (Cx, *K, n, *O)
-        cols[...] = view.transpose((1,) + tuple(range(2 + d, 2 + 2 * d)) + (0,) + tuple(range(2, 2 + d)))
+        view = view.transpose((1,) + tuple(range(2 + d, 2 + 2 * d)) + (0,) + tuple(range(2, 2 + d)))
+
+    def copy(start, stop):  # the one big copy, split over the channels (each part writes its own rows)
+        cols[start:stop] = view[start:stop]
+    if module.__name__ == "numpy":
+        parallel_for(channels, copy, cols.nbytes)
+    else:
+        copy(0, channels)
     return cols.reshape(groups, channels // groups * math.prod(kernel), n * math.prod(windows))
 
 
@@ -144,19 +159,27 @@ def col2im(cols, out, kernel: tuple, stride: tuple, dilation: tuple, groups: int
     def window_entries(offset):
         return tuple(offset_slice(k, st, dl, o) for k, dl, o, st in zip(offset, dilation, windows, stride))
     offsets = itertools.product(*(range(k) for k in kernel))
+    offsets = list(offsets)
+    parts = parallel_for if module.__name__ == "numpy" else (lambda count, body, nbytes: body(0, count))
     if batch_last:
         cols = cols.reshape((channels,) + tuple(kernel) + windows + (n,))    # (Cx, *K, *O, n)
         out_t = workspace(module, "col2im", (channels,) + tuple(out.shape[2:]) + (n,), out.dtype)  # (Cx, *Sp, n)
-        out_t[...] = 0
-        for offset in offsets:
-            out_t[(slice(None),) + window_entries(offset)] += cols[(slice(None),) + offset]  # (Cx, *O, n)
-        out += out_t.transpose((d + 1, 0) + tuple(range(1, d + 1)))          # (n, Cx, *Sp)
+
+        def add(start, stop):  # split over the channels: each part adds into its own channels
+            part = out_t[start:stop]
+            part[...] = 0
+            for offset in offsets:
+                part[(slice(None),) + window_entries(offset)] += cols[(slice(start, stop),) + offset]  # (c, *O, n)
+            out[:, start:stop] += part.transpose((d + 1, 0) + tuple(range(1, d + 1)))  # (n, c, *Sp)
     else:
         cols = cols.reshape((channels,) + tuple(kernel) + (n,) + windows)    # (Cx, *K, n, *O)
         swap_batch_channel = (1, 0) + tuple(range(2, 2 + d))
-        for offset in offsets:
-            target = out[(slice(None), slice(None)) + window_entries(offset)]  # (n, Cx, *O) view
-            target += cols[(slice(None),) + offset].transpose(swap_batch_channel)
+
+        def add(start, stop):
+            for offset in offsets:
+                target = out[(slice(None), slice(start, stop)) + window_entries(offset)]  # (n, c, *O) view
+                target += cols[(slice(start, stop),) + offset].transpose(swap_batch_channel)
+    parts(channels, add, cols.nbytes)
     return out
 
 
@@ -183,4 +206,83 @@ def fold_columns(cols, out, kernel: tuple, stride: tuple, dilation: tuple):
     for offset in itertools.product(*(range(k) for k in kernel)):
         entries = tuple(offset_slice(k, st, dl, o) for k, dl, o, st in zip(offset, dilation, windows, stride))
         out[(slice(None), slice(None)) + entries] += cols[(slice(None), slice(None)) + offset]  # (n, Cx, *O)
+    return out
+
+
+# ---- channels-last (NHWC) columns: batch first, channels fastest, (n*P, K*Cx) ---------------------
+#
+# For an input held as (n, *S, Cx) memory (torch's channels_last), every row of a window is one
+# contiguous run of Kw*Cx values, and the columns come out as (n*P, K*Cx), which one GEMM with the
+# weight as (K*Cx, Cy) turns into (n*P, Cy): the NHWC output itself, with no transposing copy.
+# Each copy is split over the batch with ``parallel_for`` (every part writes its own samples).
+
+def pad_channels_last(x_cl, pads: tuple, slot: str = "padded"):
+    """(n, *S, Cx) zero-padded (cropped, for negative amounts) by ``pads`` ((before, after), ..) along
+    its spatial dims, in a workspace (n, *F, Cx); ``x_cl`` itself when there is no padding."""
+    if all(b == 0 and a == 0 for b, a in pads):
+        return x_cl
+    module = xp(x_cl)
+    n, channels = x_cl.shape[0], x_cl.shape[-1]
+    sizes = x_cl.shape[1:-1]
+    full = tuple(s + b + a for s, (b, a) in zip(sizes, pads))
+    out = workspace(module, slot, (n,) + full + (channels,), x_cl.dtype)       # (n, *F, Cx)
+    for dim, ((before, after), size) in enumerate(zip(pads, full)):           # zero only the borders
+        lead = (slice(None),) * (1 + dim)
+        if before > 0:
+            out[lead + (slice(0, before),)] = 0
+        if after > 0:
+            out[lead + (slice(size - after, size),)] = 0
+    inside = (slice(None),) + tuple(slice(max(b, 0), f - max(a, 0)) for (b, a), f in zip(pads, full))
+    source = (slice(None),) + tuple(slice(max(-b, 0), s - max(-a, 0)) for (b, a), s in zip(pads, sizes))
+
+    def copy(start, stop):
+        out[inside][start:stop] = x_cl[source][start:stop]
+    parallel_for(n, copy, out.nbytes)
+    return out
+
+
+def _windows_channels_last(x_cl, kernel: tuple, stride: tuple, dilation: tuple, windows: tuple):
+    """Strided view (n, *O, *K, Cx) of x_cl (n, *F, Cx): every window entry, channels fastest."""
+    module = xp(x_cl)
+    batch_stride, *spatial_strides, channel_stride = x_cl.strides
+    shape = (x_cl.shape[0],) + tuple(windows) + tuple(kernel) + (x_cl.shape[-1],)
+    strides = ((batch_stride,)
+               + tuple(s * st for s, st in zip(spatial_strides, stride))      # to the next window
+               + tuple(s * dl for s, dl in zip(spatial_strides, dilation))    # within a window
+               + (channel_stride,))
+    return module.lib.stride_tricks.as_strided(x_cl, shape=shape, strides=strides)
+
+
+def im2col_channels_last(x_padded, kernel: tuple, stride: tuple, dilation: tuple, slot: str = "cols", out=None):
+    """Columns (n*P, K*Cx) of a padded channels-last chunk ``x_padded`` (n, *F, Cx), in a workspace
+    (or in ``out``, of n*P*K*Cx entries): cols[(n, o), (k, c)] = x_padded[n, o*stride + k*dilation, c]."""
+    module = xp(x_padded)
+    n, channels = x_padded.shape[0], x_padded.shape[-1]
+    windows = windows_output_size(x_padded.shape[1:-1], kernel, stride, dilation)
+    view = _windows_channels_last(x_padded, kernel, stride, dilation, windows)  # (n, *O, *K, Cx)
+    if out is None:
+        cols = workspace(module, slot, view.shape, x_padded.dtype)             # (n, *O, *K, Cx)
+    else:
+        cols = out.reshape(view.shape)
+
+    def copy(start, stop):
+        cols[start:stop] = view[start:stop]
+    parallel_for(n, copy, cols.nbytes)
+    return cols.reshape(n * math.prod(windows), math.prod(kernel) * channels)
+
+
+def col2im_channels_last(cols, out, kernel: tuple, stride: tuple, dilation: tuple):
+    """Add columns (n*P, K*Cx) back into ``out`` (n, *F, Cx) in place (the adjoint of
+    ``im2col_channels_last``), one strided add per kernel offset; returns ``out``."""
+    d = len(kernel)
+    n, channels = out.shape[0], out.shape[-1]
+    windows = windows_output_size(out.shape[1:-1], kernel, stride, dilation)
+    cols = cols.reshape((n,) + windows + tuple(kernel) + (channels,))          # (n, *O, *K, Cx)
+    offsets = list(itertools.product(*(range(k) for k in kernel)))
+
+    def add(start, stop):
+        for offset in offsets:
+            entries = tuple(offset_slice(k, st, dl, o) for k, dl, o, st in zip(offset, dilation, windows, stride))
+            out[(slice(start, stop),) + entries] += cols[(slice(start, stop),) + (slice(None),) * d + offset]  # (n, *O, Cx)
+    parallel_for(n, add, cols.nbytes)
     return out

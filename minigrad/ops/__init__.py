@@ -15,6 +15,7 @@ from .. import backend, dtypes
 from ..autograd.creation import (arange, as_tensor, empty, empty_like, eye, from_numpy, full, full_like,
                                  linspace, ones, ones_like, rand, rand_like, randint, randint_like, randn,
                                  randn_like, randperm, tensor, zeros, zeros_like)
+from ..autograd import memory_format as formats
 from ..autograd.function import Primitive
 from ..autograd.tensor import Tensor
 from ..backend import xp
@@ -35,23 +36,39 @@ from .triangular import (atleast_1d, atleast_2d, atleast_3d, column_stack, diag,
 
 
 class Clone(Primitive):
-    """A copy with its own memory (C-contiguous); the gradient passes through."""
+    """A copy with its own memory, laid out in a memory format (``memory_format.copy_as``); the
+    gradient passes through."""
 
     @staticmethod
-    def forward(ctx, x):
-        return xp(x).array(x, copy=True, order="C")
+    def forward(ctx, x, memory_format):
+        if memory_format is formats.contiguous_format:
+            return xp(x).array(x, copy=True, order="C")
+        return formats.copy_as(x, memory_format)
 
     @staticmethod
     def backward(ctx, grad):
-        return grad
+        return grad, None
 
 
-def clone(x: Tensor) -> Tensor:
-    return Clone.apply(x)
+def clone(x: Tensor, *, memory_format=formats.preserve_format) -> Tensor:
+    """A copy; by default with ``x``'s own strides when ``x`` is dense (torch's ``preserve_format``).
+
+    >>> x = minigrad.zeros(2, 3, 4, 5).contiguous(memory_format=minigrad.channels_last)
+    >>> x.clone().stride(), x.clone(memory_format=minigrad.contiguous_format).stride()
+    ((60, 1, 15, 3), (60, 20, 5, 1))
+    """
+    formats.check("clone", memory_format)
+    formats.require_rank(x._data, memory_format)
+    return Clone.apply(x, memory_format)
 
 
-def contiguous(x: Tensor) -> Tensor:
-    return x if x._data.flags.c_contiguous else Clone.apply(x)
+def contiguous(x: Tensor, memory_format=formats.contiguous_format) -> Tensor:
+    """``x`` itself when its memory is dense in ``memory_format``'s order, else a copy laid out so."""
+    formats.check("contiguous", memory_format)
+    formats.require_rank(x._data, memory_format)
+    if memory_format is formats.preserve_format:
+        return x
+    return x if formats.is_contiguous(x._data, memory_format) else Clone.apply(x, memory_format)
 
 
 def masked_fill(x: Tensor, mask: Tensor, value) -> Tensor:
@@ -122,8 +139,9 @@ def _to(self: Tensor, *args, **kwargs) -> Tensor:
     - ``to(other, non_blocking=False, copy=False)``: ``other``'s dtype and device
 
     ``self`` itself when nothing changes, unless ``copy=True``. ``non_blocking`` changes nothing here (the
-    copies are synchronous), and the keyword ``memory_format`` is taken and ignored: minigrad's arrays are
-    always dense, in NumPy's layout."""
+    copies are synchronous). The keyword ``memory_format`` lays the result out in that format
+    (``x.to(memory_format=minigrad.channels_last)``); as in torch, ``x`` itself comes back when nothing
+    else changes and its suggested format is already that one."""
     def invalid():
         got = [type(a).__name__ for a in args] + [f"{k}={type(v).__name__}" for k, v in kwargs.items()]
         return TypeError(f"to() received an invalid combination of arguments - got ({', '.join(got)}), "
@@ -152,9 +170,16 @@ def _to(self: Tensor, *args, **kwargs) -> Tensor:
         raise invalid()
     if isinstance(device, int) and not isinstance(device, bool):
         device = f"cuda:{device}"  # torch reads a bare int as a GPU index
+    memory_format = bound.get("memory_format")
+    if memory_format is not None:
+        formats.check("to", memory_format)
+        formats.require_rank(self._data, memory_format)
     out = to_copy(self, dtype, device)
     if bound.get("copy") and out is self:
         out = clone(self)
+    if memory_format not in (None, formats.preserve_format) and (
+            out is not self or formats.suggest(self._data) is not memory_format):
+        out = Clone.apply(out, memory_format)  # torch's to_will_alias: no copy when the suggested format matches
     return out
 
 

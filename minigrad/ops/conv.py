@@ -29,12 +29,28 @@ batch and space).
 
 The array work (im2col and one GEMM per group, and the choice between algorithms) lives in
 ``minigrad/kernels/conv.py``.
+
+Memory format (torch's rule, ``_determine_backend_memory_format`` in ATen's ``Convolution.cpp``): when
+the input or the weight of a 4-d (5-d) convolution is channels_last (channels_last_3d) by
+``suggest_memory_format``, its output, and the gradients for its input and weight, are held in that
+format; otherwise they are contiguous. (torch's float64 3-d convolutions take a slow path that is
+always contiguous; minigrad does as it does.) Each primitive carries that choice, ``channels_last``,
+from the forward to the primitives of its backward.
 """
 from __future__ import annotations
 
+from ..autograd import memory_format as formats
 from ..autograd.function import Primitive
 from ..kernels import conv as kernels
 from ..kernels.geometry import conv_geometry, conv_transpose_geometry
+
+
+def channels_last_result(x, weight) -> bool:
+    """torch's choice of a channels-last output for a convolution of arrays ``x`` and ``weight``."""
+    if x.ndim == 5 and x.dtype.itemsize == 8 and x.dtype.kind == "f":  # torch's slow_conv3d: contiguous only
+        return False
+    return x.ndim in (4, 5) and (formats.suggest(x) is not formats.contiguous_format
+                                 or formats.suggest(weight) is not formats.contiguous_format)
 
 
 def _channel_axes(ndim: int) -> tuple:
@@ -48,19 +64,31 @@ class Conv(Primitive):
     """y = conv(x, weight) + bias; gradients: conv_transpose for x, conv_weight_grad for weight."""
 
     @staticmethod
-    def forward(ctx, x, weight, bias, geometry):
-        ctx.geometry = geometry
+    def forward(ctx, x, weight, bias, geometry, channels_last=None):
+        if channels_last is None:
+            channels_last = channels_last_result(x, weight)
+        ctx.geometry, ctx.channels_last = geometry, channels_last
         ctx.save_for_backward(x, weight)
-        return kernels.conv_forward(x, weight, bias, geometry)
+        # the NHWC forward may keep its columns of x for the weight gradient (kernels/conv.py's budget)
+        kept = [] if ctx.needs_input_grad[1] else None
+        y = kernels.conv_forward(x, weight, bias, geometry, channels_last, keep_columns=kept)
+        ctx.columns = kept[0] if kept else None
+        return y
 
     @staticmethod
     def backward(ctx, grad):
         x, weight = ctx.saved_tensors
         grad_x = grad_weight = grad_bias = None
         if ctx.needs_input_grad[0]:
-            grad_x = ConvTranspose.apply(grad, weight, None, ctx.geometry)
+            grad_x = ConvTranspose.apply(grad, weight, None, ctx.geometry, ctx.channels_last)
         if ctx.needs_input_grad[1]:
-            grad_weight = ConvWeightGrad.apply(x, grad, ctx.geometry)
+            # still a function of x and grad alone (double backward differentiates it as such); the
+            # columns only spare recomputing them, and are given back after one use (a second
+            # backward through a retained graph builds them again)
+            columns, ctx.columns = ctx.columns, None
+            grad_weight = ConvWeightGrad.apply(x, grad, ctx.geometry, ctx.channels_last, columns)
+            if columns is not None:
+                kernels.release_columns(columns)
         if ctx.needs_input_grad[2]:
             grad_bias = grad.sum(_channel_axes(grad.ndim))
         return grad_x, grad_weight, grad_bias
@@ -70,19 +98,21 @@ class ConvTranspose(Primitive):
     """x = conv_transpose(y, weight) + bias; gradients: conv for y, conv_weight_grad for weight."""
 
     @staticmethod
-    def forward(ctx, y, weight, bias, geometry):
-        ctx.geometry = geometry
+    def forward(ctx, y, weight, bias, geometry, channels_last=None):
+        if channels_last is None:
+            channels_last = channels_last_result(y, weight)
+        ctx.geometry, ctx.channels_last = geometry, channels_last
         ctx.save_for_backward(y, weight)
-        return kernels.conv_transpose_forward(y, weight, bias, geometry)
+        return kernels.conv_transpose_forward(y, weight, bias, geometry, channels_last)
 
     @staticmethod
     def backward(ctx, grad):
         y, weight = ctx.saved_tensors
         grad_y = grad_weight = grad_bias = None
         if ctx.needs_input_grad[0]:
-            grad_y = Conv.apply(grad, weight, None, ctx.geometry)
+            grad_y = Conv.apply(grad, weight, None, ctx.geometry, ctx.channels_last)
         if ctx.needs_input_grad[1]:
-            grad_weight = ConvWeightGrad.apply(grad, y, ctx.geometry)
+            grad_weight = ConvWeightGrad.apply(grad, y, ctx.geometry, ctx.channels_last)
         if ctx.needs_input_grad[2]:
             grad_bias = grad.sum(_channel_axes(grad.ndim))
         return grad_y, grad_weight, grad_bias
@@ -95,19 +125,21 @@ class ConvWeightGrad(Primitive):
     """
 
     @staticmethod
-    def forward(ctx, x, y, geometry):
-        ctx.geometry = geometry
+    def forward(ctx, x, y, geometry, channels_last=None, columns=None):
+        if channels_last is None:
+            channels_last = channels_last_result(x, y)
+        ctx.geometry, ctx.channels_last = geometry, channels_last
         ctx.save_for_backward(x, y)
-        return kernels.conv_weight_grad_forward(x, y, geometry)
+        return kernels.conv_weight_grad_forward(x, y, geometry, channels_last, columns)
 
     @staticmethod
     def backward(ctx, grad):
         x, y = ctx.saved_tensors
         grad_x = grad_y = None
         if ctx.needs_input_grad[0]:
-            grad_x = ConvTranspose.apply(y, grad, None, ctx.geometry)
+            grad_x = ConvTranspose.apply(y, grad, None, ctx.geometry, ctx.channels_last)
         if ctx.needs_input_grad[1]:
-            grad_y = Conv.apply(x, grad, None, ctx.geometry)
+            grad_y = Conv.apply(x, grad, None, ctx.geometry, ctx.channels_last)
         return grad_x, grad_y
 
 

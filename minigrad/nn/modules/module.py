@@ -508,9 +508,11 @@ class Module:
         """``to(device)``, ``to(dtype)``, ``to(device, dtype)`` or ``to(tensor)``, in place.
 
         A dtype casts only floating-point parameters and buffers (integer buffers such as
-        ``num_batches_tracked`` keep theirs), as torch does.
+        ``num_batches_tracked`` keep theirs), as torch does. ``memory_format=minigrad.channels_last``
+        lays out the 4-d and 5-d parameters and buffers (convolution weights) so, as torch does.
         """
         device, dtype = kwargs.pop("device", None), kwargs.pop("dtype", None)
+        memory_format = kwargs.pop("memory_format", None)
         kwargs.pop("non_blocking", None)
         if kwargs:
             raise TypeError(f"to() received an invalid combination of arguments: {sorted(kwargs)}")
@@ -529,6 +531,8 @@ class Module:
             device = backend.device(device)
 
         def convert(t: Tensor) -> Tensor:
+            if memory_format is not None and t.ndim in (4, 5):
+                return t.to(device=device, dtype=dtype if t.is_floating_point() else None, memory_format=memory_format)
             return t.to(device=device, dtype=dtype if t.is_floating_point() else None)
         return self._apply(convert)
 
