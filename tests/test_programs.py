@@ -64,9 +64,14 @@ def test_rewrite_rule_is_mechanical():
                                "x = minigrad.ones(2)\n")
 
 
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
 @pytest.mark.parametrize("path", [pytest.param(p, marks=pytest.mark.xfail(reason=NOT_YET[p.stem], strict=True))
                                   if p.stem in NOT_YET else p for p in PROGRAMS], ids=lambda p: p.stem)
-def test_program_runs_unchanged_with_the_same_losses(path, torch):
+def test_program_runs_unchanged_with_the_same_losses(path, dtype, torch):
+    """float32 as written: every step's loss agrees. float64 (model and inputs made double): the losses
+    and the final weights agree tightly. The weights are compared in float64 only: in float32 an
+    activation within rounding of ReLU's kink (ResNet-18 has one at -4e-6 by its third step) may land on
+    the other side in either library, which moves a weight gradient by percents and is no bug."""
     import minigrad
     theirs, ours = load(path, for_minigrad=False), load(path, for_minigrad=True)
     torch.manual_seed(0)
@@ -74,16 +79,21 @@ def test_program_runs_unchanged_with_the_same_losses(path, torch):
     model_t = theirs.make_model()
     model_m = ours.make_model()
     model_m.load_state_dict({k: minigrad.tensor(v.detach().numpy().copy()) for k, v in model_t.state_dict().items()})
+    if dtype == "float64":
+        model_t, model_m = model_t.double(), model_m.double()
     optimizer_t, scheduler_t = theirs.make_optimizer(model_t)
     optimizer_m, scheduler_m = ours.make_optimizer(model_m)
+    tolerance = dict(rtol=2e-4, atol=1e-5) if dtype == "float32" else dict(rtol=1e-9, atol=1e-11)
     for step, (x, second) in enumerate(batches(theirs)):
+        if dtype == "float64":
+            x, second = (a.astype(np.float64) if a.dtype.kind == "f" else a for a in (x, second))
         loss_t = theirs.train_step(model_t, optimizer_t, torch.tensor(x), torch.tensor(second))
         loss_m = ours.train_step(model_m, optimizer_m, minigrad.tensor(x), minigrad.tensor(second))
-        np.testing.assert_allclose(float(loss_m), float(loss_t), rtol=2e-4, atol=1e-5,
-                                   err_msg=f"{path.stem}: loss of step {step}")
+        np.testing.assert_allclose(float(loss_m), float(loss_t), **tolerance, err_msg=f"{path.stem}: loss of step {step}")
         if scheduler_t is not None:
             scheduler_t.step()
             scheduler_m.step()
-    for name, value in model_t.state_dict().items():
-        np.testing.assert_allclose(model_m.state_dict()[name].numpy(), value.numpy(), rtol=1e-3, atol=1e-4,
-                                   err_msg=f"{path.stem}: {name} after {STEPS} steps")
+    if dtype == "float64":
+        for name, value in model_t.state_dict().items():
+            np.testing.assert_allclose(model_m.state_dict()[name].numpy(), value.numpy(), rtol=1e-7, atol=1e-9,
+                                       err_msg=f"{path.stem}: {name} after {STEPS} steps")
