@@ -30,6 +30,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a check
 import minigrad  # noqa: E402
 import minigrad.nn.functional as F  # noqa: E402
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import settings  # noqa: E402
+
 # name: (function, batch, in_channels, out_channels, spatial, kernel, keyword arguments)
 CASES = {
     "lenet_c1": ("conv2d", 128, 1, 6, (28, 28), 5, dict(padding=2)),
@@ -157,7 +160,10 @@ def main(argv=None):
     parser.add_argument("--no-torch", action="store_true", help="time minigrad alone")
     parser.add_argument("--channels-last", action="store_true",
                         help="both libraries get channels_last (channels_last_3d) inputs and weights")
+    settings.add_arguments(parser)
     args = parser.parse_args(argv)
+    if settings.run_each_setting(args, argv):
+        return
     device = minigrad.device(args.device)
     if device.type == "cuda":
         try:
@@ -172,10 +178,11 @@ def main(argv=None):
         except ImportError:
             print("torch is not installed: timing minigrad alone")
     threads = blas_threads()
+    minigrad.set_num_threads(threads)  # minigrad's memory-bound kernels get the same count
     if torch is not None:
         torch.set_num_threads(threads)
         print(f"torch {torch.__version__}, torch.set_num_threads({threads}) to match NumPy's BLAS threads ({threads})")
-    print(f"numpy {np.__version__}, device {device}, float32, medians of {args.repeat} repeats, times in ms"
+    print(f"numpy {np.__version__}, device {device}, float32, {settings.describe()}, medians of {args.repeat} repeats, times in ms"
           + (", channels_last inputs and weights" if args.channels_last else ""))
     print(f"{'case':<18}{'mg fwd':>10}{'th fwd':>10}{'ratio':>8}{'mg fwd+bwd':>12}{'th f+b':>10}{'ratio':>8}")
     for name in args.case or list(CASES):

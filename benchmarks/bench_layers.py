@@ -3,7 +3,7 @@
     python benchmarks/bench_layers.py                          # every case, 7 repeats
     python benchmarks/bench_layers.py --op relu --repeat 15 --threads 1
     python benchmarks/bench_layers.py --layout channels_last   # NHWC memory behind NCHW shapes
-    python benchmarks/bench_layers.py --tuned-malloc           # glibc keeps freed memory (issue 14)
+    python benchmarks/bench_layers.py --allocator tuned --kernels numpy   # one setting (default: all)
 
 The shapes are the CIFAR CNN's: batch 128 with 32, 64 and 128 channels at 32x32, 16x16 and 8x8.
 "forward" times ``y = op(x)``; "fwd+bwd" adds ``grad(y, x, g)`` (and the weight and bias gradients for
@@ -12,9 +12,9 @@ back on the same arrays (interleaved, so load on the machine hits both alike); t
 median time of each and the median of the per-repeat ratios minigrad / torch (below 1: minigrad is
 faster). ``--threads`` sets both libraries' thread counts (minigrad.set_num_threads, torch.set_num_threads).
 
-``--tuned-malloc`` reruns the script with MALLOC_MMAP_THRESHOLD_ / MALLOC_TRIM_THRESHOLD_ /
-MALLOC_TOP_PAD_ set, so that glibc keeps freed memory instead of returning it: torch then stops paying
-page faults on every fresh buffer (minigrad, which reuses its workspaces, changes less).
+Every glibc allocator setting (default, and tuned to keep freed memory, so that torch stops paying
+page faults on every fresh buffer) and kind of minigrad kernel (NumPy, compiled) is timed in a fresh
+process (``settings.py``).
 """
 from __future__ import annotations
 
@@ -30,8 +30,8 @@ import numpy as np
 # timed on next: make them sleep at once, so that interleaved timings compare the libraries, not that.
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
-TUNED_MALLOC = {"MALLOC_MMAP_THRESHOLD_": "33554432", "MALLOC_TRIM_THRESHOLD_": "4294967296",
-                "MALLOC_TOP_PAD_": "268435456"}
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import settings  # noqa: E402
 
 SHAPES = [(128, 32, 32, 32), (128, 64, 16, 16), (128, 128, 8, 8)]
 
@@ -105,19 +105,18 @@ def main(argv=None):
     p.add_argument("--repeat", type=int, default=7)
     p.add_argument("--iterations", type=int, default=3, help="calls per timing")
     p.add_argument("--threads", type=int, default=None, help="both libraries' threads (default: minigrad's choice)")
-    p.add_argument("--tuned-malloc", action="store_true", help="rerun with glibc told to keep freed memory")
+    settings.add_arguments(p)
     args = p.parse_args(argv)
-    if args.tuned_malloc and any(os.environ.get(k) != v for k, v in TUNED_MALLOC.items()):
-        os.execve(sys.executable, [sys.executable, *sys.argv], {**os.environ, **TUNED_MALLOC})
+    if settings.run_each_setting(args, argv):
+        return
 
     import minigrad
     import torch
     if args.threads:
         minigrad.set_num_threads(args.threads)
     torch.set_num_threads(minigrad.get_num_threads())
-    allocator = "tuned" if os.environ.get("MALLOC_MMAP_THRESHOLD_") else "default"
     print(f"torch {torch.__version__} threads={torch.get_num_threads()}  minigrad threads={minigrad.get_num_threads()}  "
-          f"numpy {np.__version__}  malloc={allocator}  load={os.getloadavg()[0]:.1f}")
+          f"numpy {np.__version__}  {settings.describe()}  load={os.getloadavg()[0]:.1f}")
     print(f"{'op':10s} {'layout':13s} {'shape':18s} {'':8s} {'minigrad ms':>11s} {'torch ms':>9s} {'ratio':>6s}")
     ops = ["batch_norm", "relu"] if args.op == "all" else [args.op]
     layouts = ["contiguous", "channels_last"] if args.layout == "both" else [args.layout]

@@ -3,15 +3,16 @@
     python benchmarks/bench_pool.py                      # every case, 7 repeats
     python benchmarks/bench_pool.py --case max_k3s2p1 --repeat 15
     python benchmarks/bench_pool.py --channels-last      # inputs in torch's channels_last layout
-    python benchmarks/bench_pool.py --threads 2 --malloc tuned
+    python benchmarks/bench_pool.py --threads 2 --allocator tuned --kernels numpy
     python benchmarks/bench_pool.py --device cuda        # needs CuPy and a GPU (and torch with CUDA)
 
 Each repeat times minigrad and torch back to back on the same input (interleaved, so load on the
 machine hits both alike); the table shows the median time of each and the median of the per-repeat
 ratios minigrad / torch. Both libraries run with the same number of threads: ``--threads``, by
 default minigrad's own choice (``minigrad.get_num_threads()``, the cores free at start); the count is
-printed. ``--malloc tuned`` reruns the benchmark with glibc told to keep freed memory (issue 14: torch
-pays page faults on every fresh buffer with the default allocator), so both settings can be reported.
+printed. Every glibc allocator setting and kind of minigrad kernel (NumPy, compiled) is timed in a
+fresh process by default (``settings.py``: torch pays page faults on every fresh buffer with the
+default allocator, issue 14), so both settings are reported.
 """
 from __future__ import annotations
 
@@ -27,8 +28,10 @@ import numpy as np
 # timed on next: make them sleep at once, so that interleaved timings compare the libraries, not that.
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
-import minigrad
-import minigrad.nn.functional as F
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import settings  # noqa: E402
+import minigrad  # noqa: E402
+import minigrad.nn.functional as F  # noqa: E402
 
 CASES = {
     "max_k2s2": ((128, 64, 32, 32), "max_pool2d", dict(kernel_size=2, stride=2)),
@@ -42,10 +45,6 @@ CASES = {
     "max_k3s2p1_ceil": ((128, 64, 32, 32), "max_pool2d", dict(kernel_size=3, stride=2, padding=1, ceil_mode=True)),
     "max_k2s2_c128": ((128, 128, 16, 16), "max_pool2d", dict(kernel_size=2, stride=2)),
 }
-
-TUNED_MALLOC = dict(MALLOC_MMAP_THRESHOLD_="33554432", MALLOC_TRIM_THRESHOLD_="4294967296",
-                    MALLOC_TOP_PAD_="268435456")
-
 
 def _sync(device):
     if device == "cuda":
@@ -112,11 +111,10 @@ def main(argv=None):
     parser.add_argument("--threads", type=int, default=None,
                         help="threads for both libraries (default: minigrad.get_num_threads(), the free cores)")
     parser.add_argument("--channels-last", action="store_true", help="inputs in the channels_last layout")
-    parser.add_argument("--malloc", choices=["default", "tuned"], default="default",
-                        help="glibc allocator settings: tuned keeps freed memory (rerun with MALLOC_* set)")
+    settings.add_arguments(parser)
     args = parser.parse_args(argv)
-    if args.malloc == "tuned" and any(os.environ.get(k) != v for k, v in TUNED_MALLOC.items()):
-        os.execve(sys.executable, [sys.executable] + sys.argv, {**os.environ, **TUNED_MALLOC})
+    if settings.run_each_setting(args, argv):
+        return
     try:
         import torch
     except ImportError:
@@ -132,7 +130,7 @@ def main(argv=None):
     torch.set_num_threads(minigrad.get_num_threads())
     layout = "channels_last" if args.channels_last else "contiguous"
     print(f"numpy {np.__version__}, torch {torch.__version__}, threads: minigrad {minigrad.get_num_threads()} "
-          f"torch {torch.get_num_threads()}, device {args.device}, float32 {layout}, malloc {args.malloc}, "
+          f"torch {torch.get_num_threads()}, device {args.device}, float32 {layout}, {settings.describe()}, "
           f"median of {args.repeat} repeats")
     header = f"{'case':18s} {'shape':18s} {'pass':8s} {'minigrad ms':>12s} {'torch ms':>10s} {'ratio':>7s}"
     print(header)
