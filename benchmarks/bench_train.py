@@ -117,6 +117,8 @@ def main(argv=None):
         return
 
     if args.profile:
+        if args.threads:
+            minigrad.set_num_threads(args.threads)
         import cProfile
         import pstats
         _, step = make_minigrad(args.profile, args.device,

@@ -13,8 +13,9 @@ Two kinds of work run in threads:
   quiet 2-core machine (issue 14). Every part writes its own slice of the output and computes each
   value exactly as the one-thread loop does, so results are bit-identical for any thread count.
 
-The default count is the number of cores that are actually free when minigrad is imported: the
-cores this process may run on, less the load already on them (the 1-minute load average). On a busy
+The default count is the number of cores that are actually free when minigrad first needs the
+count: the cores this process may run on, less the work running on the machine over 50 ms (read
+from /proc/stat; elsewhere the 1-minute load average). On a busy
 machine extra threads fight over the cores (measured: LeNet training at 0.25x torch's speed with two
 OpenBLAS threads and another job running, 0.92x with one), so minigrad starts with fewer there.
 ``set_num_threads(n)`` sets both kinds to ``n``.
@@ -27,6 +28,7 @@ from __future__ import annotations
 
 import os
 import threading
+import time
 import warnings
 from concurrent.futures import ThreadPoolExecutor
 
@@ -40,14 +42,36 @@ def _usable_cores() -> int:
         return os.cpu_count() or 1
 
 
-def free_cores() -> int:
-    """The cores this process may use, less the load already running on them (at least 1)."""
-    cores = _usable_cores()
+def _busy_cores(interval: float = 0.05):
+    """How many cores' worth of work ran on the machine over the next ``interval`` seconds, from
+    Linux's /proc/stat (None elsewhere). A current reading: the load average lags by a minute, so
+    it would still count a training run of ours that has just ended."""
+    def sample():
+        with open("/proc/stat") as stat:
+            fields = [int(v) for v in stat.readline().split()[1:]]
+        return sum(fields), fields[3] + fields[4]              # all jiffies, idle + iowait
     try:
-        busy = os.getloadavg()[0]
-    except (AttributeError, OSError):
-        busy = 0.0
-    return max(1, min(cores, round(cores - busy + 0.25)))  # a stray 0.3 of load does not cost a core
+        total_before, idle_before = sample()
+        time.sleep(interval)
+        total_after, idle_after = sample()
+    except (OSError, ValueError, IndexError):
+        return None
+    elapsed = total_after - total_before
+    if elapsed <= 0:
+        return None
+    return (os.cpu_count() or 1) * (1 - (idle_after - idle_before) / elapsed)
+
+
+def free_cores() -> int:
+    """The cores this process may use, less the work already running on them (at least 1)."""
+    cores = _usable_cores()
+    busy = _busy_cores()
+    if busy is None:
+        try:
+            busy = os.getloadavg()[0]
+        except (AttributeError, OSError):
+            busy = 0.0
+    return max(1, min(cores, round(cores - busy + 0.25)))  # a stray 0.3 of a core does not cost one
 
 
 _threads = None          # the count for memory-bound kernels; chosen on first use
