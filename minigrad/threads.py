@@ -157,8 +157,13 @@ def parallel_for(count: int, body, nbytes: int = None) -> None:
     bounds = [count * i // threads for i in range(threads + 1)]
     pool = _pool()
     futures = [pool.submit(body, bounds[i], bounds[i + 1]) for i in range(1, threads)]
+    error = None
     try:
         body(bounds[0], bounds[1])
-    finally:
-        for future in futures:
-            future.result()
+    except BaseException as caught:  # noqa: B036 -- re-raised below, once every part has stopped writing
+        error = caught
+    for future in futures:  # wait for every part, even after a failure: they write into the caller's arrays
+        part_error = future.exception()
+        error = error or part_error
+    if error is not None:
+        raise error
