@@ -31,7 +31,7 @@ import threading
 import weakref
 
 from ..backend import xp
-from . import compiled
+from . import compiled, depthwise
 from .geometry import WindowGeometry, conv_geometry, dilated_kernel_size, full_size
 from .im2col import (batch_chunks, col2im, col2im_channels_last, im2col, im2col_channels_last, pad_channels_last,
                      pad_spatial, workspace)
@@ -177,6 +177,8 @@ def conv_forward(x, weight, bias, geometry: WindowGeometry, channels_last: bool 
     memory when ``channels_last``. ``keep_columns``: see ``conv_forward_channels_last``."""
     if compiled.enabled() and compiled.supports_depthwise(x, weight.shape[0], geometry, weight):
         return _as_layout(xp(x), compiled.depthwise_conv(x, weight, bias, geometry), channels_last)  # minigrad[fast]
+    if depthwise.use_depthwise(x, x.shape[1], weight.shape[0], geometry):  # direct multiply-adds, no columns
+        return depthwise.depthwise_forward(x, weight, bias, geometry, channels_last)
     if _channels_last_algorithm(x, geometry, channels_last, x.shape[1]):
         return conv_forward_channels_last(x, weight, bias, geometry, keep_columns)
     if _contiguous_via_channels_last(x, geometry, channels_last, x.shape[1]):
@@ -219,6 +221,8 @@ def conv_transpose_forward(y, weight, bias, geometry: WindowGeometry, channels_l
     x held as (N, *S, Cx) memory when ``channels_last``."""
     if compiled.enabled() and compiled.supports_depthwise(y, weight.shape[1] * geometry.groups, geometry, weight):
         return _as_layout(xp(y), compiled.depthwise_conv_transpose(y, weight, bias, geometry), channels_last)  # [fast]
+    if depthwise.use_depthwise(y, weight.shape[1] * geometry.groups, y.shape[1], geometry, "transpose"):
+        return depthwise.depthwise_transpose(y, weight, bias, geometry, channels_last)
     flipped = _transpose_by_flipped_kernel(y.shape, weight.shape, geometry)
     if _channels_last_algorithm(y, geometry, channels_last, y.shape[1] if flipped else weight.shape[1] * geometry.groups,
                                 col2im=not flipped):
@@ -278,6 +282,8 @@ def conv_weight_grad_forward(x, y, geometry: WindowGeometry, channels_last: bool
     w held as (Cy, *K, Cxg) memory when ``channels_last``. ``columns``: x's columns kept by the forward."""
     if compiled.enabled() and compiled.supports_depthwise(x, y.shape[1], geometry, y):  # minigrad[fast]: numba
         return _as_layout(xp(x), compiled.depthwise_weight_grad(x, y, geometry), channels_last)
+    if depthwise.use_depthwise(x, x.shape[1], y.shape[1], geometry, "weight_grad"):
+        return _as_layout(xp(x), depthwise.depthwise_weight_grad(x, y, geometry), channels_last)
     if _channels_last_algorithm(x, geometry, channels_last, x.shape[1]):
         return conv_weight_grad_forward_channels_last(x, y, geometry, columns)
     if _contiguous_via_channels_last(x, geometry, channels_last, x.shape[1]):
