@@ -221,7 +221,7 @@ def conv_transpose_forward(y, weight, bias, geometry: WindowGeometry, channels_l
     x held as (N, *S, Cx) memory when ``channels_last``."""
     if compiled.enabled() and compiled.supports_depthwise(y, weight.shape[1] * geometry.groups, geometry, weight):
         return _as_layout(xp(y), compiled.depthwise_conv_transpose(y, weight, bias, geometry), channels_last)  # [fast]
-    if depthwise.use_depthwise(y, weight.shape[1] * geometry.groups, y.shape[1], geometry, "transpose"):
+    if depthwise.use_depthwise(y, weight.shape[1] * geometry.groups, y.shape[1], geometry):
         return depthwise.depthwise_transpose(y, weight, bias, geometry, channels_last)
     flipped = _transpose_by_flipped_kernel(y.shape, weight.shape, geometry)
     if _channels_last_algorithm(y, geometry, channels_last, y.shape[1] if flipped else weight.shape[1] * geometry.groups,
@@ -282,7 +282,7 @@ def conv_weight_grad_forward(x, y, geometry: WindowGeometry, channels_last: bool
     w held as (Cy, *K, Cxg) memory when ``channels_last``. ``columns``: x's columns kept by the forward."""
     if compiled.enabled() and compiled.supports_depthwise(x, y.shape[1], geometry, y):  # minigrad[fast]: numba
         return _as_layout(xp(x), compiled.depthwise_weight_grad(x, y, geometry), channels_last)
-    if depthwise.use_depthwise(x, x.shape[1], y.shape[1], geometry, "weight_grad"):
+    if depthwise.use_depthwise(x, x.shape[1], y.shape[1], geometry):
         return _as_layout(xp(x), depthwise.depthwise_weight_grad(x, y, geometry), channels_last)
     if _channels_last_algorithm(x, geometry, channels_last, x.shape[1]):
         return conv_weight_grad_forward_channels_last(x, y, geometry, columns)

@@ -10,7 +10,9 @@ padded input that holds entry k of every window (``WindowGeometry.offset_slices`
     weight gradient  w[c*M + m, 0, k]    = sum over n of (sum over O of y[n, c*M + m] * x_k[n, c])
 
 That is K (times M) multiply-adds on (n, C, *O) arrays, against im2col's K copies plus one thin
-(1, K) @ (K, n*P) product per channel. The batch is split over threads (``threads.parallel_for``)
+(1, K) @ (K, n*P) product per channel. The forward (and the unit-stride input gradient, a forward
+with the flipped kernel) runs them on flat runs of whole padded samples split in stride phases
+(``_wide_layout``): numpy's passes over (n, C, *O) views loop over rows of only O_w values. The batch is split over threads (``threads.parallel_for``)
 and, within a thread, into chunks whose (n, C, *O) scratch stays in cache; every output element is
 summed in the same order whatever the split, so results are bit-identical for any thread count (the
 weight gradient sums per-sample partials (N, Cy, K) over the batch at the end, in batch order).
@@ -23,36 +25,37 @@ in one process, medians of 7 (see the rule's docstring for the figures).
 """
 from __future__ import annotations
 
+import itertools
 import math
 
 from ..backend import xp
 from ..threads import parallel_for
 from .geometry import WindowGeometry, conv_geometry, dilated_kernel_size
 
-CHUNK_BYTES = 1 << 22  # scratch per batch chunk (measured: 1-4 MB alike, 64 MB 2x slower)
+CHUNK_BYTES = 1 << 22     # scratch per batch chunk (measured: 1-4 MB alike, 64 MB 2x slower)
+EXPANDED_BYTES = 1 << 25  # the forward's weights expanded over a sample (M*K*C*prod(Q)) kept whole up to this
 
 
-def use_depthwise(x, channels_in: int, channels_out: int, geometry: WindowGeometry, step: str = "forward") -> bool:
+def use_depthwise(x, channels_in: int, channels_out: int, geometry: WindowGeometry) -> bool:
     """Whether ``conv.py`` takes this module's direct algorithm for a call: depthwise (groups = Cx,
-    Cy a multiple of it), NumPy arrays, and ``step`` ("forward", "transpose" or "weight_grad")
-    measured faster than im2col + GEMM for the geometry:
+    Cy a multiple of it), NumPy arrays, and a geometry where the forward, the input gradient and the
+    weight gradient each measured faster than im2col + GEMM for the geometry:
 
     - unit stride: always. Old / new time, medians of 7 in one process, 3x3 kernels, padding 1, batch
       128 (64 for the first), 1 thread on a busy 2-core machine, float32 (float64 alike):
       64ch 32x32 batch 64 (bench_conv's depthwise): forward 28.3 / 16.1 ms, input gradient 26.5 /
       14.2, weight gradient 26.5 / 12.8; 32-128 channels at 32x32, 16x16 and 8x8: forward 1.1-2.1x
-      faster, input gradient 1.1-1.9x, weight gradient 1.1-2.2x.
-    - stride > 1: the forward stays with im2col (it reads short strided rows, measured 1.1-1.7x
-      slower: 64ch 32x32 stride 2, 32.4 / 45.9 ms); the input and weight gradients only for outputs at
-      least 8 wide (64ch 32x32 stride 2: 59.5 / 36.3 and 25.4 / 17.6 ms; 128ch 16x16: 32.2 / 17.0
-      and 17.0 / 11.8), not for 4-wide ones (8x8 stride 2: 2.9 / 3.5 and 2.1 / 2.4 ms).
+      faster, input gradient 1.1-1.9x, weight gradient 1.1-2.2x; channels-last inputs 2.3-4.6x.
+    - stride > 1: only for outputs at least 8 wide. Stride 2, forward: 32ch 32x32 11.7 / 7.4 ms,
+      64ch 32x32 27.2 / 15.7, 128ch 16x16 18.0 / 9.7 (float64 1.5-2.7x, channels-last 2.8-3.2x);
+      input and weight gradients: 64ch 32x32 59.5 / 36.3 and 25.4 / 17.6 ms, 128ch 16x16 32.2 /
+      17.0 and 17.0 / 11.8. Outputs 4 wide (8x8 stride 2) are slower direct: forward 1.8 / 2.9 ms
+      (64ch), input and weight gradients 2.9 / 3.5 and 2.1 / 2.4.
     """
     if not (geometry.groups > 1 and geometry.groups == channels_in and channels_out % geometry.groups == 0
             and xp(x).__name__ == "numpy"):
         return False
-    if all(st == 1 for st in geometry.stride):
-        return True
-    return step != "forward" and geometry.output_size[-1] >= 8
+    return all(st == 1 for st in geometry.stride) or geometry.output_size[-1] >= 8
 
 
 def _empty(module, shape: tuple, dtype, channels_last: bool):
@@ -71,7 +74,6 @@ def _is_channels_last(a) -> bool:
 def _padded(module, x, pads: tuple, channels_last: bool):
     """(n, C, *S) zero-padded (cropped, for negative amounts) to (n, C, *F), in ``x``'s layout; ``x``
     itself (a view, when cropped) when nothing grows."""
-    d = len(pads)
     crop = (slice(None),) * 2 + tuple(slice(max(-b, 0), s - max(-a, 0)) for (b, a), s in zip(pads, x.shape[2:]))
     x = x[crop]                                                                     # (n, C, *S - cut)
     grow = [(max(b, 0), max(a, 0)) for b, a in pads]
@@ -86,88 +88,114 @@ def _padded(module, x, pads: tuple, channels_last: bool):
         if after:
             out[lead + (slice(size - after, size),)] = 0
     out[(slice(None),) * 2 + tuple(slice(b, b + s) for (b, _), s in zip(grow, x.shape[2:]))] = x
-    del d
     return out
 
 
 def _chunk(batch_part: int, per_sample: int) -> int:
+    """Samples per chunk: those whose scratch fits ``CHUNK_BYTES``, at least one."""
     return max(1, min(batch_part, CHUNK_BYTES // max(per_sample, 1)))
 
 
-def _threads_split(batch: int, nbytes: int, body) -> None:
-    parallel_for(batch, body, nbytes)
-
-
-def _wide(geometry: WindowGeometry) -> bool:
-    """Whether the "wide" algorithm applies: unit stride."""
-    return all(st == 1 for st in geometry.stride)
+def _phase_sizes(geometry: WindowGeometry) -> tuple:
+    """Q: the sizes of the stride phases of a padded (*F) plane, ceil(F / stride) (F itself at stride 1)."""
+    return tuple(-(-f // st) for f, st in zip(geometry.full_size, geometry.stride))
 
 
 def _wide_layout(geometry: WindowGeometry, channels: int, channels_last: bool):
-    """Unit stride, a padded sample (C, *F) read flat: window o's entry k is at flat index
-    offset(k) + index(o) of its channel, with index(o) = sum of o_i * Fstride_i. So for each k one
-    contiguous run [offset(k), offset(k) + R) of a sample holds entry k of all its windows, R = the
-    sample's size - offset(K - 1) ("wide" positions: the runs also cover the columns between output
-    rows and the planes' tails, computed on and dropped). In the contiguous format the planes follow
-    each other (Fstride = the plane's row strides); channels-last, the channels are innermost
-    (Fstride = C times those, each channel a plane interleaved with the others).
-    Returns (the K offsets in row-major order, R)."""
-    full = geometry.full_size
+    """The flat layout of a padded sample for the wide algorithm.
+
+    Stride s splits a padded (C, *F) sample into prod(s) phases, phase r holding the positions
+    r + s*q (q < Q = ceil(F / s), the tails zero): window o's entry k reads position
+    o*s + k*dilation = r(k) + s*(o + q(k)), with r(k) = k*dilation mod s and q(k) = k*dilation // s,
+    i.e. phase r(k) shifted by q(k). (At stride 1 there is one phase, the padded sample itself.)
+    Each phase block (C, *Q) is read flat: window o of channel c is at flat index
+    phase(r(k))*block + shift(k) + index(o, c), so for each k one contiguous run
+    [offset(k), offset(k) + R) of the sample holds entry k of all windows of all channels,
+    R = block - shift(K - 1) ("wide" positions: the runs also cover the columns between output rows
+    and the planes' tails, computed on and dropped). In the contiguous format the channels' planes
+    follow each other, index(o, c) = c*prod(Q) + sum of o_i * Qstride_i; channels-last, the channels
+    are innermost, index(o, c) = C * sum of o_i * Qstride_i + c.
+    Returns (the K offsets in row-major order, R, the block size C*prod(Q)).
+    """
+    phases = _phase_sizes(geometry)
     scale = channels if channels_last else 1
-    row_strides = tuple(math.prod(full[i + 1:]) * scale for i in range(len(full)))
-    offsets = [sum(k * dl * fs for k, dl, fs in zip(offset, geometry.dilation, row_strides))
-               for offset in geometry.offsets()]
-    return offsets, channels * math.prod(full) - offsets[-1]
+    row_strides = tuple(math.prod(phases[i + 1:]) * scale for i in range(len(phases)))
+    block = channels * math.prod(phases)
+    strides = geometry.stride
+    residues = list(itertools.product(*(range(st) for st in strides)))            # phases in row-major order
+    offsets = []
+    for offset in geometry.offsets():
+        reach = [k * dl for k, dl in zip(offset, geometry.dilation)]
+        phase = residues.index(tuple(r % st for r, st in zip(reach, strides)))
+        offsets.append(phase * block + sum(r // st * fs for r, st, fs in zip(reach, strides, row_strides)))
+    last = [(k - 1) * dl // st for k, dl, st in zip(geometry.kernel, geometry.dilation, strides)]
+    return offsets, block - sum(q * fs for q, fs in zip(last, row_strides)), block
 
 
 def _forward_wide(module, x, w, y, geometry: WindowGeometry, multiplier: int, channels_last: bool) -> None:
-    """``depthwise_forward``'s unit-stride algorithm on whole padded samples (``_wide_layout``), in
-    x's layout: per k, wide (n, R) += x_flat (n, run k) * w_k expanded to (R,), every pass over one
-    contiguous run per sample (numpy's passes over the (n, C, *O) views, rows of O_w values, cost
-    3-4x more per value in a 32x32 plane), then the real windows copied into y."""
+    """``depthwise_forward``'s algorithm on whole padded samples split in stride phases
+    (``_wide_layout``), in x's layout: per k, wide (n, R) += x_flat (n, run k) * w_k expanded to
+    (R,), every pass over one contiguous run per sample (numpy's passes over the (n, C, *O) views,
+    rows of O_w values, cost 3-4x more per value in a 32x32 plane), then the real windows copied
+    into y."""
     batch, channels = x.shape[:2]
-    offsets, run = _wide_layout(geometry, channels, channels_last)
-    sample = channels * math.prod(geometry.full_size)
+    offsets, run, block = _wide_layout(geometry, channels, channels_last)
+    phases = _phase_sizes(geometry)
+    strides = geometry.stride
+    residues = list(itertools.product(*(range(st) for st in strides)))
+    sample = block * len(residues)
     w_mk = w.reshape(channels, multiplier, -1).transpose(1, 2, 0)                  # (M, K, C)
-    if channels_last:                                                              # (M, K, prod(F)*C): w over c, tiled
-        expanded = module.tile(w_mk, (1, 1, math.prod(geometry.full_size)))
-    else:                                                                          # (M, K, C*prod(F)): w repeated over plane c
-        expanded = module.repeat(w_mk, math.prod(geometry.full_size), axis=2)
-    per_sample = x.itemsize * sample * 3                                           # padded x, wide y, scratch
+
+    def expand(w_c):
+        """(.., C) -> (.., block): w_c over the channel of every flat position of a phase block."""
+        if channels_last:                                                          # (.., prod(Q)*C): tiled
+            return module.tile(w_c, (1,) * (w_c.ndim - 1) + (math.prod(phases),))
+        return module.repeat(w_c, math.prod(phases), axis=-1)                     # (.., C*prod(Q)): repeated
+
+    # (M, K, block), made once when it fits EXPANDED_BYTES, else one (block,) row per pass
+    expanded = expand(w_mk) if w_mk.size * math.prod(phases) * x.itemsize <= EXPANDED_BYTES else None
+    per_sample = x.itemsize * (x[:1].size * 2 + block * 2)                          # padded x, phases, wide y, scratch
     windows = tuple(slice(0, o) for o in geometry.output_size)
 
-    def real_windows(wide, n):
-        """The (n, C, *O) view of the real windows of the wide buffer (n, sample)."""
+    def as_blocks(flat, n, count):
+        """(n, count*block) as (n, count, C, *Q) views (channels-last: of (n, count, *Q, C) memory)."""
         if channels_last:
-            held = wide.reshape((n,) + geometry.full_size + (channels,))[(slice(None),) + windows]  # (n, *O, C)
-            return held.transpose((0, held.ndim - 1) + tuple(range(1, held.ndim - 1)))
-        return wide.reshape((n, channels) + geometry.full_size)[(slice(None), slice(None)) + windows]
+            held = flat.reshape((n, count) + phases + (channels,))                  # (n, count, *Q, C)
+            return held.transpose((0, 1, held.ndim - 1) + tuple(range(2, held.ndim - 1)))
+        return flat.reshape((n, count, channels) + phases)                         # (n, count, C, *Q)
 
     def body(start, stop):
         step = _chunk(stop - start, per_sample)
-        wide = scratch = None
+        wide = scratch = split = None
         for first in range(start, stop, step):                                     # chunks that stay in cache
             chunk = slice(first, min(first + step, stop))
             n = chunk.stop - chunk.start
             x_full = _padded(module, x[chunk], geometry.pads, channels_last)       # (n, C, *F)
-            if channels_last:
-                x_flat = module.ascontiguousarray(_to_held(x_full)).reshape(n, sample)  # (n, prod(F)*C)
-            else:
-                x_flat = module.ascontiguousarray(x_full).reshape(n, sample)       # (n, C*prod(F))
             if wide is None or wide.shape[0] != n:
-                wide = module.empty((n, sample), dtype=x.dtype)                    # (n, sample)
+                wide = module.empty((n, block), dtype=x.dtype)                     # (n, C*prod(Q))
                 scratch = module.empty((n, run), dtype=x.dtype)                    # (n, R)
+                if len(residues) > 1:                                              # zero tails, never rewritten
+                    split = module.zeros((n, sample), dtype=x.dtype)               # (n, phases*C*prod(Q))
+            if len(residues) == 1:
+                held = _to_held(x_full) if channels_last else x_full
+                x_flat = module.ascontiguousarray(held).reshape(n, sample)         # (n, C*prod(F))
+            else:
+                blocks = as_blocks(split, n, len(residues))                        # (n, phases, C, *Q)
+                for phase, residue in enumerate(residues):                         # phase r: x_full[r::s]
+                    part = x_full[(slice(None), slice(None)) + tuple(slice(r, None, st) for r, st in zip(residue, strides))]
+                    blocks[(slice(None), phase, slice(None)) + tuple(slice(0, q) for q in part.shape[2:])] = part
+                x_flat = split
             wide_run = wide[:, :run]                                               # (n, R)
             for m in range(multiplier):
                 for k, offset in enumerate(offsets):                               # k# in row-major order
                     x_k = x_flat[:, offset:offset + run]                           # (n, R)
-                    w_k = expanded[m, k, :run]                                     # (R,)
+                    w_k = (expanded[m, k] if expanded is not None else expand(w_mk[m, k]))[:run]  # (R,)
                     if k == 0:
                         module.multiply(x_k, w_k, out=wide_run)                    # (n, R) = x_k * w_k
                     else:
                         module.multiply(x_k, w_k, out=scratch)
                         wide_run += scratch                                        # (n, R) += x_k * w_k
-                y[chunk, m::multiplier] = real_windows(wide, n)                    # (n, C, *O)
+                y[chunk, m::multiplier] = as_blocks(wide, n, 1)[(slice(None), 0, slice(None)) + windows]  # (n, C, *O)
 
     parallel_for(batch, body, x.nbytes + y.nbytes)
 
@@ -190,34 +218,7 @@ def depthwise_forward(x, weight, bias, geometry: WindowGeometry, channels_last: 
     y = _empty(module, (batch, channels_out) + geometry.output_size, x.dtype, channels_last)  # (N, Cy, *O)
     offsets = [geometry.offset_slices(k) for k in geometry.offsets()]
     pads = geometry.pads
-    x_cl = _is_channels_last(x)
-    if _wide(geometry):
-        _forward_wide(module, x, w, y, geometry, multiplier, x_cl)
-        if bias is not None:
-            y += bias.reshape((channels_out,) + spread)                            # (N, Cy, *O) + (Cy, 1..)
-        return y
-    per_sample = x.itemsize * channels * math.prod(geometry.output_size)
-
-    def body(start, stop):
-        step = _chunk(stop - start, per_sample)
-        scratch = None
-        for first in range(start, stop, step):                                     # chunks that stay in cache
-            chunk = slice(first, min(first + step, stop))
-            x_full = _padded(module, x[chunk], pads, x_cl)                         # (n, C, *F)
-            for m in range(multiplier):
-                y_m = y[chunk, m::multiplier]                                      # (n, C, *O): channels c*M + m
-                w_m = w[m::multiplier]                                             # (C, K)
-                if scratch is None or scratch.shape != y_m.shape:
-                    scratch = _empty(module, y_m.shape, x.dtype, channels_last)
-                for k, view in enumerate(offsets):                                 # k# in row-major order
-                    w_k = w_m[:, k].reshape((channels,) + spread)                  # (C, 1..)
-                    if k == 0:
-                        module.multiply(x_full[view], w_k, out=y_m)                # (n, C, *O) = x_k * w_k
-                    else:
-                        module.multiply(x_full[view], w_k, out=scratch)
-                        y_m += scratch                                             # (n, C, *O) += x_k * w_k
-
-    _threads_split(batch, x.nbytes + y.nbytes, body)
+    _forward_wide(module, x, w, y, geometry, multiplier, _is_channels_last(x))
     if bias is not None:
         y += bias.reshape((channels_out,) + spread)                                # (N, Cy, *O) + (Cy, 1..)
     return y
@@ -232,7 +233,7 @@ def depthwise_transpose(y, weight, bias, geometry: WindowGeometry, channels_last
     batch, channels_out = y.shape[:2]
     channels = geometry.groups
     multiplier = channels_out // channels
-    if multiplier == 1 and _wide(geometry):
+    if multiplier == 1 and all(st == 1 for st in geometry.stride):
         # Unit stride: the convolution of y, padded by dilation*(K - 1) minus the cut, with the kernel
         # flipped (Dumoulin & Visin, section 4.1), by the wide forward: no zeroed buffer, no strided adds
         flipped = weight[(Ellipsis,) + (slice(None, None, -1),) * geometry.ndim]    # (C, 1, *K) reversed in K
@@ -273,7 +274,7 @@ def depthwise_transpose(y, weight, bias, geometry: WindowGeometry, channels_last
                 x[chunk] = 0                                                       # rows no window reads
             x[(chunk, slice(None)) + read] = x_full[(slice(None), slice(None)) + inside]
 
-    _threads_split(batch, x.nbytes + y.nbytes, body)
+    parallel_for(batch, body, x.nbytes + y.nbytes)
     if bias is not None:
         x += bias.reshape((channels,) + spread)                                    # (N, C, *S) + (C, 1..)
     return x
@@ -307,6 +308,6 @@ def depthwise_weight_grad(x, y, geometry: WindowGeometry):
                     # (n, C) = sum over O of (n, C, *O) * (n, C, *O)
                     partial[chunk, m::multiplier, k] = module.einsum(dots, y_m, x_full[view])
 
-    _threads_split(batch, x.nbytes + y.nbytes, body)
+    parallel_for(batch, body, x.nbytes + y.nbytes)
     w = partial.sum(axis=0)                                                        # (Cy, K): in batch order
     return w.reshape((channels_out, 1) + geometry.kernel)

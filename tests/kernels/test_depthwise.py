@@ -28,6 +28,11 @@ def depthwise_configs(draw):
                 bias=draw(st.booleans()), dtype=draw(st.sampled_from([np.float32, np.float64])))
 
 
+def _direct_always(x, channels_in, channels_out, geometry):
+    """``depthwise.use_depthwise`` without its speed rule: every depthwise call takes the direct algorithm."""
+    return geometry.groups > 1 and geometry.groups == channels_in and channels_out % geometry.groups == 0
+
+
 def _arrays(config, seed=0):
     rng = np.random.default_rng(seed)
     cin, cout = config["channels"], config["channels"] * config["multiplier"]
@@ -38,22 +43,27 @@ def _arrays(config, seed=0):
 
 
 @settings(max_examples=60, deadline=None)
-@given(config=depthwise_configs())
-def test_depthwise_convolution_values_and_gradients_match_torch(torch, config):
+@given(config=depthwise_configs(), direct=st.booleans())
+def test_depthwise_convolution_values_and_gradients_match_torch(torch, config, direct):
+    """``direct``: every step by the direct algorithm; else as the speed rule picks (small strided
+    outputs take im2col + GEMM)."""
     x, w, b = _arrays(config)
     name = f"conv{config['d']}d"
     kwargs = dict(stride=config["stride"], padding=config["padding"], dilation=config["dilation"],
                   groups=config["channels"])
     arrays = [x, w, b] if config["bias"] else [x, w]
     tol = tolerance(config["dtype"])
-    check_against_torch(torch, lambda *a: getattr(F, name)(*a, **kwargs),
-                        lambda *a: getattr(torch.nn.functional, name)(*a, **kwargs), arrays,
-                        rtol=tol["rtol"] * 10, atol=tol["atol"] * 10)
+    with pytest.MonkeyPatch.context() as patch:
+        if direct:
+            patch.setattr(depthwise, "use_depthwise", _direct_always)
+        check_against_torch(torch, lambda *a: getattr(F, name)(*a, **kwargs),
+                            lambda *a: getattr(torch.nn.functional, name)(*a, **kwargs), arrays,
+                            rtol=tol["rtol"] * 10, atol=tol["atol"] * 10)
 
 
-@settings(max_examples=25, deadline=None)
-@given(config=depthwise_configs())
-def test_depthwise_transposed_convolution_values_and_gradients_match_torch(torch, config):
+@settings(max_examples=30, deadline=None)
+@given(config=depthwise_configs(), direct=st.booleans())
+def test_depthwise_transposed_convolution_values_and_gradients_match_torch(torch, config, direct):
     assume(all((s - 1) * st_ - 2 * p + dl * (k - 1) + 1 > 0 for s, st_, p, dl, k in zip(
         config["spatial"], config["stride"], config["padding"], config["dilation"], config["kernel"])))
     x, w, b = _arrays(config)  # conv_transpose's weight (Cin, Cout/G, *K): x's channels in, M out each
@@ -63,9 +73,12 @@ def test_depthwise_transposed_convolution_values_and_gradients_match_torch(torch
                   groups=config["channels"])
     b = b[:config["channels"] * config["multiplier"]]
     tol = tolerance(config["dtype"])
-    check_against_torch(torch, lambda *a: getattr(F, name)(*a, **kwargs),
-                        lambda *a: getattr(torch.nn.functional, name)(*a, **kwargs), [x, w, b],
-                        rtol=tol["rtol"] * 10, atol=tol["atol"] * 10)
+    with pytest.MonkeyPatch.context() as patch:
+        if direct:
+            patch.setattr(depthwise, "use_depthwise", _direct_always)
+        check_against_torch(torch, lambda *a: getattr(F, name)(*a, **kwargs),
+                            lambda *a: getattr(torch.nn.functional, name)(*a, **kwargs), [x, w, b],
+                            rtol=tol["rtol"] * 10, atol=tol["atol"] * 10)
 
 
 def test_depthwise_calls_take_the_direct_algorithm(monkeypatch):
@@ -82,8 +95,9 @@ def test_depthwise_calls_take_the_direct_algorithm(monkeypatch):
     assert calls == []
 
 
-@pytest.mark.parametrize("d, stride", [(2, 1), (2, 2), (3, 1)])
-def test_depthwise_channels_last_input_keeps_its_layout(torch, d, stride):
+@pytest.mark.parametrize("d, stride", [(2, 1), (2, 2), (3, 1), (3, 2)])
+def test_depthwise_channels_last_input_keeps_its_layout(torch, d, stride, monkeypatch):
+    monkeypatch.setattr(depthwise, "use_depthwise", _direct_always)
     fmt_mg = minigrad.channels_last if d == 2 else minigrad.channels_last_3d
     fmt_th = torch.channels_last if d == 2 else torch.channels_last_3d
     rng = np.random.default_rng(1)
@@ -143,7 +157,19 @@ def test_depthwise_kernels_are_bit_identical_for_any_thread_count(monkeypatch, s
         np.testing.assert_array_equal(one, many)
 
 
-def test_depthwise_rows_no_window_reads_get_zero_gradient(torch):
+def test_forward_with_weights_expanded_per_pass_equals_the_one_expanded_once(monkeypatch):
+    rng = np.random.default_rng(5)
+    x, w = rng.standard_normal((3, 4, 9, 10)), rng.standard_normal((8, 1, 3, 3))
+    for stride in (1, 2):
+        g = conv_geometry((9, 10), (3, 3), (stride, stride), ((1, 1), (1, 1)), (1, 1), 4)
+        once = depthwise.depthwise_forward(x, w, None, g)
+        monkeypatch.setattr(depthwise, "EXPANDED_BYTES", 0)
+        np.testing.assert_array_equal(depthwise.depthwise_forward(x, w, None, g), once)
+        monkeypatch.undo()
+
+
+def test_depthwise_rows_no_window_reads_get_zero_gradient(torch, monkeypatch):
+    monkeypatch.setattr(depthwise, "use_depthwise", _direct_always)
     # stride 3 over 8 entries with a 2-wide kernel: the last entry is read by no window
     rng = np.random.default_rng(3)
     x, w = rng.standard_normal((2, 3, 8, 8)), rng.standard_normal((3, 1, 2, 2))
@@ -152,7 +178,8 @@ def test_depthwise_rows_no_window_reads_get_zero_gradient(torch):
 
 
 @pytest.mark.parametrize("stride, dilation", [(1, 1), (2, 2)])
-def test_depthwise_convolution_passes_gradcheck_and_gradgradcheck(stride, dilation):
+def test_depthwise_convolution_passes_gradcheck_and_gradgradcheck(stride, dilation, monkeypatch):
+    monkeypatch.setattr(depthwise, "use_depthwise", _direct_always)
     rng = np.random.default_rng(4)
     x, w, b = rng.standard_normal((2, 3, 6, 5)), rng.standard_normal((6, 1, 3, 2)), rng.standard_normal(6)
     gradchecks(lambda x, w, b: F.conv2d(x, w, b, stride=stride, padding=1, dilation=dilation, groups=3), [x, w, b])
