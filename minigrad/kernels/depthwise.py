@@ -12,10 +12,15 @@ padded input that holds entry k of every window (``WindowGeometry.offset_slices`
 That is K (times M) multiply-adds on (n, C, *O) arrays, against im2col's K copies plus one thin
 (1, K) @ (K, n*P) product per channel. The forward (and the unit-stride input gradient, a forward
 with the flipped kernel) runs them on flat runs of whole padded samples split in stride phases
-(``_wide_layout``): numpy's passes over (n, C, *O) views loop over rows of only O_w values. The batch is split over threads (``threads.parallel_for``)
-and, within a thread, into chunks whose (n, C, *O) scratch stays in cache; every output element is
-summed in the same order whatever the split, so results are bit-identical for any thread count (the
-weight gradient sums per-sample partials (N, Cy, K) over the batch at the end, in batch order).
+(``_wide_layout``): numpy's passes over (n, C, *O) views loop over rows of only O_w values.
+The batch is split over threads (``threads.parallel_for``) and, within a thread, into chunks whose
+scratch stays in cache (``CHUNK_BYTES``); every output element is summed in the same order whatever
+the split, so results are bit-identical for any thread count (the weight gradient sums per-sample
+partials (N, Cy, K) over the batch at the end, in batch order).
+
+Memory: beyond the input and output arrays, a chunk's padded input, phases and wide buffers (about
+``CHUNK_BYTES``, or one sample's worth), the weight gradient's (N, Cy, K) partials, and the
+forward's expanded weights (at most ``EXPANDED_BYTES``).
 
 Arrays keep their memory layout: a channels-last x is padded into a channels-last buffer and the
 result is allocated channels-last when asked, so that every elementwise pass runs in memory order.
@@ -182,7 +187,8 @@ def _forward_wide(module, x, w, y, geometry: WindowGeometry, multiplier: int, ch
             else:
                 blocks = as_blocks(split, n, len(residues))                        # (n, phases, C, *Q)
                 for phase, residue in enumerate(residues):                         # phase r: x_full[r::s]
-                    part = x_full[(slice(None), slice(None)) + tuple(slice(r, None, st) for r, st in zip(residue, strides))]
+                    picks = tuple(slice(r, None, st) for r, st in zip(residue, strides))
+                    part = x_full[(slice(None), slice(None)) + picks]              # (n, C, *Q or less)
                     blocks[(slice(None), phase, slice(None)) + tuple(slice(0, q) for q in part.shape[2:])] = part
                 x_flat = split
             wide_run = wide[:, :run]                                               # (n, R)
@@ -212,12 +218,9 @@ def depthwise_forward(x, weight, bias, geometry: WindowGeometry, channels_last: 
     batch, channels = x.shape[:2]
     channels_out = weight.shape[0]
     multiplier = channels_out // channels
-    kernel_numel = geometry.kernel_numel
-    w = weight.reshape(channels_out, kernel_numel)                                  # (Cy, K)
+    w = weight.reshape(channels_out, geometry.kernel_numel)                         # (Cy, K)
     spread = (1,) * geometry.ndim
     y = _empty(module, (batch, channels_out) + geometry.output_size, x.dtype, channels_last)  # (N, Cy, *O)
-    offsets = [geometry.offset_slices(k) for k in geometry.offsets()]
-    pads = geometry.pads
     _forward_wide(module, x, w, y, geometry, multiplier, _is_channels_last(x))
     if bias is not None:
         y += bias.reshape((channels_out,) + spread)                                # (N, Cy, *O) + (Cy, 1..)

@@ -85,7 +85,8 @@ def test_depthwise_calls_take_the_direct_algorithm(monkeypatch):
     calls = []
     for name in ("depthwise_forward", "depthwise_transpose", "depthwise_weight_grad"):
         real = getattr(depthwise, name)
-        monkeypatch.setattr(depthwise, name, lambda *a, _real=real, _name=name, **k: calls.append(_name) or _real(*a, **k))
+        monkeypatch.setattr(depthwise, name,
+                            lambda *a, _real=real, _name=name, **k: calls.append(_name) or _real(*a, **k))
     x = minigrad.randn(2, 4, 9, 9, requires_grad=True)
     w = minigrad.randn(8, 1, 3, 3, requires_grad=True)
     F.conv2d(x, w, padding=1, groups=4).sum().backward()
@@ -130,7 +131,6 @@ def test_depthwise_channels_last_input_keeps_its_layout(torch, d, stride, monkey
 @pytest.mark.parametrize("layout", ["contiguous", "channels_last"])
 def test_depthwise_kernels_are_bit_identical_for_any_thread_count(monkeypatch, stride, layout):
     monkeypatch.setattr(minigrad.threads, "MIN_PARALLEL_BYTES", 0)  # split even these small arrays
-    monkeypatch.setattr(depthwise, "CHUNK_BYTES", 1)               # and chunk every sample alone
     rng = np.random.default_rng(2)
     x = rng.standard_normal((7, 5, 11, 10)).astype(np.float32)
     w = rng.standard_normal((10, 1, 3, 3)).astype(np.float32)      # multiplier 2
@@ -143,18 +143,18 @@ def test_depthwise_kernels_are_bit_identical_for_any_thread_count(monkeypatch, s
     previous = minigrad.get_num_threads()
     results = []
     try:
-        for count in (1, 2, 3):
-            minigrad.set_num_threads(count)
+        for count, chunk_bytes in [(1, 1), (1, 2**30), (2, 2**30), (3, 2**30), (3, 1)]:
+            minigrad.set_num_threads(count)  # chunks of 1 sample, or each thread's whole part (7, 4 + 3, 3 + 2 + 2)
+            monkeypatch.setattr(depthwise, "CHUNK_BYTES", chunk_bytes)
             results.append([depthwise.depthwise_forward(x, w, None, g, cl).copy(),
                             depthwise.depthwise_transpose(y, w, None, g, cl).copy(),
                             depthwise.depthwise_transpose(y[:, :5], w1, None, g, cl).copy(),
                             depthwise.depthwise_weight_grad(x, y, g).copy()])
     finally:
         minigrad.set_num_threads(previous)
-    for one, many in zip(results[0], results[1]):
-        np.testing.assert_array_equal(one, many)
-    for one, many in zip(results[0], results[2]):
-        np.testing.assert_array_equal(one, many)
+    for other in results[1:]:
+        for one, many in zip(results[0], other):
+            np.testing.assert_array_equal(one, many)
 
 
 def test_forward_with_weights_expanded_per_pass_equals_the_one_expanded_once(monkeypatch):
