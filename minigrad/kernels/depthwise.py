@@ -213,7 +213,16 @@ def _to_held(a):
 
 def depthwise_forward(x, weight, bias, geometry: WindowGeometry, channels_last: bool = False):
     """y (N, Cy, *O) = conv(x (N, C, *S), weight (Cy, 1, *K), groups = C) + bias (Cy,); y held as
-    (N, *O, Cy) memory when ``channels_last``."""
+    (N, *O, Cy) memory when ``channels_last``.
+
+    >>> import numpy as np
+    >>> from minigrad.kernels.geometry import conv_geometry
+    >>> x = np.arange(8.0).reshape(1, 2, 4)                 # channels [0 1 2 3] and [4 5 6 7]
+    >>> w = np.array([[[1.0, -1.0]], [[0.5, 0.5]]])          # a difference and a mean
+    >>> depthwise_forward(x, w, None, conv_geometry((4,), (2,), (1,), ((0, 0),), (1,), groups=2))
+    array([[[-1. , -1. , -1. ],
+            [ 4.5,  5.5,  6.5]]])
+    """
     module = xp(x)
     batch, channels = x.shape[:2]
     channels_out = weight.shape[0]
