@@ -11,8 +11,10 @@ import math
 import numpy as np
 
 from .. import backend, dtypes, threads
+from ..autograd import function as _function
 from ..autograd.function import Primitive
-from ..autograd.tensor import Tensor
+from ..autograd.grad_mode import _state as _grad_state
+from ..autograd.tensor import Tensor, _wrap
 from ..backend import xp
 from ..kernels import compiled
 from .shape import unbroadcast
@@ -643,7 +645,53 @@ def sub(a, b, alpha=1):
 
 
 def mul(a, b):
+    if type(a) is Tensor and type(b) is Tensor:
+        data_a, data_b = a._data, b._data
+        if (type(data_a) is np.ndarray and type(data_b) is np.ndarray and data_a.dtype is data_b.dtype
+                and data_a.shape == data_b.shape and data_a.dtype.kind == "f"):
+            return _mul_same(a, b, data_a, data_b)
     return _binary(Mul, a, b)
+
+
+def _mul_same(a, b, data_a, data_b):
+    """``Mul.apply(a, b)`` for two NumPy tensors of one float dtype and shape, the commonest product,
+    inline: no checks to make (nothing to promote, broadcast or move), and the node that
+    ``Primitive.apply`` would record, made directly (the same fields: edges, input metadata, the saved
+    inputs as ``_pack_arrays`` packs them). Measured (issue 14, a recorded ``x * y`` on (4, 4) float32,
+    ``x`` requiring grad, thread CPU time, interleaved in one process on a busy 2-core machine): 2.2
+    us per call, against 4.1-4.6 us through ``_binary`` and ``Mul.apply`` (bench_overhead.py
+    mul_recorded: 3.98 -> 2.14 us, torch 2.0 us)."""
+    fp_state = _function._fp_state
+    current = fp_state.get()
+    token = fp_state.set(_function._quiet_of.get(current) or _function._quiet_twin(current))
+    try:  # NumPy's floating-point warnings off, as every forward (Function._quiet)
+        raw = data_a * data_b
+    finally:
+        fp_state.reset(token)
+    out = _wrap(raw if type(raw) is np.ndarray else np.asarray(raw))   # a 0-d product is a NumPy scalar
+    needs_a, needs_b = a._requires_grad, b._requires_grad
+    if (needs_a or needs_b) and _grad_state.enabled:
+        ctx = _function._new_node(Mul)
+        ctx.needs_input_grad = (needs_a, needs_b)
+        if needs_a:
+            node = a.grad_fn
+            edge_a, meta_a = (a if node is None else (node, a._output_nr)), (data_a.shape, data_a.dtype)
+        else:
+            edge_a = meta_a = None
+        if needs_b:
+            node = b.grad_fn
+            edge_b, meta_b = (b if node is None else (node, b._output_nr)), (data_b.shape, data_b.dtype)
+        else:
+            edge_b = meta_b = None
+        ctx.next_edges, ctx._input_meta = [edge_a, edge_b], [meta_a, meta_b]
+        out.grad_fn, out._requires_grad = ctx, True
+        # Mul.forward saves (a if b needs a gradient, b if a does); an array is packed as the first
+        # input holding it
+        none = _function._SAVED_NONE
+        saved_b = a if data_b is data_a else b
+        ctx._saved = [(a, None, None, a._vc, a._vc.value) if needs_b else none,
+                      (saved_b, None, None, saved_b._vc, saved_b._vc.value) if needs_a else none]
+    return out
 
 
 def div(a, b, rounding_mode=None):

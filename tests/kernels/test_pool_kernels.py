@@ -222,3 +222,20 @@ def test_stride_phase_copy_reads_every_window_entry(stride, dilation):
             assert run.strides[-1] == run.itemsize and run.ndim == (3 if layout is x else 2)
             np.testing.assert_array_equal(unwide(run.copy()), padded[geometry.offset_slices(offset)])
             np.testing.assert_array_equal(view, padded[geometry.offset_slices(offset)])
+
+
+@pytest.mark.parametrize("layout", ["nchw", "channels_last"])
+def test_adaptive_max_pool_gradient_sums_in_torchs_order_bit_for_bit(torch, layout):
+    # overlapping bins (20 -> 7): a position shared by neighbouring bins sums their gradients in
+    # float32 in output order, as torch's loop
+    x = np.random.default_rng(5).standard_normal((3, 4, 20, 20)).astype(np.float32)
+    x[:, :, 2::3, 2::3] = 5.0  # ties where bins overlap in both dims: four bins share a winner
+    x = channels_last(x) if layout == "channels_last" else x
+    grad = np.random.default_rng(6).standard_normal((3, 4, 7, 7)).astype(np.float32)
+    values, indices = pool.adaptive_max_pool_forward(x, (7, 7))
+    ours = pool.flat_scatter_add(grad, indices, (20, 20), pool.memory_order(x))
+    tx = torch.from_numpy(np.ascontiguousarray(x)).requires_grad_(True)
+    out, t_indices = torch.nn.functional.adaptive_max_pool2d(tx, 7, return_indices=True)
+    out.backward(torch.from_numpy(grad))
+    np.testing.assert_array_equal(indices, t_indices.numpy())
+    assert np.ascontiguousarray(ours).tobytes() == tx.grad.numpy().tobytes()
