@@ -28,7 +28,8 @@ on its first write, which measured slower than the copy itself for the larger be
 
 The copies are split over the batch (or, for NCHW columns, over the channels: their leading axis)
 with ``minigrad.threads.parallel_for``; every part writes its own rows, so results are bit-identical
-for any thread count.
+for any thread count. ``split=False`` keeps a copy on the calling thread, for callers that are already
+one part of a ``parallel_for`` (``conv.py``'s cache-sized blocks).
 """
 from __future__ import annotations
 
@@ -108,12 +109,13 @@ def _windows_batch_last(x_t, kernel: tuple, stride: tuple, dilation: tuple, wind
 
 
 def im2col(x_padded, kernel: tuple, stride: tuple, dilation: tuple, groups: int, slot: str = "cols",
-           batch_last: bool = True):
+           batch_last: bool = True, split: bool = True):
     """Columns of a padded chunk ``x_padded`` (n, Cx, *Sp); a workspace array.
 
     (G, Cxg*K, P*n) when ``batch_last`` (copied from a batch-last copy of the input), else
     (G, Cxg*K, n*P) (copied straight from the input: faster when window rows are long, since the
     product then needs no transposing copy back to (n, Cy, *O)). The GPU always uses batch-last.
+    ``split``: split the copy over threads (False inside a part of an outer ``parallel_for``).
     """
     if compiled.enabled() and compiled.supports(x_padded, spatial_dims=len(kernel)):  # minigrad[fast]: numba
         return compiled.im2col(x_padded, kernel, stride, dilation, groups, slot, batch_last)
@@ -134,7 +136,7 @@ def im2col(x_padded, kernel: tuple, stride: tuple, dilation: tuple, groups: int,
 
     def copy(start, stop):  # the one big copy, split over the channels (each part writes its own rows)
         cols[start:stop] = view[start:stop]
-    if module.__name__ == "numpy":
+    if module.__name__ == "numpy" and split:
         parallel_for(channels, copy, cols.nbytes)
     else:
         copy(0, channels)
