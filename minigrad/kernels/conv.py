@@ -423,6 +423,10 @@ def _channels_last_chunks(x, channels_in: int, channels_out: int, geometry: Wind
 # - NCHW batch-first columns (32x32 images, contiguous): 32->32 forward 74 -> 53, input gradient
 #   (the flipped-kernel forward) 76 -> 53, weight gradient 53 -> 42; 64->64 178 -> 162, 183 -> 163,
 #   161 -> 145; 64->128 stride 2 forward 98 -> 74, weight gradient 81 -> 75.
+# - threads taking the next block when free (``_run_blocks``) against a fixed half each, the six
+#   layers' fwd + dx + dw summed, very busy machine (load 3-4.7), unblocked / fixed halves / next
+#   block: 1168 / 1290 / 1025, 1037 / 1151 / 893; channels-last 1016 / 1032 / 850 -- with fixed
+#   halves a thread that lost its core held the call up, and the blocks lost to the unblocked code.
 # Sending the 32x32 contiguous layers through the blocked NHWC path with layout copies instead
 # measured 1.1-1.5x slower than NCHW. Switching OpenBLAS to one thread and back costs ~2 us.
 
@@ -460,18 +464,28 @@ def _cache_blocks(x, channels_in: int, channels_out: int, geometry: WindowGeomet
 
 
 def _run_blocks(count: int, body, block_bytes: int) -> None:
-    """``body(i)`` for i in [0, count), split over the threads with BLAS on one thread, unless the
-    threads' blocks together (``block_bytes`` each) would pass ``COLUMN_BUDGET_BYTES``: then on this
-    thread alone, block after block (the same blocks, so the same results)."""
-    def part(start, stop):
-        for i in range(start, stop):
-            body(i)
-    threads = get_num_threads()
-    if count > 1 and threads > 1 and threads * block_bytes <= im2col_module.COLUMN_BUDGET_BYTES:
+    """``body(i)`` for i in [0, count), on the threads with BLAS on one thread, unless the threads'
+    blocks together (``block_bytes`` each) would pass ``COLUMN_BUDGET_BYTES``: then on this thread
+    alone, block after block (the same blocks, so the same results).
+
+    Each thread takes the next block when it is done with one, rather than a fixed half of them: on
+    a busy machine a thread that loses its core would otherwise hold up the whole call."""
+    threads = min(get_num_threads(), count)
+    if threads > 1 and threads * block_bytes <= im2col_module.COLUMN_BUDGET_BYTES:
+        tasks, lock = iter(range(count)), threading.Lock()
+
+        def worker(start, stop):  # one per thread: blocks until none is left
+            while True:
+                with lock:
+                    i = next(tasks, None)
+                if i is None:
+                    return
+                body(i)
         with _one_blas_thread():
-            parallel_for(count, part)
+            parallel_for(threads, worker)
     else:
-        part(0, count)
+        for i in range(count):
+            body(i)
 
 
 # ---- the forward's columns kept for the weight gradient ---------------------------------------
