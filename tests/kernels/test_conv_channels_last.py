@@ -107,6 +107,43 @@ def test_conv_kernels_are_bit_identical_for_any_thread_count(threads, geometry, 
         np.testing.assert_array_equal(one, many)
 
 
+@pytest.mark.parametrize("threads", [2, 3])
+def test_cache_blocks_are_bit_identical_for_any_thread_count(threads, monkeypatch):
+    """The blocked forward and weight gradient (NHWC, and NCHW with long window rows): with blocks of one
+    or two samples, split over the threads, the results equal one thread's bit for bit, and the unblocked
+    arithmetic (einsum over the padded input's windows) to rounding, with and without the forward's
+    kept columns."""
+    geometry = ((6, 20), (3, 3), (1, 1), ((1, 1), (1, 1)), (1, 1), 5, 4)
+    g, x, w, y = _arrays(geometry, np.float32, batch=9)
+    columns = 5 * 9 * 6 * 20 * 4  # one sample's columns, bytes
+    monkeypatch.setattr(conv, "BLOCK_BYTES", 2 * columns - 1)  # one sample a block
+    monkeypatch.setattr(minigrad.threads, "MIN_PARALLEL_BYTES", 0)
+    windows = np.lib.stride_tricks.sliding_window_view(np.pad(x, ((0, 0), (0, 0), (1, 1), (1, 1))), (3, 3), (2, 3))
+    expected_y = np.einsum("ncpqkl,ockl->nopq", windows, w)
+    expected_w = np.einsum("ncpqkl,nopq->ockl", windows, y)
+    x_cl, y_cl = conv.channels_last_copy(x), conv.channels_last_copy(y)
+    previous = minigrad.get_num_threads()
+    results = []
+    try:
+        for count in (1, threads):
+            minigrad.set_num_threads(count)
+            kept = []
+            forward_cl = conv.conv_forward_channels_last(x_cl, w, None, g, keep_columns=kept).copy()
+            assert len(kept) == 1
+            results.append([forward_cl,
+                            conv.conv_weight_grad_forward_channels_last(x_cl, y_cl, g).copy(),
+                            conv.conv_weight_grad_forward_channels_last(x_cl, y_cl, g, columns=kept[0]).copy(),
+                            conv._conv_forward_nchw(x, w, None, g).copy(),
+                            conv._conv_weight_grad_forward_nchw(x, y, g).copy()])
+            conv.release_columns(kept[0])
+    finally:
+        minigrad.set_num_threads(previous)
+    for one, many in zip(*results):
+        np.testing.assert_array_equal(one, many)
+    for result, expected in zip(results[0], [expected_y, expected_w, expected_w, expected_y, expected_w]):
+        np.testing.assert_allclose(result, expected, rtol=1e-4, atol=1e-4)
+
+
 def test_channels_last_batch_chunks_give_the_unchunked_result(monkeypatch):
     g, x, w, y = _arrays(GEOMETRIES[1], batch=5)
     whole = [conv.conv_forward_channels_last(x, w, None, g), conv.conv_transpose_forward_channels_last(y, w, None, g),
