@@ -441,17 +441,22 @@ _WEIGHT_GRAD_PARTS = 8          # accumulators of the blocked weight gradient, e
 _blas = []                      # threadpoolctl's BLAS controllers, found on first use
 
 
+def _blas_controllers() -> list:
+    """threadpoolctl's handles on the loaded BLAS libraries; empty without threadpoolctl."""
+    if not _blas:
+        try:
+            import threadpoolctl
+            _blas.append(threadpoolctl.ThreadpoolController().select(user_api="blas").lib_controllers)
+        except ImportError:
+            _blas.append([])
+    return _blas[0]
+
+
 class _one_blas_thread:
     """Within the block: BLAS on one thread (the blocks' threads are the parallelism)."""
 
     def __enter__(self):
-        if not _blas:
-            try:
-                import threadpoolctl
-                _blas.append(threadpoolctl.ThreadpoolController().select(user_api="blas").lib_controllers)
-            except ImportError:
-                _blas.append([])
-        self.before = [(lib, lib.get_num_threads()) for lib in _blas[0]]
+        self.before = [(lib, lib.get_num_threads()) for lib in _blas_controllers()]
         for lib, _ in self.before:
             lib.set_num_threads(1)
 
@@ -477,7 +482,9 @@ def _run_blocks(count: int, body, block_bytes: int) -> None:
     Each thread takes the next block when it is done with one, rather than a fixed half of them: on
     a busy machine a thread that loses its core would otherwise hold up the whole call."""
     threads = min(get_num_threads(), count)
-    if threads > 1 and threads * block_bytes <= im2col_module.COLUMN_BUDGET_BYTES:
+    # without threadpoolctl BLAS cannot be told to use one thread, and each block's GEMM would start
+    # BLAS's own threads on top of ours: then the blocks run one after another, BLAS threaded
+    if threads > 1 and threads * block_bytes <= im2col_module.COLUMN_BUDGET_BYTES and _blas_controllers():
         tasks, lock = iter(range(count)), threading.Lock()
 
         def worker(start, stop):  # one per thread: blocks until none is left
