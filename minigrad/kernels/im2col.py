@@ -117,7 +117,9 @@ def im2col(x_padded, kernel: tuple, stride: tuple, dilation: tuple, groups: int,
     product then needs no transposing copy back to (n, Cy, *O)). The GPU always uses batch-last.
     ``split``: split the copy over threads (False inside a part of an outer ``parallel_for``).
     """
-    if compiled.enabled() and compiled.supports(x_padded, spatial_dims=len(kernel)):  # minigrad[fast]: numba
+    # minigrad[fast]: numba, but not inside a part of an outer parallel_for (``split`` False): the
+    # compiled loops run one at a time on numba's own threads, so the parts would queue for them
+    if split and compiled.enabled() and compiled.supports(x_padded, spatial_dims=len(kernel)):
         return compiled.im2col(x_padded, kernel, stride, dilation, groups, slot, batch_last)
     if cuda.handles(x_padded):  # CuPy float arrays: one CUDA thread per column entry
         return cuda.im2col.im2col(x_padded, kernel, stride, dilation, groups)
