@@ -437,6 +437,10 @@ def _channels_last_chunks(x, channels_in: int, channels_out: int, geometry: Wind
 # measured 1.1-1.5x slower than NCHW. Switching OpenBLAS to one thread and back costs ~2 us.
 
 BLOCK_BYTES = 4 * 2**20
+# A call whose columns take at most this runs as one block, BLAS threaded (fwd+bwd, 2 threads, quiet
+# machine, blocks / one block: LeNet's c2 (7.7 MB of columns) 5.9 / 4.7 ms, c1 (10 MB) 8.6 / 7.8 ms;
+# but CIFAR's 64->64 (302 MB) 222 / 297 ms, conv1d (58 MB) 59 / 82 ms, dilated (75 MB) 62 / 70 ms).
+SMALL_CALL_BYTES = 32 * 2**20
 _WEIGHT_GRAD_PARTS = 8          # accumulators of the blocked weight gradient, each summing its blocks in order
 _blas = []                      # threadpoolctl's BLAS controllers, found on first use
 
@@ -469,7 +473,8 @@ def _cache_blocks(x, channels_in: int, channels_out: int, geometry: WindowGeomet
     """Batch blocks whose columns take about ``BLOCK_BYTES`` (at least one sample each), and the scratch
     one block holds (its columns, padded input and GEMM product)."""
     columns = channels_in * math.prod(geometry.kernel) * math.prod(geometry.output_size) * x.itemsize
-    blocks = batch_chunks(x.shape[0], columns, min(BLOCK_BYTES, im2col_module.COLUMN_BUDGET_BYTES))
+    block = BLOCK_BYTES if columns * x.shape[0] > SMALL_CALL_BYTES else SMALL_CALL_BYTES  # small: one block
+    blocks = batch_chunks(x.shape[0], columns, min(block, im2col_module.COLUMN_BUDGET_BYTES))
     samples = blocks[0].stop - blocks[0].start
     return blocks, samples * _bytes_per_sample(x, channels_in, channels_out, geometry, False)
 

@@ -117,6 +117,7 @@ def test_cache_blocks_are_bit_identical_for_any_thread_count(threads, monkeypatc
     g, x, w, y = _arrays(geometry, np.float32, batch=9)
     columns = 5 * 9 * 6 * 20 * 4  # one sample's columns, bytes
     monkeypatch.setattr(conv, "BLOCK_BYTES", 2 * columns - 1)  # one sample a block
+    monkeypatch.setattr(conv, "SMALL_CALL_BYTES", 0)           # even for this small call
     monkeypatch.setattr(minigrad.threads, "MIN_PARALLEL_BYTES", 0)
     windows = np.lib.stride_tricks.sliding_window_view(np.pad(x, ((0, 0), (0, 0), (1, 1), (1, 1))), (3, 3), (2, 3))
     expected_y = np.einsum("ncpqkl,ockl->nopq", windows, w)
@@ -195,3 +196,18 @@ def test_contiguous_results_through_the_nhwc_algorithms_are_contiguous_and_equal
                             (conv.conv_weight_grad_forward(x, y, g), conv._conv_weight_grad_forward_nchw(x, y, g))]:
         assert mine.flags.c_contiguous
         np.testing.assert_allclose(mine, reference, rtol=1e-12, atol=1e-12)
+
+
+def test_a_small_call_is_one_block_and_a_large_one_is_cut_into_cache_sized_blocks():
+    """``_cache_blocks``: columns of at most SMALL_CALL_BYTES in all run as one block (BLAS threaded);
+    larger calls in blocks of about BLOCK_BYTES of columns."""
+    from minigrad.kernels.geometry import conv_geometry
+    geometry = conv_geometry((32, 32), (3, 3), (1, 1), ((1, 1), (1, 1)), (1, 1), 1)
+    large = np.broadcast_to(np.float32(0), (128, 64, 32, 32))  # 302 MB of columns, no memory behind it
+    small = large[:64, :8]                                         # 19 MB: over BLOCK_BYTES, under SMALL_CALL_BYTES
+    blocks, _ = conv._cache_blocks(small, 8, 8, geometry)
+    assert blocks == [slice(0, 64)]
+    blocks, _ = conv._cache_blocks(large, 64, 64, geometry)
+    per_sample = 64 * 9 * 32 * 32 * 4
+    assert len(blocks) > 1 and all((b.stop - b.start) * per_sample <= max(conv.BLOCK_BYTES, per_sample) for b in blocks)
+    assert blocks[0].start == 0 and blocks[-1].stop == 128
