@@ -80,12 +80,43 @@ _pool_lock = threading.Lock()
 _inside = threading.local()  # set in worker threads: nested parallel_for calls run serially there
 
 
+_controllers = []  # threadpoolctl's controller, made once (it scans the loaded libraries), or None
+
+
 def _controller():
-    try:
-        import threadpoolctl
-    except ImportError:
-        return None
-    return threadpoolctl.ThreadpoolController()
+    if not _controllers:
+        try:
+            import threadpoolctl
+            _controllers.append(threadpoolctl.ThreadpoolController())
+        except ImportError:
+            _controllers.append(None)
+    return _controllers[0]
+
+
+def _blas_libraries() -> list:
+    """threadpoolctl's handles on the loaded BLAS libraries; empty without threadpoolctl."""
+    controller = _controller()
+    return [] if controller is None else controller.select(user_api="blas").lib_controllers
+
+
+class one_blas_thread:
+    """``with one_blas_thread():`` BLAS on one thread inside the block, its previous count after, for
+    callers whose own threads are the parallelism (each thread's GEMMs would otherwise start BLAS's
+    threads on top). ``one_blas_thread.possible()``: False without threadpoolctl, where the count cannot
+    be changed."""
+
+    @staticmethod
+    def possible() -> bool:
+        return bool(_blas_libraries())
+
+    def __enter__(self):
+        self.before = [(lib, lib.get_num_threads()) for lib in _blas_libraries()]
+        for lib, _ in self.before:
+            lib.set_num_threads(1)
+
+    def __exit__(self, *exc):
+        for lib, count in self.before:
+            lib.set_num_threads(count)
 
 
 def _kernel_threads() -> int:

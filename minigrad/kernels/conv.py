@@ -39,10 +39,11 @@ import threading
 import weakref
 
 from ..backend import xp
-from ..threads import get_num_threads, parallel_for
+from ..threads import get_num_threads, one_blas_thread, parallel_for
 from . import compiled, depthwise
 from . import im2col as im2col_module
 from .geometry import WindowGeometry, conv_geometry, dilated_kernel_size, full_size
+from .layout import channels_last_order, empty_in_order
 from .im2col import (batch_chunks, col2im, col2im_channels_last, im2col, im2col_channels_last, pad_channels_last,
                      pad_spatial, workspace)
 
@@ -392,10 +393,9 @@ def _from_channels_last(a):
 
 def channels_last_copy(a):
     """A copy of (N, C, *S) ``a`` held as (N, *S, C) memory."""
-    module = xp(a)
-    out = module.empty((a.shape[0],) + a.shape[2:] + (a.shape[1],), dtype=a.dtype)  # (N, *S, C)
-    out[...] = _to_channels_last(a)
-    return _from_channels_last(out)
+    out = empty_in_order(xp(a), a.shape, a.dtype, channels_last_order(a.ndim))  # (N, C, *S) view of (N, *S, C)
+    out[...] = a
+    return out
 
 
 def _weight_columns(weight):
@@ -442,33 +442,6 @@ BLOCK_BYTES = 4 * 2**20
 # but CIFAR's 64->64 (302 MB) 222 / 297 ms, conv1d (58 MB) 59 / 82 ms, dilated (75 MB) 62 / 70 ms).
 SMALL_CALL_BYTES = 32 * 2**20
 _WEIGHT_GRAD_PARTS = 8          # accumulators of the blocked weight gradient, each summing its blocks in order
-_blas = []                      # threadpoolctl's BLAS controllers, found on first use
-
-
-def _blas_controllers() -> list:
-    """threadpoolctl's handles on the loaded BLAS libraries; empty without threadpoolctl."""
-    if not _blas:
-        try:
-            import threadpoolctl
-            _blas.append(threadpoolctl.ThreadpoolController().select(user_api="blas").lib_controllers)
-        except ImportError:
-            _blas.append([])
-    return _blas[0]
-
-
-class _one_blas_thread:
-    """Within the block: BLAS on one thread (the blocks' threads are the parallelism)."""
-
-    def __enter__(self):
-        self.before = [(lib, lib.get_num_threads()) for lib in _blas_controllers()]
-        for lib, _ in self.before:
-            lib.set_num_threads(1)
-
-    def __exit__(self, *exc):
-        for lib, count in self.before:
-            lib.set_num_threads(count)
-
-
 def _cache_blocks(x, channels_in: int, channels_out: int, geometry: WindowGeometry) -> tuple:
     """Batch blocks whose columns take about ``BLOCK_BYTES`` (at least one sample each), and the scratch
     one block holds (its columns, padded input and GEMM product)."""
@@ -489,7 +462,7 @@ def _run_blocks(count: int, body, block_bytes: int) -> None:
     threads = min(get_num_threads(), count)
     # without threadpoolctl BLAS cannot be told to use one thread, and each block's GEMM would start
     # BLAS's own threads on top of ours: then the blocks run one after another, BLAS threaded
-    if threads > 1 and threads * block_bytes <= im2col_module.COLUMN_BUDGET_BYTES and _blas_controllers():
+    if threads > 1 and threads * block_bytes <= im2col_module.COLUMN_BUDGET_BYTES and one_blas_thread.possible():
         tasks, lock = iter(range(count)), threading.Lock()
 
         def worker(start, stop):  # one per thread: blocks until none is left
@@ -499,7 +472,7 @@ def _run_blocks(count: int, body, block_bytes: int) -> None:
                 if i is None:
                     return
                 body(i)
-        with _one_blas_thread():
+        with one_blas_thread():
             parallel_for(threads, worker)
     else:
         for i in range(count):

@@ -36,6 +36,7 @@ import math
 from ..backend import xp
 from ..threads import parallel_for
 from .geometry import WindowGeometry, conv_geometry, dilated_kernel_size
+from .layout import channels_last_order, empty_in_order
 
 CHUNK_BYTES = 1 << 22     # scratch per batch chunk (measured: 1-4 MB alike, 64 MB 2x slower)
 EXPANDED_BYTES = 1 << 25  # the forward's weights expanded over a sample (M*K*C*prod(Q)) kept whole up to this
@@ -65,10 +66,8 @@ def use_depthwise(x, channels_in: int, channels_out: int, geometry: WindowGeomet
 
 def _empty(module, shape: tuple, dtype, channels_last: bool):
     """An uninitialised (N, C, *S) array, held as (N, *S, C) memory when ``channels_last``."""
-    if not channels_last:
-        return module.empty(shape, dtype=dtype)
-    held = module.empty((shape[0],) + shape[2:] + (shape[1],), dtype=dtype)          # (N, *S, C)
-    return held.transpose((0, held.ndim - 1) + tuple(range(1, held.ndim - 1)))         # (N, C, *S) view
+    order = channels_last_order(len(shape)) if channels_last else tuple(range(len(shape)))
+    return empty_in_order(module, shape, dtype, order)
 
 
 def _is_channels_last(a) -> bool:

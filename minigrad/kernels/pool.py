@@ -41,6 +41,7 @@ from ..backend import xp
 from . import cuda
 from . import im2col as _im2col
 from .geometry import WindowGeometry, adaptive_bins, dilated_kernel_size, offset_slice
+from .layout import empty_in_order, memory_order
 from .scatter import scatter_add
 from .windows import sliding_windows
 
@@ -57,28 +58,6 @@ def _fill_value(dtype, module, lowest: bool):
     if dtype.kind == "b":
         return False
     return module.iinfo(dtype).min
-
-
-# ---- memory layout: channels_last stays channels_last -----------------------------------------
-
-def memory_order(x) -> tuple:
-    """The axes of x from the slowest-varying in memory to the fastest (NumPy's order='K'): (0, 1, 2, 3)
-    for an NCHW array, (0, 2, 3, 1) for a channels_last one (an NCHW-shaped view of NHWC memory).
-    Ties (size-1 axes) keep the axis order, so an ambiguous array counts as contiguous, as torch's
-    ``suggest_memory_format``."""
-    return tuple(sorted(range(x.ndim), key=lambda a: (-abs(x.strides[a]) if x.shape[a] > 1 else 0, a)))
-
-
-def empty_in_order(module, shape: tuple, dtype, order: tuple, zeros: bool = False):
-    """An array of ``shape`` laid out in memory in ``order`` (``memory_order``'s tuple): an NCHW-shaped
-    view of NHWC memory for a channels_last order, a plain C-ordered array for (0, 1, .., ndim-1)."""
-    make = module.zeros if zeros else module.empty
-    if order == tuple(range(len(shape))):
-        return make(shape, dtype=dtype)
-    inverse = [0] * len(order)
-    for position, axis in enumerate(order):
-        inverse[axis] = position
-    return make(tuple(shape[a] for a in order), dtype=dtype).transpose(inverse)
 
 
 # ---- splitting over the batch: threads and the memory budget -----------------------------------

@@ -17,6 +17,7 @@ from ..autograd.grad_mode import _state as _grad_state
 from ..autograd.tensor import Tensor, _wrap
 from ..backend import xp
 from ..kernels import compiled
+from ..kernels.layout import flat_views
 from .shape import unbroadcast
 
 
@@ -379,20 +380,6 @@ class Erf(Primitive):
         return grad * (2 / math.sqrt(math.pi)) * exp(-(x * x))
 
 
-def _flat_views(*arrays):
-    """1-D views of same-shaped NumPy arrays, in memory order, whose positions match: one element
-    of the tensor at the same place in each. None when an array is not one dense block (a strided
-    view) or the arrays' layouts differ (contiguous and channels-last)."""
-    first = arrays[0]
-    if all(a.flags.c_contiguous for a in arrays):
-        return [a.reshape(-1) for a in arrays]
-    axes = sorted(range(first.ndim), key=lambda d: -abs(first.strides[d]))  # outermost first
-    views = [a.transpose(axes) for a in arrays]
-    if not all(v.flags.c_contiguous for v in views):
-        return None
-    return [v.reshape(-1) for v in views]
-
-
 def _relu_array(x):
     """max(x, 0) with NaN kept (np.maximum's rule, torch's too), split over threads for large arrays."""
     module = xp(x)
@@ -400,7 +387,7 @@ def _relu_array(x):
             or threads.get_num_threads() == 1):
         return module.maximum(x, 0)
     out = np.empty_like(x)  # x's layout (contiguous, channels-last ...), as torch's output
-    flat = _flat_views(x, out)
+    flat = flat_views(x, out)
     if flat is None:
         return np.maximum(x, 0)
     source, target = flat
@@ -418,7 +405,7 @@ def _relu_grad_array(out, grad):
         return grad * (out > 0)
     result = np.empty_like(out)
     split = out.nbytes >= threads.MIN_PARALLEL_BYTES and threads.get_num_threads() > 1
-    flat = _flat_views(out, grad, result) if split else None
+    flat = flat_views(out, grad, result) if split else None
 
     def masked(out, grad, result):
         np.greater(out, 0, out=result)

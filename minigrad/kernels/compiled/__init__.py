@@ -45,6 +45,7 @@ import numpy as np
 
 from ... import threads
 from ..geometry import windows_output_size
+from ..layout import flat_views
 
 AVAILABLE = importlib.util.find_spec("numba") is not None
 _DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
@@ -239,21 +240,10 @@ def batch_norm_backward(grad, x, weight, mean, invstd, count: int, needs_input_g
     return (grad_x, grad_weight if needs_input_grad[1] else None, grad_bias if needs_input_grad[2] else None)
 
 
-def _flat_views(*arrays):
-    """The arrays' memory as flat views in one memory order (NCHW views of channels-last memory
-    included) when all are dense with the same strides, else None."""
-    first = arrays[0]
-    order = sorted(range(first.ndim), key=lambda i: -first.strides[i])
-    dense = [a.transpose(order) for a in arrays]
-    if all(a.strides == first.strides for a in arrays) and all(a.flags.c_contiguous for a in dense):
-        return [a.reshape(-1) for a in dense]
-    return None
-
-
 def relu_forward(x):
     """max(x, 0) as NumPy's ``maximum`` (NaN passes, -0.0 becomes 0.0), in x's memory layout."""
     out = np.empty_like(x)                                              # x's layout when x is dense
-    flat = _flat_views(x, out)
+    flat = flat_views(x, out)
     if flat is None:
         x = np.ascontiguousarray(x)
         out = np.empty_like(x)
@@ -265,7 +255,7 @@ def relu_forward(x):
 def relu_backward(grad, out):
     """grad * (out > 0) as NumPy computes it (inf * 0 is NaN), in grad's memory layout."""
     dx = np.empty_like(grad)
-    flat = _flat_views(grad, out, dx)
+    flat = flat_views(grad, out, dx)
     if flat is None:
         grad, out = np.ascontiguousarray(grad), np.ascontiguousarray(out)
         dx = np.empty_like(grad)
