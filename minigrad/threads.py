@@ -3,10 +3,16 @@
 Two kinds of work run in threads:
 
 - **Matrix products** (convolutions' GEMMs, ``matmul``) run in the BLAS that NumPy was built with
-  (OpenBLAS in NumPy's wheels), which has its own threads. Their count is set through threadpoolctl,
-  the well-kept way to reach a loaded BLAS library (``pip install threadpoolctl``; the ``examples``,
-  ``fast`` and ``dev`` extras include it). Without it the BLAS count cannot be changed and a warning
-  says so.
+  (OpenBLAS in NumPy's wheels). BLAS has threads of its own, but minigrad does not let its products
+  use them: after each threaded call OpenBLAS's threads spin, waiting for more work, for about 0.1 s
+  (2^28 cycles), and take the cores from the pool below, which runs the next kernel meanwhile. A
+  CIFAR training step measured 485-566 ms with BLAS's threads against 393-455 ms with them kept
+  asleep, its CPU time 870-990 ms against 600-770 (issue 14, 2-core machine). So ``matmul`` below runs
+  a large product as parts (row or column blocks of the result) on minigrad's pool, each part on
+  one BLAS thread, the one pool in use, as torch runs its GEMMs on its own OpenMP pool. The BLAS
+  count is set through threadpoolctl, the well-kept way to reach a loaded BLAS library (``pip
+  install threadpoolctl``; the ``examples``, ``fast`` and ``dev`` extras include it). Without it the
+  count cannot be changed: products then run in BLAS's threads, and ``set_num_threads`` warns.
 - **Memory-bound kernels** (im2col and col2im copies, BatchNorm, ReLU, pooling) run in NumPy loops on
   one core. ``parallel_for`` splits such a kernel over the batch onto a small pool of threads; NumPy
   releases the GIL inside its copy and ufunc loops, so two threads measured 1.4-1.7x faster on a
@@ -93,30 +99,46 @@ def _controller():
     return _controllers[0]
 
 
+_libraries = []  # the controller's BLAS handles, selected once
+
+
 def _blas_libraries() -> list:
     """threadpoolctl's handles on the loaded BLAS libraries; empty without threadpoolctl."""
-    controller = _controller()
-    return [] if controller is None else controller.select(user_api="blas").lib_controllers
+    if not _libraries:
+        controller = _controller()
+        _libraries.append([] if controller is None else controller.select(user_api="blas").lib_controllers)
+    return _libraries[0]
+
+
+_blas_lock = threading.Lock()
 
 
 class one_blas_thread:
-    """``with one_blas_thread():`` BLAS on one thread inside the block, its previous count after, for
-    callers whose own threads are the parallelism (each thread's GEMMs would otherwise start BLAS's
-    threads on top). ``one_blas_thread.possible()``: False without threadpoolctl, where the count cannot
-    be changed."""
+    """``with one_blas_thread() as blas:`` BLAS on one thread inside the block, its previous count
+    after, for callers whose own threads are the parallelism (each thread's GEMMs would otherwise start
+    BLAS's threads on top). ``blas.held``: whether BLAS does run on one thread inside, which callers
+    check before splitting work over threads: False without threadpoolctl, and in threads where
+    OpenBLAS ignores the call (0.3.31 takes a new count from the main thread only). A block opened
+    inside another (or while BLAS is on one thread anyway) changes nothing.
+    ``one_blas_thread.possible()``: False without threadpoolctl, where the count cannot be changed."""
 
     @staticmethod
     def possible() -> bool:
         return bool(_blas_libraries())
 
     def __enter__(self):
-        self.before = [(lib, lib.get_num_threads()) for lib in _blas_libraries()]
-        for lib, _ in self.before:
-            lib.set_num_threads(1)
+        libraries = _blas_libraries()
+        with _blas_lock:
+            self.before = [(lib, count) for lib in libraries if (count := lib.get_num_threads()) != 1]
+            for lib, _ in self.before:
+                lib.set_num_threads(1)
+            self.held = bool(libraries) and all(lib.get_num_threads() == 1 for lib, _ in self.before)
+        return self
 
     def __exit__(self, *exc):
-        for lib, count in self.before:
-            lib.set_num_threads(count)
+        with _blas_lock:
+            for lib, count in self.before:
+                lib.set_num_threads(count)
 
 
 def _kernel_threads() -> int:
@@ -173,6 +195,11 @@ def _pool() -> ThreadPoolExecutor:
         return _executor
 
 
+def in_part() -> bool:
+    """Is this thread running a part of a ``parallel_for`` now (where a nested one runs serially)?"""
+    return getattr(_inside, "worker", False)
+
+
 def parallel_for(count: int, body, nbytes: int = None) -> None:
     """Run ``body(start, stop)`` over ``[0, count)`` split into contiguous parts, one per thread.
 
@@ -189,12 +216,70 @@ def parallel_for(count: int, body, nbytes: int = None) -> None:
     pool = _pool()
     futures = [pool.submit(body, bounds[i], bounds[i + 1]) for i in range(1, threads)]
     error = None
+    _inside.worker = True  # this thread runs a part too: a parallel_for nested in it runs serially
     try:
         body(bounds[0], bounds[1])
     except BaseException as caught:  # noqa: B036 -- re-raised below, once every part has stopped writing
         error = caught
+    finally:
+        _inside.worker = False
     for future in futures:  # wait for every part, even after a failure: they write into the caller's arrays
         part_error = future.exception()
         error = error or part_error
     if error is not None:
         raise error
+
+
+# ---- matrix products on the pool --------------------------------------------------------------
+
+BLAS_ALONE_MACS = 1 << 18    # OpenBLAS runs a product of at most 65536 * 4 multiply-adds on one thread itself
+SPLIT_MACS = 1 << 22         # a product of at least this many multiply-adds is split into parts
+GEMM_PARTS = 8               # at most; each part is a block of >= GEMM_PART_LINES rows (or columns)
+GEMM_PART_LINES = 32
+
+
+def matmul(a, b, out=None):
+    """``numpy.matmul(a, b, out=out)`` for floating NumPy arrays of 2 or more dims, run on minigrad's
+    threads with BLAS on one thread (see the module's docstring for why).
+
+    A product of at least ``SPLIT_MACS`` multiply-adds is cut into up to ``GEMM_PARTS`` blocks of the
+    result's rows, or of its columns when it has more of those (a convolution's (Cy, K) @ (K, n*P)),
+    each computed by one BLAS call on one thread, the blocks shared by the pool's threads. The blocks
+    depend on the shapes alone, never on the thread count, so neither do the results. Inside a
+    ``parallel_for`` part, and without threadpoolctl, it is ``numpy.matmul`` itself.
+
+    >>> import numpy as np
+    >>> a, b = np.ones((600, 700), np.float32), np.ones((700, 500), np.float32)
+    >>> bool((matmul(a, b) == 700).all())
+    True
+    """
+    import numpy as np
+    rows, inner, cols = a.shape[-2], a.shape[-1], b.shape[-1]
+    batch = 1
+    for size in np.broadcast_shapes(a.shape[:-2], b.shape[:-2]):
+        batch *= size
+    macs = batch * rows * inner * cols
+    if (macs <= BLAS_ALONE_MACS or in_part() or a.dtype.kind not in "fc"
+            or not _blas_libraries()):
+        return np.matmul(a, b, out=out)
+    if out is None:
+        out = np.empty(np.broadcast_shapes(a.shape[:-2], b.shape[:-2]) + (rows, cols),
+                       dtype=np.result_type(a, b))
+    by_rows = rows >= cols
+    lines = rows if by_rows else cols
+    parts = max(1, min(GEMM_PARTS, lines // GEMM_PART_LINES)) if macs >= SPLIT_MACS else 1  # never by thread count
+    bounds = [lines * i // parts for i in range(parts + 1)]
+
+    def body(start, stop):
+        for i in range(start, stop):
+            block = slice(bounds[i], bounds[i + 1])
+            if by_rows:
+                np.matmul(a[..., block, :], b, out=out[..., block, :])
+            else:
+                np.matmul(a, b[..., block], out=out[..., block])
+    with one_blas_thread() as blas:
+        if blas.held:
+            parallel_for(parts, body)
+        else:  # BLAS's threads it is, one part after another
+            body(0, parts)
+    return out

@@ -39,7 +39,7 @@ import threading
 import weakref
 
 from ..backend import xp
-from ..threads import get_num_threads, one_blas_thread, parallel_for
+from ..threads import get_num_threads, matmul as pool_matmul, one_blas_thread, parallel_for
 from . import compiled, depthwise
 from . import im2col as im2col_module
 from .geometry import WindowGeometry, conv_geometry, dilated_kernel_size, full_size
@@ -48,6 +48,12 @@ from .im2col import (batch_chunks, col2im, col2im_channels_last, im2col, im2col_
                      pad_spatial, workspace)
 
 _SMALL_GEMM = 16384  # a product of at most this many multiply-adds per group goes to einsum, not BLAS
+
+
+def _gemm(module, a, b, out=None):
+    """``a @ b`` (into ``out``): NumPy's on minigrad's pool with BLAS on one thread (``threads.matmul``),
+    CuPy's as it is."""
+    return pool_matmul(a, b, out) if module.__name__ == "numpy" else module.matmul(a, b, out=out)
 
 
 def _matmul_per_group(module, a, b, out=None):
@@ -70,7 +76,7 @@ def _matmul_per_group(module, a, b, out=None):
         out[...] = module.einsum("gik,gkj->gij", a, b)  # CuPy's einsum has no ``out``
         return out
     for g in range(a.shape[0]):
-        module.matmul(a[g], b[g], out=out[g])
+        _gemm(module, a[g], b[g], out=out[g])
     return out
 
 
@@ -177,9 +183,8 @@ def _contiguous_via_channels_last(x, geometry: WindowGeometry, channels_last: bo
 
 
 def _pad_nchw(x_chunk, pads: tuple):
-    """(n, C, *S) zero-padded into a workspace (n, C, *F), one thread: ``pad_channels_last`` on the
-    (n*C, *S, 1) view."""
-    padded = pad_channels_last(x_chunk.reshape((-1,) + x_chunk.shape[2:] + (1,)), pads, split=False)
+    """(n, C, *S) zero-padded into a workspace (n, C, *F): ``pad_channels_last`` on the (n*C, *S, 1) view."""
+    padded = pad_channels_last(x_chunk.reshape((-1,) + x_chunk.shape[2:] + (1,)), pads)
     return padded.reshape(x_chunk.shape[:2] + padded.shape[1:-1])
 
 
@@ -211,8 +216,8 @@ def _conv_forward_nchw(x, weight, bias, geometry: WindowGeometry):
     channels_out = weight.shape[0]
     weight_matrix = weight.reshape(groups, channels_out // groups, -1)          # (G, Cyg, Cxg*K)
     if geometry.pointwise():
-        y = module.matmul(weight_matrix,                                       # (N, G, Cyg, P) =
-                          x.reshape(batch, groups, channels_in // groups, -1))  # (G, Cyg, Cxg) @ (N, G, Cxg, P)
+        y = _gemm(module, weight_matrix,                                       # (N, G, Cyg, P) =
+                  x.reshape(batch, groups, channels_in // groups, -1))  # (G, Cyg, Cxg) @ (N, G, Cxg, P)
         y = y.reshape((batch, channels_out) + geometry.output_size)            # (N, Cy, *O)
     else:
         windows = geometry.output_size
@@ -230,9 +235,9 @@ def _conv_forward_nchw(x, weight, bias, geometry: WindowGeometry):
                 chunk = blocks[i]
                 n = chunk.stop - chunk.start
                 cols = im2col(_pad_nchw(x[chunk], geometry.pads), kernel, geometry.stride, geometry.dilation, 1,
-                              batch_last=False, split=False)[0]               # (Cx*K, n*P)
+                              batch_last=False)[0]               # (Cx*K, n*P)
                 product = workspace(module, "product", (channels_out, n * positions), x.dtype)
-                module.matmul(weight_matrix, cols, out=product)                # (Cy, n*P) = (Cy, Cx*K) @ (Cx*K, n*P)
+                _gemm(module, weight_matrix, cols, out=product)                # (Cy, n*P) = (Cy, Cx*K) @ (Cx*K, n*P)
                 y_rows[chunk] = product.reshape(channels_out, n, positions).transpose(1, 0, 2)  # (n, Cy, P)
             _run_blocks(len(blocks), block, block_bytes)
             chunks = []
@@ -277,8 +282,8 @@ def _conv_transpose_forward_nchw(y, weight, bias, geometry: WindowGeometry):
     channels_in = weight.shape[1] * groups
     weight_matrix_t = weight.reshape(groups, channels_out // groups, -1).transpose(0, 2, 1)  # (G, Cxg*K, Cyg)
     if geometry.pointwise():
-        x = module.matmul(weight_matrix_t,                                        # (N, G, Cxg, P) =
-                          y.reshape(batch, groups, channels_out // groups, -1))   # (G, Cxg, Cyg) @ (N, G, Cyg, P)
+        x = _gemm(module, weight_matrix_t,                                        # (N, G, Cxg, P) =
+                  y.reshape(batch, groups, channels_out // groups, -1))   # (G, Cxg, Cyg) @ (N, G, Cyg, P)
         x = x.reshape((batch, channels_in) + geometry.input_size)                 # (N, Cx, *S)
     elif all(s == 1 for s in geometry.stride) and not _col2im_is_cheaper(y.shape, weight.shape, groups, dilation):
         # Unit stride: the transposed convolution is a convolution of y, padded by dilation*(K - 1)
@@ -354,9 +359,9 @@ def _conv_weight_grad_forward_nchw(x, y, geometry: WindowGeometry):
             def part_sum(p):
                 for chunk in blocks[bounds[p]:bounds[p + 1]]:
                     cols = im2col(_pad_nchw(x[chunk], geometry.pads), kernel, geometry.stride, geometry.dilation, 1,
-                                  batch_last=False, split=False)[0]           # (Cx*K, n*P)
+                                  batch_last=False)[0]           # (Cx*K, n*P)
                     y_t = _batch_to_columns(module, y_groups[chunk], False)[0]  # (Cy, n*P)
-                    partial[p] += cols @ y_t.T                                 # (Cx*K, Cy) += (Cx*K, n*P) @ (n*P, Cy)
+                    partial[p] += _gemm(module, cols, y_t.T)                                 # (Cx*K, Cy) += (Cx*K, n*P) @ (n*P, Cy)
             _run_blocks(parts, part_sum, block_bytes)
             w_t[0] = partial.sum(axis=0)                                       # parts in order
             chunks = []
@@ -460,9 +465,7 @@ def _run_blocks(count: int, body, block_bytes: int) -> None:
     Each thread takes the next block when it is done with one, rather than a fixed half of them: on
     a busy machine a thread that loses its core would otherwise hold up the whole call."""
     threads = min(get_num_threads(), count)
-    # without threadpoolctl BLAS cannot be told to use one thread, and each block's GEMM would start
-    # BLAS's own threads on top of ours: then the blocks run one after another, BLAS threaded
-    if threads > 1 and threads * block_bytes <= im2col_module.COLUMN_BUDGET_BYTES and one_blas_thread.possible():
+    if threads > 1 and threads * block_bytes <= im2col_module.COLUMN_BUDGET_BYTES:
         tasks, lock = iter(range(count)), threading.Lock()
 
         def worker(start, stop):  # one per thread: blocks until none is left
@@ -472,11 +475,14 @@ def _run_blocks(count: int, body, block_bytes: int) -> None:
                 if i is None:
                     return
                 body(i)
-        with one_blas_thread():
-            parallel_for(threads, worker)
-    else:
-        for i in range(count):
-            body(i)
+        with one_blas_thread() as blas:
+            # where BLAS cannot be told to use one thread (no threadpoolctl), each block's GEMM would
+            # start BLAS's own threads on top of ours: then the blocks run one after another
+            if blas.held:
+                parallel_for(threads, worker)
+                return
+    for i in range(count):
+        body(i)
 
 
 # ---- the forward's columns kept for the weight gradient ---------------------------------------
@@ -542,7 +548,7 @@ def conv_forward_channels_last(x, weight, bias, geometry: WindowGeometry, keep_c
                     im2col_channels_last(pad_channels_last(x_cl[chunk], geometry.pads), geometry.kernel,
                                          geometry.stride, geometry.dilation))         # (n*P, K*Cx)
             rows = slice(chunk.start * positions, chunk.stop * positions)
-            module.matmul(cols, weight_columns, out=y_rows[rows])               # (n*P, Cy) = (n*P, K*Cx) @ (K*Cx, Cy)
+            _gemm(module, cols, weight_columns, out=y_rows[rows])               # (n*P, Cy) = (n*P, K*Cx) @ (K*Cx, Cy)
     else:
         kept = None
         if keep_columns is not None and len(_channels_last_chunks(x, channels_in, channels_out, geometry)) == 1:
@@ -553,10 +559,10 @@ def conv_forward_channels_last(x, weight, bias, geometry: WindowGeometry, keep_c
         def block(i):  # one cache-sized block: pad, im2col, GEMM, on this thread
             chunk = blocks[i]
             rows = slice(chunk.start * positions, chunk.stop * positions)
-            x_padded = pad_channels_last(x_cl[chunk], geometry.pads, split=False)  # (n, *F, Cx)
+            x_padded = pad_channels_last(x_cl[chunk], geometry.pads)  # (n, *F, Cx)
             cols = im2col_channels_last(x_padded, geometry.kernel, geometry.stride, geometry.dilation,  # (n*P, K*Cx)
-                                        out=None if kept is None else kept[rows], split=False)
-            module.matmul(cols, weight_columns, out=y_rows[rows])               # (n*P, Cy) = (n*P, K*Cx) @ (K*Cx, Cy)
+                                        out=None if kept is None else kept[rows])
+            _gemm(module, cols, weight_columns, out=y_rows[rows])               # (n*P, Cy) = (n*P, K*Cx) @ (K*Cx, Cy)
         _run_blocks(len(blocks), block, block_bytes)
         if kept is not None:
             keep_columns.append(kept)
@@ -590,10 +596,10 @@ def conv_transpose_forward_channels_last(y, weight, bias, geometry: WindowGeomet
         n = chunk.stop - chunk.start
         y_rows = y_cl[chunk].reshape(-1, channels_out)                           # (n*P, Cy): a view when y is NHWC
         if geometry.pointwise():
-            x_cl[chunk].reshape(-1, channels_in)[...] = y_rows @ weight_rows     # (n*P, Cx)
+            x_cl[chunk].reshape(-1, channels_in)[...] = _gemm(module, y_rows, weight_rows)  # (n*P, Cx)
             continue
         cols = workspace(module, "cols", (y_rows.shape[0], weight_rows.shape[1]), y.dtype)
-        module.matmul(y_rows, weight_rows, out=cols)                             # (n*P, K*Cx) = (n*P, Cy) @ (Cy, K*Cx)
+        _gemm(module, y_rows, weight_rows, out=cols)                             # (n*P, K*Cx) = (n*P, Cy) @ (Cy, K*Cx)
         x_full = workspace(module, "full", (n,) + geometry.full_size + (channels_in,), y.dtype)  # (n, *F, Cx)
         x_full[...] = 0
         col2im_channels_last(cols, x_full, kernel, geometry.stride, dilation)
@@ -618,7 +624,7 @@ def conv_weight_grad_forward_channels_last(x, y, geometry: WindowGeometry, colum
             cols = (x_cl[chunk].reshape(-1, channels_in) if geometry.pointwise() else  # (n*P, Cx)
                     im2col_channels_last(pad_channels_last(x_cl[chunk], geometry.pads), geometry.kernel,
                                          geometry.stride, geometry.dilation))         # (n*P, K*Cx)
-            product = cols.T @ y_cl[chunk].reshape(-1, channels_out)            # (K*Cx, Cy) = (K*Cx, n*P) @ (n*P, Cy)
+            product = _gemm(module, cols.T, y_cl[chunk].reshape(-1, channels_out))            # (K*Cx, Cy) = (K*Cx, n*P) @ (n*P, Cy)
             w_t = product if w_t is None else w_t.__iadd__(product)
     else:
         positions = math.prod(geometry.output_size)
@@ -634,11 +640,10 @@ def conv_weight_grad_forward_channels_last(x, y, geometry: WindowGeometry, colum
                 if columns is not None:
                     cols = columns[rows]                                         # (n*P, K*Cx), kept by the forward
                 else:
-                    x_padded = pad_channels_last(x_cl[chunk], geometry.pads, split=False)  # (n, *F, Cx)
-                    cols = im2col_channels_last(x_padded, geometry.kernel, geometry.stride, geometry.dilation,
-                                                split=False)                     # (n*P, K*Cx)
+                    x_padded = pad_channels_last(x_cl[chunk], geometry.pads)  # (n, *F, Cx)
+                    cols = im2col_channels_last(x_padded, geometry.kernel, geometry.stride, geometry.dilation)                     # (n*P, K*Cx)
                 y_rows = y_cl[chunk].reshape(-1, channels_out)                   # (n*P, Cy)
-                partial[p] += cols.T @ y_rows                                    # (K*Cx, Cy) += (K*Cx, n*P) @ (n*P, Cy)
+                partial[p] += _gemm(module, cols.T, y_rows)                                    # (K*Cx, Cy) += (K*Cx, n*P) @ (n*P, Cy)
         _run_blocks(parts, part_sum, block_bytes)
         w_t = partial.sum(axis=0)                                                # (K*Cx, Cy), parts in order
     w = module.ascontiguousarray(w_t.T).reshape((channels_out,) + geometry.kernel + (channels_in,))  # (Cy, *K, Cx)

@@ -28,8 +28,8 @@ on its first write, which measured slower than the copy itself for the larger be
 
 The copies are split over the batch (or, for NCHW columns, over the channels: their leading axis)
 with ``minigrad.threads.parallel_for``; every part writes its own rows, so results are bit-identical
-for any thread count. ``split=False`` keeps a copy on the calling thread, for callers that are already
-one part of a ``parallel_for`` (``conv.py``'s cache-sized blocks).
+for any thread count. Called from inside one part of an outer ``parallel_for`` (``conv.py``'s
+cache-sized blocks), a copy runs on that part's thread (``parallel_for`` does not nest).
 """
 from __future__ import annotations
 
@@ -38,7 +38,7 @@ import math
 import threading
 
 from ..backend import xp
-from ..threads import parallel_for
+from ..threads import in_part, parallel_for
 from . import compiled, cuda
 from .geometry import offset_slice, windows_output_size
 from .windows import sliding_windows
@@ -109,17 +109,16 @@ def _windows_batch_last(x_t, kernel: tuple, stride: tuple, dilation: tuple, wind
 
 
 def im2col(x_padded, kernel: tuple, stride: tuple, dilation: tuple, groups: int, slot: str = "cols",
-           batch_last: bool = True, split: bool = True):
+           batch_last: bool = True):
     """Columns of a padded chunk ``x_padded`` (n, Cx, *Sp); a workspace array.
 
     (G, Cxg*K, P*n) when ``batch_last`` (copied from a batch-last copy of the input), else
     (G, Cxg*K, n*P) (copied straight from the input: faster when window rows are long, since the
     product then needs no transposing copy back to (n, Cy, *O)). The GPU always uses batch-last.
-    ``split``: split the copy over threads (False inside a part of an outer ``parallel_for``).
     """
-    # minigrad[fast]: numba, but not inside a part of an outer parallel_for (``split`` False): the
-    # compiled loops run one at a time on numba's own threads, so the parts would queue for them
-    if split and compiled.enabled() and compiled.supports(x_padded, spatial_dims=len(kernel)):
+    # minigrad[fast]: numba, but not inside a part of an outer parallel_for: the compiled loops run
+    # one at a time on numba's own threads, so the parts would queue for them
+    if not in_part() and compiled.enabled() and compiled.supports(x_padded, spatial_dims=len(kernel)):
         return compiled.im2col(x_padded, kernel, stride, dilation, groups, slot, batch_last)
     if cuda.handles(x_padded):  # CuPy float arrays: one CUDA thread per column entry
         return cuda.im2col.im2col(x_padded, kernel, stride, dilation, groups)
@@ -138,7 +137,7 @@ def im2col(x_padded, kernel: tuple, stride: tuple, dilation: tuple, groups: int,
 
     def copy(start, stop):  # the one big copy, split over the channels (each part writes its own rows)
         cols[start:stop] = view[start:stop]
-    if module.__name__ == "numpy" and split:
+    if module.__name__ == "numpy":
         parallel_for(channels, copy, cols.nbytes)
     else:
         copy(0, channels)
@@ -220,10 +219,9 @@ def fold_columns(cols, out, kernel: tuple, stride: tuple, dilation: tuple):
 # weight as (K*Cx, Cy) turns into (n*P, Cy): the NHWC output itself, with no transposing copy.
 # Each copy is split over the batch with ``parallel_for`` (every part writes its own samples).
 
-def pad_channels_last(x_cl, pads: tuple, slot: str = "padded", split: bool = True):
+def pad_channels_last(x_cl, pads: tuple, slot: str = "padded"):
     """(n, *S, Cx) zero-padded (cropped, for negative amounts) by ``pads`` ((before, after), ..) along
-    its spatial dims, in a workspace (n, *F, Cx); ``x_cl`` itself when there is no padding.
-    ``split``: split the copy over threads (False inside a part of an outer ``parallel_for``)."""
+    its spatial dims, in a workspace (n, *F, Cx); ``x_cl`` itself when there is no padding."""
     if all(b == 0 and a == 0 for b, a in pads):
         return x_cl
     module = xp(x_cl)
@@ -242,7 +240,7 @@ def pad_channels_last(x_cl, pads: tuple, slot: str = "padded", split: bool = Tru
 
     def copy(start, stop):
         out[inside][start:stop] = x_cl[source][start:stop]
-    parallel_for(n, copy, out.nbytes) if split else copy(0, n)
+    parallel_for(n, copy, out.nbytes)
     return out
 
 
@@ -258,11 +256,9 @@ def _windows_channels_last(x_cl, kernel: tuple, stride: tuple, dilation: tuple, 
     return module.lib.stride_tricks.as_strided(x_cl, shape=shape, strides=strides)
 
 
-def im2col_channels_last(x_padded, kernel: tuple, stride: tuple, dilation: tuple, slot: str = "cols", out=None,
-                         split: bool = True):
+def im2col_channels_last(x_padded, kernel: tuple, stride: tuple, dilation: tuple, slot: str = "cols", out=None):
     """Columns (n*P, K*Cx) of a padded channels-last chunk ``x_padded`` (n, *F, Cx), in a workspace
-    (or in ``out``, of n*P*K*Cx entries): cols[(n, o), (k, c)] = x_padded[n, o*stride + k*dilation, c].
-    ``split``: split the copy over threads (False inside a part of an outer ``parallel_for``)."""
+    (or in ``out``, of n*P*K*Cx entries): cols[(n, o), (k, c)] = x_padded[n, o*stride + k*dilation, c]."""
     module = xp(x_padded)
     n, channels = x_padded.shape[0], x_padded.shape[-1]
     windows = windows_output_size(x_padded.shape[1:-1], kernel, stride, dilation)
@@ -274,7 +270,7 @@ def im2col_channels_last(x_padded, kernel: tuple, stride: tuple, dilation: tuple
 
     def copy(start, stop):
         cols[start:stop] = view[start:stop]
-    parallel_for(n, copy, cols.nbytes) if split else copy(0, n)
+    parallel_for(n, copy, cols.nbytes)
     return cols.reshape(n * math.prod(windows), math.prod(kernel) * channels)
 
 
