@@ -236,6 +236,7 @@ BLAS_ALONE_MACS = 1 << 18    # OpenBLAS runs a product of at most 65536 * 4 mult
 SPLIT_MACS = 1 << 22         # a product of at least this many multiply-adds is split into parts
 GEMM_PARTS = 8               # at most; each part is a block of >= GEMM_PART_LINES rows (or columns)
 GEMM_PART_LINES = 32
+GEMM_PART_INNER = 4096       # the inner dim's blocks of a product too thin to split otherwise
 
 
 def matmul(a, b, out=None):
@@ -244,8 +245,10 @@ def matmul(a, b, out=None):
 
     A product of at least ``SPLIT_MACS`` multiply-adds is cut into up to ``GEMM_PARTS`` blocks of the
     result's rows, or of its columns when it has more of those (a convolution's (Cy, K) @ (K, n*P)),
-    each computed by one BLAS call on one thread, the blocks shared by the pool's threads. The blocks
-    depend on the shapes alone, never on the thread count, so neither do the results. Inside a
+    each computed by one BLAS call on one thread, the blocks shared by the pool's threads; a 2-d
+    product with too few of either, over a long inner dim, into blocks of that dim whose products are
+    added up in order. The blocks depend on the shapes alone, never on the thread count, so neither
+    do the results. Inside a
     ``parallel_for`` part, and without threadpoolctl, it is ``numpy.matmul`` itself.
 
     >>> import numpy as np
@@ -268,12 +271,20 @@ def matmul(a, b, out=None):
     by_rows = rows >= cols
     lines = rows if by_rows else cols
     parts = max(1, min(GEMM_PARTS, lines // GEMM_PART_LINES)) if macs >= SPLIT_MACS else 1  # never by thread count
-    bounds = [lines * i // parts for i in range(parts + 1)]
+    partial = None
+    if parts == 1 and macs >= SPLIT_MACS and a.ndim == b.ndim == 2:
+        # thin: few rows and columns over a long inner dim (a first layer's weight gradient, (27, n*P) @
+        # (n*P, 32)): products over fixed blocks of the inner dim, added up in order afterwards
+        parts = max(1, min(GEMM_PARTS, inner // GEMM_PART_INNER))
+        partial = np.empty((parts,) + out.shape, dtype=out.dtype) if parts > 1 else None
+    bounds = [(inner if partial is not None else lines) * i // parts for i in range(parts + 1)]
 
     def body(start, stop):
         for i in range(start, stop):
             block = slice(bounds[i], bounds[i + 1])
-            if by_rows:
+            if partial is not None:
+                np.matmul(a[:, block], b[block], out=partial[i])
+            elif by_rows:
                 np.matmul(a[..., block, :], b, out=out[..., block, :])
             else:
                 np.matmul(a, b[..., block], out=out[..., block])
@@ -282,4 +293,8 @@ def matmul(a, b, out=None):
             parallel_for(parts, body)
         else:  # BLAS's threads it is, one part after another
             body(0, parts)
+    if partial is not None:
+        out[...] = partial[0]
+        for i in range(1, parts):
+            out += partial[i]
     return out

@@ -87,7 +87,8 @@ needs_threadpoolctl = pytest.mark.skipif(not threads.one_blas_thread.possible(),
     ((300, 900), (900, 70), True),         # a transposed view (a weight gradient's cols.T)
     ((3, 200, 100), (100, 300), False),    # stacked, b broadcast
     ((2, 1, 64, 100), (3, 100, 700), False),
-    ((20, 30000), (30000, 10), False),     # large, but too thin to split
+    ((20, 30000), (30000, 10), False),     # thin: split over the inner dim
+    ((20, 30000), (30000, 10), True),
     ((5, 7), (7, 3), False),               # small: NumPy's own call
 ])
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
