@@ -4,6 +4,7 @@
     python benchmarks/bench_train.py --model lenet5 --steps 20 --repeat 5
     python benchmarks/bench_train.py --allocator tuned --kernels numpy   # one setting (default: all)
     python benchmarks/bench_train.py --profile lenet  # cProfile of minigrad's training step
+    python benchmarks/bench_train.py --primitives cifar --steps 5   # time per primitive, both libraries
 
 Both libraries train the same network (built by examples/models.py from either ``nn`` namespace),
 starting from the same weights, on the same random batches, with the same optimiser. One "step" is
@@ -100,6 +101,72 @@ def time_steps(step, data) -> float:
     return time.perf_counter() - start
 
 
+class PrimitiveTimer:
+    """Self time (wall clock) per minigrad primitive: each forward (``Primitive.apply``) and each backward
+    (the engine's call of a node's backward) under its class name, less the time of the primitives it
+    runs inside (Conv's backward runs ConvTranspose and ConvWeightGrad forwards: those are counted as
+    themselves), so the entries add up to the time spent in primitives."""
+
+    def __init__(self):
+        from minigrad.autograd import engine, function
+        self.engine, self.function, self.times, self.stack = engine, function, {}, []
+        self.apply, self.backward_of = function.Primitive.__dict__["apply"], engine._backward_of
+
+    def _timed(self, key, run):
+        self.stack.append(0.0)
+        start = time.perf_counter()
+        try:
+            return run()
+        finally:
+            elapsed = time.perf_counter() - start
+            inner = self.stack.pop()
+            self.times[key] = self.times.get(key, 0.0) + elapsed - inner
+            if self.stack:
+                self.stack[-1] += elapsed
+
+    def __enter__(self):
+        apply, backward_of, timed = self.apply.__func__, self.backward_of, self._timed
+        self.function.Primitive.apply = classmethod(
+            lambda cls, *a, **k: timed("forward  " + cls.__name__, lambda: apply(cls, *a, **k)))
+        self.engine._backward_of = lambda node, grads, create: timed(
+            "backward " + type(node).__name__, lambda: backward_of(node, grads, create))
+        return self
+
+    def __exit__(self, *exc):
+        self.function.Primitive.apply, self.engine._backward_of = self.apply, self.backward_of
+
+
+def profile_primitives(args):
+    """Where a training step's time goes: minigrad per primitive, torch per operator (its profiler's
+    self CPU time), both in ms per step, on the same model and batches."""
+    import torch
+    from torch.profiler import profile
+    name = args.primitives
+    threads = args.threads or os.cpu_count()
+    torch.set_num_threads(threads)
+    minigrad.set_num_threads(threads)
+    layout = minigrad.channels_last if args.channels_last else minigrad.preserve_format
+    data = batches(name, args.steps, args.batch_size or MODELS[name]["batch"])
+    model, step = make_minigrad(name, args.device, layout)
+    torch_step = make_torch(name, args.device, {k: v.detach().cpu() for k, v in model.state_dict().items()},
+                            torch.channels_last if args.channels_last else torch.preserve_format)
+    step(*data[0])
+    torch_step(*data[0])
+    with PrimitiveTimer() as timer:
+        total = time_steps(step, data)
+    with profile() as torch_profile:
+        torch_total = time_steps(torch_step, data)
+    rows = sorted(timer.times.items(), key=lambda kv: -kv[1])
+    print(f"minigrad: {total / args.steps * 1e3:.1f} ms per step, {sum(timer.times.values()) / args.steps * 1e3:.1f} "
+          f"in primitives (self time; timing adds ~2 us per call)")
+    for key, seconds in rows[:args.top]:
+        print(f"  {key:40s} {seconds / args.steps * 1e3:8.2f}")
+    events = sorted(torch_profile.key_averages(), key=lambda e: -e.self_cpu_time_total)
+    print(f"torch: {torch_total / args.steps * 1e3:.1f} ms per step (profiled), self CPU time per operator:")
+    for event in events[:args.top]:
+        print(f"  {event.key[:52]:52s} {event.self_cpu_time_total / args.steps / 1e3:8.2f}")
+
+
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--model", choices=[*MODELS, "all"], default="all")
@@ -109,11 +176,17 @@ def main(argv=None):
     p.add_argument("--device", default="cpu")
     p.add_argument("--threads", type=int, default=None, help="torch threads (default: the CPU count, as numpy's BLAS)")
     p.add_argument("--profile", choices=list(MODELS), default=None, help="cProfile minigrad's step and exit")
+    p.add_argument("--primitives", choices=list(MODELS), default=None,
+                   help="time per primitive of minigrad's step and per operator of torch's, and exit")
+    p.add_argument("--top", type=int, default=14, help="rows of --primitives per library")
     settings.add_arguments(p)
     p.add_argument("--channels-last", action="store_true",
                    help="models and input batches of both libraries in channels_last memory")
     args = p.parse_args(argv)
-    if not args.profile and settings.run_each_setting(args, argv):
+    if not (args.profile or args.primitives) and settings.run_each_setting(args, argv):
+        return
+    if args.primitives:
+        profile_primitives(args)
         return
 
     if args.profile:
