@@ -44,7 +44,7 @@ from . import compiled, depthwise
 from . import im2col as im2col_module
 from .geometry import WindowGeometry, conv_geometry, dilated_kernel_size, full_size
 from .layout import channels_last_order, empty_in_order
-from .im2col import (batch_chunks, col2im, col2im_channels_last, im2col, im2col_channels_last, pad_channels_last,
+from .im2col import (batch_chunks, channels_last_columns, col2im, col2im_channels_last, im2col, pad_channels_last,
                      pad_spatial, workspace)
 
 _SMALL_GEMM = 16384  # a product of at most this many multiply-adds per group goes to einsum, not BLAS
@@ -545,8 +545,8 @@ def conv_forward_channels_last(x, weight, bias, geometry: WindowGeometry, keep_c
     if geometry.pointwise() or module.__name__ != "numpy":
         for chunk in _channels_last_chunks(x, channels_in, channels_out, geometry):
             cols = (x_cl[chunk].reshape(-1, channels_in) if geometry.pointwise() else  # (n*P, Cx): a view when NHWC
-                    im2col_channels_last(pad_channels_last(x_cl[chunk], geometry.pads), geometry.kernel,
-                                         geometry.stride, geometry.dilation))         # (n*P, K*Cx)
+                    channels_last_columns(x_cl[chunk], geometry.pads, geometry.kernel, geometry.stride,
+                                          geometry.dilation))                    # (n*P, K*Cx)
             rows = slice(chunk.start * positions, chunk.stop * positions)
             _gemm(module, cols, weight_columns, out=y_rows[rows])               # (n*P, Cy) = (n*P, K*Cx) @ (K*Cx, Cy)
     else:
@@ -556,12 +556,11 @@ def conv_forward_channels_last(x, weight, bias, geometry: WindowGeometry, keep_c
 
         blocks, block_bytes = _cache_blocks(x, channels_in, channels_out, geometry)
 
-        def block(i):  # one cache-sized block: pad, im2col, GEMM, on this thread
+        def block(i):  # one cache-sized block: padding and im2col, GEMM, on this thread
             chunk = blocks[i]
             rows = slice(chunk.start * positions, chunk.stop * positions)
-            x_padded = pad_channels_last(x_cl[chunk], geometry.pads)  # (n, *F, Cx)
-            cols = im2col_channels_last(x_padded, geometry.kernel, geometry.stride, geometry.dilation,  # (n*P, K*Cx)
-                                        out=None if kept is None else kept[rows])
+            cols = channels_last_columns(x_cl[chunk], geometry.pads, geometry.kernel, geometry.stride,  # (n*P, K*Cx)
+                                         geometry.dilation, out=None if kept is None else kept[rows])
             _gemm(module, cols, weight_columns, out=y_rows[rows])               # (n*P, Cy) = (n*P, K*Cx) @ (K*Cx, Cy)
         _run_blocks(len(blocks), block, block_bytes)
         if kept is not None:
@@ -622,8 +621,8 @@ def conv_weight_grad_forward_channels_last(x, y, geometry: WindowGeometry, colum
         w_t = None                                                               # (K*Cx, Cy)
         for chunk in _channels_last_chunks(x, channels_in, channels_out, geometry):
             cols = (x_cl[chunk].reshape(-1, channels_in) if geometry.pointwise() else  # (n*P, Cx)
-                    im2col_channels_last(pad_channels_last(x_cl[chunk], geometry.pads), geometry.kernel,
-                                         geometry.stride, geometry.dilation))         # (n*P, K*Cx)
+                    channels_last_columns(x_cl[chunk], geometry.pads, geometry.kernel, geometry.stride,
+                                          geometry.dilation))                    # (n*P, K*Cx)
             product = _gemm(module, cols.T, y_cl[chunk].reshape(-1, channels_out))            # (K*Cx, Cy) = (K*Cx, n*P) @ (n*P, Cy)
             w_t = product if w_t is None else w_t.__iadd__(product)
     else:
@@ -640,8 +639,8 @@ def conv_weight_grad_forward_channels_last(x, y, geometry: WindowGeometry, colum
                 if columns is not None:
                     cols = columns[rows]                                         # (n*P, K*Cx), kept by the forward
                 else:
-                    x_padded = pad_channels_last(x_cl[chunk], geometry.pads)  # (n, *F, Cx)
-                    cols = im2col_channels_last(x_padded, geometry.kernel, geometry.stride, geometry.dilation)                     # (n*P, K*Cx)
+                    cols = channels_last_columns(x_cl[chunk], geometry.pads, geometry.kernel, geometry.stride,
+                                                 geometry.dilation)              # (n*P, K*Cx)
                 y_rows = y_cl[chunk].reshape(-1, channels_out)                   # (n*P, Cy)
                 partial[p] += _gemm(module, cols.T, y_rows)                                    # (K*Cx, Cy) += (K*Cx, n*P) @ (n*P, Cy)
         _run_blocks(parts, part_sum, block_bytes)

@@ -135,6 +135,34 @@ def test_im2col_gives_numpys_columns(batch_last):
     assert checked > 50
 
 
+def test_channels_last_columns_equal_numpys_padded_copy_and_im2col(monkeypatch):
+    """NHWC columns (n*P, K*Cx) with the padding implicit (negative pads crop), into a workspace and into
+    a given buffer; a transposed view of NCHW memory keeps NumPy's path (its padding copy transposes)."""
+    from minigrad.threads import set_num_threads, get_num_threads
+    calls, real = [], compiled.im2col_channels_last
+    monkeypatch.setattr(compiled, "im2col_channels_last", lambda *args: calls.append(1) or real(*args))
+    checked = expected_calls = 0
+    before = get_num_threads()
+    try:
+        for number, (d, x, kernel, stride, dilation, pads, groups) in enumerate(conv_cases(80, seed=5)):
+            set_num_threads(1 + number % 3)  # the batch split over 1-3 threads: the same columns
+            x_cl = np.ascontiguousarray(np.moveaxis(x, 1, -1))          # (n, *S, Cx) NHWC memory
+            expected = numpy_path(im2col.channels_last_columns, x_cl, pads, kernel, stride, dilation).copy()
+            got = im2col.channels_last_columns(x_cl, pads, kernel, stride, dilation)
+            np.testing.assert_array_equal(got, expected)
+            assert got.dtype == x.dtype and got.shape == expected.shape
+            out = np.full(expected.shape, np.nan, dtype=x.dtype)
+            assert im2col.channels_last_columns(x_cl, pads, kernel, stride, dilation, out=out) is out
+            np.testing.assert_array_equal(out, expected)
+            view = np.moveaxis(x, 1, -1)          # NumPy's path, unless 1 channel makes it C-contiguous
+            np.testing.assert_array_equal(im2col.channels_last_columns(view, pads, kernel, stride, dilation), expected)
+            checked += 1
+            expected_calls += 2 + view.flags.c_contiguous
+    finally:
+        set_num_threads(before)
+    assert checked > 50 and len(calls) == expected_calls  # the compiled loop made every NHWC call
+
+
 @pytest.mark.parametrize("batch_last", [True, False])
 def test_col2im_adds_in_numpys_order_bit_for_bit(batch_last):
     rng = np.random.default_rng(2)

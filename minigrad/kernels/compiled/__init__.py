@@ -142,6 +142,25 @@ def im2col(x, kernel: tuple, stride: tuple, dilation: tuple, groups: int, slot: 
     return cols.reshape(groups, channels // groups * math.prod(kernel), n * math.prod(windows))
 
 
+def im2col_channels_last(x_cl, kernel: tuple, stride: tuple, dilation: tuple, pads: tuple, out):
+    """``kernels.im2col.channels_last_columns``: the (n*P, K*Cx) columns of x_cl (n, *S, Cx) padded by
+    ``pads`` ((before, after), ..), read straight from x_cl (C-contiguous: NHWC memory) into ``out``
+    without a padded copy. Runs on minigrad's threads, the batch split between them (on this thread
+    alone inside a part of an outer ``parallel_for``)."""
+    from . import loops
+    d = len(kernel)
+    n, channels = x_cl.shape[0], x_cl.shape[-1]
+    windows = windows_output_size(tuple(s + b + a for s, (b, a) in zip(x_cl.shape[1:-1], pads)), kernel, stride, dilation)
+    lifted = x_cl.reshape((n,) + (1,) * (3 - d) + x_cl.shape[1:])      # (n, 1.., *S, Cx), a view
+    cols = out.reshape((n,) + _triple(windows, 1) + _triple(kernel, 1) + (channels,))
+    args = _triple(stride, 1), _triple(dilation, 1), _triple([b for b, _ in pads], 0)
+
+    def part(start, stop):  # each part writes its own samples
+        loops.im2col_channels_last(lifted[start:stop], cols[start:stop], *args)
+    threads.parallel_for(n, part, cols.nbytes)
+    return out
+
+
 def col2im(cols, out, kernel: tuple, stride: tuple, dilation: tuple, groups: int, batch_last: bool = True):
     """``kernels.im2col.col2im``: add columns into ``out`` (n, Cx, *Sp) in place, bit-identically to
     NumPy's strided adds (each entry adds its contributions in the same order); returns ``out``."""

@@ -103,6 +103,52 @@ def im2col_batch_first(x, cols, stride, dilation, before):
                         cols[c, a, b, e, i, p, q, _u(r_hi + t)] = 0
 
 
+@njit(nogil=True, cache=True, fastmath=False)
+def im2col_channels_last(x, cols, stride, dilation, before):
+    """cols[i, p, q, r, a, b, e, c] = x[i, p*s - before + a*dil, q*.., r*.., c], zero outside x.
+
+    x (n, Sd, Sh, Sw, Cx) unpadded and C-contiguous (NHWC memory); cols (n, Od, Oh, Ow, Kd, Kh, Kw,
+    Cx). A window row (Kw entries of Cx values) that lies inside x at unit dilation is one contiguous
+    run of Kw*Cx values, copied in one loop; entries outside x are zeros. No numba threads: it runs on
+    the calling thread, and the caller splits the batch over minigrad's own pool.
+    """
+    n, channels = x.shape[0], x.shape[4]
+    sd, sh, sw = x.shape[1], x.shape[2], x.shape[3]
+    od, oh, ow = cols.shape[1], cols.shape[2], cols.shape[3]
+    kd, kh, kw = cols.shape[4], cols.shape[5], cols.shape[6]
+    source, target = x.reshape(-1), cols.reshape(-1)
+    run = kw * channels
+    for i in range(n):
+        for p in range(od):
+            for q in range(oh):
+                for r in range(ow):
+                    z_w0 = r * stride[2] - before[2]
+                    whole = dilation[2] == 1 and z_w0 >= 0 and z_w0 + kw <= sw
+                    for a in range(kd):
+                        z_d = p * stride[0] - before[0] + a * dilation[0]
+                        for b in range(kh):
+                            z_h = q * stride[1] - before[1] + b * dilation[1]
+                            at = ((((((i * od + p) * oh + q) * ow + r) * kd + a) * kh + b) * run)
+                            if z_d < 0 or z_d >= sd or z_h < 0 or z_h >= sh:
+                                for t in range(run):
+                                    target[_u(at + t)] = 0
+                            elif whole:
+                                start = ((i * sd + z_d) * sh + z_h) * sw * channels + z_w0 * channels
+                                for t in range(run):
+                                    target[_u(at + t)] = source[_u(start + t)]
+                            else:
+                                for e in range(kw):
+                                    z_w = z_w0 + e * dilation[2]
+                                    entry = at + e * channels
+                                    if 0 <= z_w < sw:
+                                        start = (((i * sd + z_d) * sh + z_h) * sw + z_w) * channels
+                                        for t in range(channels):
+                                            target[_u(entry + t)] = source[_u(start + t)]
+                                    else:
+                                        for t in range(channels):
+                                            target[_u(entry + t)] = 0
+
+
 @njit(**_options)
 def im2col_batch_last(x, cols, stride, dilation, before):
     """cols[c, a, b, e, p, q, r, i] = x[i, c, p*s - before + a*dil, ...], zero outside x.
