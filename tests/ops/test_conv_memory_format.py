@@ -110,10 +110,9 @@ def _channels_last_conv(seed=0):
 
 
 def _count_im2col(monkeypatch):
-    from minigrad.kernels import im2col as im2col_module
     calls = []
-    real = im2col_module.im2col_channels_last
-    monkeypatch.setattr(conv_kernels, "im2col_channels_last", lambda *a, **k: calls.append(1) or real(*a, **k))
+    real = conv_kernels.channels_last_columns
+    monkeypatch.setattr(conv_kernels, "channels_last_columns", lambda *a, **k: calls.append(1) or real(*a, **k))
     return calls
 
 
