@@ -43,7 +43,7 @@ from ..threads import get_num_threads, matmul as pool_matmul, one_blas_thread, p
 from . import compiled, depthwise
 from . import im2col as im2col_module
 from .geometry import WindowGeometry, conv_geometry, dilated_kernel_size, full_size
-from .layout import channels_last_order, empty_in_order
+from .layout import channels_last_order, contiguous, copy_into, empty_in_order
 from .im2col import (batch_chunks, channels_last_columns, col2im, col2im_channels_last, im2col, pad_channels_last,
                      pad_spatial, workspace)
 
@@ -117,7 +117,7 @@ def _batch_to_columns(module, y_chunk, batch_last: bool):
     order = (1, 2, 3, 0) if batch_last else (1, 2, 0, 3)
     shape = (groups, channels, positions, n) if batch_last else (groups, channels, n, positions)
     y_t = workspace(module, "product", shape, y_chunk.dtype)
-    y_t[...] = y_chunk.transpose(order)
+    copy_into(y_t, y_chunk.transpose(order), axis=2)  # split over n (batch-first) or P (batch-last)
     return y_t.reshape(groups, channels, n * positions)
 
 
@@ -205,7 +205,7 @@ def conv_forward(x, weight, bias, geometry: WindowGeometry, channels_last: bool 
     if _channels_last_algorithm(x, geometry, channels_last, x.shape[1]):
         return conv_forward_channels_last(x, weight, bias, geometry, keep_columns)
     if _contiguous_via_channels_last(x, geometry, channels_last, x.shape[1]):
-        return xp(x).ascontiguousarray(conv_forward_channels_last(x, weight, bias, geometry))
+        return contiguous(conv_forward_channels_last(x, weight, bias, geometry))
     return _as_layout(xp(x), _conv_forward_nchw(x, weight, bias, geometry), channels_last)
 
 
@@ -238,7 +238,7 @@ def _conv_forward_nchw(x, weight, bias, geometry: WindowGeometry):
                               batch_last=False)[0]               # (Cx*K, n*P)
                 product = workspace(module, "product", (channels_out, n * positions), x.dtype)
                 _gemm(module, weight_matrix, cols, out=product)                # (Cy, n*P) = (Cy, Cx*K) @ (Cx*K, n*P)
-                y_rows[chunk] = product.reshape(channels_out, n, positions).transpose(1, 0, 2)  # (n, Cy, P)
+                copy_into(y_rows[chunk], product.reshape(channels_out, n, positions).transpose(1, 0, 2))  # (n, Cy, P)
             _run_blocks(len(blocks), block, block_bytes)
             chunks = []
         else:
@@ -269,7 +269,7 @@ def conv_transpose_forward(y, weight, bias, geometry: WindowGeometry, channels_l
                                 col2im=not flipped):
         return conv_transpose_forward_channels_last(y, weight, bias, geometry)
     if _contiguous_via_channels_last(y, geometry, channels_last, weight.shape[1] * geometry.groups):
-        return xp(y).ascontiguousarray(conv_transpose_forward_channels_last(y, weight, bias, geometry))
+        return contiguous(conv_transpose_forward_channels_last(y, weight, bias, geometry))
     return _as_layout(xp(y), _conv_transpose_forward_nchw(y, weight, bias, geometry), channels_last)
 
 
@@ -328,7 +328,7 @@ def conv_weight_grad_forward(x, y, geometry: WindowGeometry, channels_last: bool
     if _channels_last_algorithm(x, geometry, channels_last, x.shape[1]):
         return conv_weight_grad_forward_channels_last(x, y, geometry, columns)
     if _contiguous_via_channels_last(x, geometry, channels_last, x.shape[1]):
-        return xp(x).ascontiguousarray(conv_weight_grad_forward_channels_last(x, y, geometry))
+        return contiguous(conv_weight_grad_forward_channels_last(x, y, geometry))
     return _as_layout(xp(x), _conv_weight_grad_forward_nchw(x, y, geometry), channels_last)
 
 

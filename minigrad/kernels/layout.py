@@ -4,6 +4,9 @@ memory format holds it (``minigrad.autograd.memory_format`` answers torch's ques
 """
 from __future__ import annotations
 
+from ..backend import xp
+from ..threads import parallel_for
+
 
 def memory_order(x) -> tuple:
     """The axes of x from the slowest-varying in memory to the fastest (NumPy's order='K'): (0, 1, 2, 3)
@@ -43,3 +46,24 @@ def flat_views(*arrays):
     if not all(v.flags.c_contiguous for v in views):
         return None
     return [v.reshape(-1) for v in views]
+
+
+def copy_into(out, source, axis: int = 0):
+    """``out[...] = source`` split over ``axis`` on minigrad's threads (each part copies its own
+    slice: a transposing copy of megabytes runs in NumPy on one core otherwise); returns ``out``."""
+    if xp(out).__name__ != "numpy":
+        out[...] = source
+        return out
+    lead = (slice(None),) * axis
+
+    def part(start, stop):
+        out[lead + (slice(start, stop),)] = source[lead + (slice(start, stop),)]
+    parallel_for(out.shape[axis], part, out.nbytes)
+    return out
+
+
+def contiguous(a):
+    """``ascontiguousarray(a)``, the copy split over the threads (``copy_into``)."""
+    if a.flags.c_contiguous:
+        return a
+    return copy_into(xp(a).empty(a.shape, dtype=a.dtype), a)
