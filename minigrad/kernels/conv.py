@@ -225,20 +225,17 @@ def _conv_forward_nchw(x, weight, bias, geometry: WindowGeometry):
         y = module.empty((batch, channels_out) + windows, dtype=x.dtype)       # (N, Cy, *O)
         y_groups = y.reshape(batch, groups, channels_out // groups, positions)  # (N, G, Cyg, P)
         batch_last = _batch_last_columns(module, windows)
-        if not batch_last and groups == 1 and module.__name__ == "numpy":
-            weight_matrix = weight_matrix[0]                                   # (Cy, Cx*K)
-            y_rows = y.reshape(batch, channels_out, positions)                 # (N, Cy, P)
-
+        if not batch_last and module.__name__ == "numpy":
             blocks, block_bytes = _cache_blocks(x, channels_in, channels_out, geometry)
 
-            def block(i):  # one cache-sized block: pad, im2col, GEMM, on this thread
+            def block(i):  # one cache-sized block: pad, im2col, a GEMM per group, on this thread
                 chunk = blocks[i]
                 n = chunk.stop - chunk.start
-                cols = im2col(_pad_nchw(x[chunk], geometry.pads), kernel, geometry.stride, geometry.dilation, 1,
-                              batch_last=False)[0]               # (Cx*K, n*P)
-                product = workspace(module, "product", (channels_out, n * positions), x.dtype)
-                _gemm(module, weight_matrix, cols, out=product)                # (Cy, n*P) = (Cy, Cx*K) @ (Cx*K, n*P)
-                copy_into(y_rows[chunk], product.reshape(channels_out, n, positions).transpose(1, 0, 2))  # (n, Cy, P)
+                cols = im2col(_pad_nchw(x[chunk], geometry.pads), kernel, geometry.stride, geometry.dilation, groups,
+                              batch_last=False)                                # (G, Cxg*K, n*P)
+                product = workspace(module, "product", (groups, channels_out // groups, n * positions), x.dtype)
+                _matmul_per_group(module, weight_matrix, cols, out=product)   # (G, Cyg, n*P) = (G, Cyg, Cxg*K) @ (G, Cxg*K, n*P)
+                copy_into(y_groups[chunk], _columns_to_batch(product, positions, n, False))  # (n, G, Cyg, P)
             _run_blocks(len(blocks), block, block_bytes)
             chunks = []
         else:
@@ -350,20 +347,21 @@ def _conv_weight_grad_forward_nchw(x, y, geometry: WindowGeometry):
         # P*n dimension as the inner one of a (Cxg*K, P*n) @ (P*n, Cyg) product than the other way round
         w_t = module.zeros((groups, channels_in // groups * math.prod(kernel), channels_out // groups), dtype=x.dtype)
         batch_last = _batch_last_columns(module, windows)
-        if not batch_last and groups == 1 and module.__name__ == "numpy":
+        if not batch_last and module.__name__ == "numpy":
             blocks, block_bytes = _cache_blocks(x, channels_in, channels_out, geometry)
             parts = max(1, min(len(blocks), _WEIGHT_GRAD_PARTS))  # fixed parts, each summing its blocks in order
             bounds = [len(blocks) * i // parts for i in range(parts + 1)]
-            partial = module.zeros((parts,) + w_t.shape[1:], dtype=x.dtype)   # (parts, Cx*K, Cy)
+            partial = module.zeros((parts,) + w_t.shape, dtype=x.dtype)       # (parts, G, Cxg*K, Cyg)
 
             def part_sum(p):
                 for chunk in blocks[bounds[p]:bounds[p + 1]]:
-                    cols = im2col(_pad_nchw(x[chunk], geometry.pads), kernel, geometry.stride, geometry.dilation, 1,
-                                  batch_last=False)[0]           # (Cx*K, n*P)
-                    y_t = _batch_to_columns(module, y_groups[chunk], False)[0]  # (Cy, n*P)
-                    partial[p] += _gemm(module, cols, y_t.T)                                 # (Cx*K, Cy) += (Cx*K, n*P) @ (n*P, Cy)
+                    cols = im2col(_pad_nchw(x[chunk], geometry.pads), kernel, geometry.stride, geometry.dilation,
+                                  groups, batch_last=False)                    # (G, Cxg*K, n*P)
+                    y_t = _batch_to_columns(module, y_groups[chunk], False)    # (G, Cyg, n*P)
+                    # (G, Cxg*K, Cyg) += (G, Cxg*K, n*P) @ (G, n*P, Cyg)
+                    partial[p] += _matmul_per_group(module, cols, y_t.transpose(0, 2, 1))
             _run_blocks(parts, part_sum, block_bytes)
-            w_t[0] = partial.sum(axis=0)                                       # parts in order
+            w_t[...] = partial.sum(axis=0)                                     # parts in order
             chunks = []
         else:
             chunks = batch_chunks(batch, _bytes_per_sample(x, channels_in, channels_out, geometry, batch_last))
