@@ -135,6 +135,13 @@ def test_im2col_gives_numpys_columns(batch_last):
     assert checked > 50
 
 
+@pytest.mark.skipif("NUMBA_THREADING_LAYER" in os.environ, reason="the user chose numba's threading layer")
+def test_the_compiled_loops_run_on_numbas_workqueue_threads_which_do_not_spin():
+    import numba
+    compiled.relu_forward(np.ones((4, 8), np.float32))
+    assert numba.threading_layer() == "workqueue"
+
+
 def test_channels_last_columns_equal_numpys_padded_copy_and_im2col(monkeypatch):
     """NHWC columns (n*P, K*Cx) with the padding implicit (negative pads crop), into a workspace and into
     a given buffer; a transposed view of NCHW memory keeps NumPy's path (its padding copy transposes)."""
