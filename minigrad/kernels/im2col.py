@@ -277,17 +277,23 @@ def im2col_channels_last(x_padded, kernel: tuple, stride: tuple, dilation: tuple
 def channels_last_columns(x_cl, pads: tuple, kernel: tuple, stride: tuple, dilation: tuple, out=None):
     """Columns (n*P, K*Cx) of a channels-last chunk ``x_cl`` (n, *S, Cx) zero-padded by ``pads``
     ((before, after), ..): ``pad_channels_last`` then ``im2col_channels_last`` (in the "cols" workspace,
-    or in ``out``, a (n*P, K*Cx) array), or, with minigrad[fast] and NHWC memory, one compiled loop
-    that reads x_cl with the padding implicit (a transposed view of NCHW memory pads faster in NumPy,
-    whose padding copy does the transpose in passing)."""
-    if compiled.enabled() and x_cl.flags.c_contiguous and compiled.supports(x_cl, spatial_dims=len(kernel)):
-        if out is None:
-            windows = windows_output_size(tuple(s + b + a for s, (b, a) in zip(x_cl.shape[1:-1], pads)),
-                                          kernel, stride, dilation)
-            out = workspace(xp(x_cl), "cols", (x_cl.shape[0] * math.prod(windows), math.prod(kernel) * x_cl.shape[-1]),
-                            x_cl.dtype)
-        return compiled.im2col_channels_last(x_cl, kernel, stride, dilation, pads, out)
-    return im2col_channels_last(pad_channels_last(x_cl, pads), kernel, stride, dilation, out=out)
+    or in ``out``, a (n*P, K*Cx) array). With minigrad[fast], a compiled loop copies the windows: from
+    x_cl itself, the padding implicit, when it is NHWC memory; from NumPy's padded copy otherwise (a
+    transposed view of NCHW memory: the padding copy transposes in passing, faster than the loop's
+    strided reads)."""
+    if not (compiled.enabled() and compiled.supports(x_cl, spatial_dims=len(kernel))):
+        return im2col_channels_last(pad_channels_last(x_cl, pads), kernel, stride, dilation, out=out)
+    if not x_cl.flags.c_contiguous:
+        padded = pad_channels_last(x_cl, pads)
+        if not padded.flags.c_contiguous:  # nothing to pad: NumPy copies the windows from the view itself
+            return im2col_channels_last(padded, kernel, stride, dilation, out=out)
+        x_cl, pads = padded, ((0, 0),) * len(kernel)
+    if out is None:
+        windows = windows_output_size(tuple(s + b + a for s, (b, a) in zip(x_cl.shape[1:-1], pads)), kernel, stride,
+                                      dilation)
+        out = workspace(xp(x_cl), "cols", (x_cl.shape[0] * math.prod(windows), math.prod(kernel) * x_cl.shape[-1]),
+                        x_cl.dtype)
+    return compiled.im2col_channels_last(x_cl, kernel, stride, dilation, pads, out)
 
 
 def col2im_channels_last(cols, out, kernel: tuple, stride: tuple, dilation: tuple):
