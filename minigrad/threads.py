@@ -7,9 +7,11 @@ Two kinds of work run in threads:
   use them: after each threaded call OpenBLAS's threads spin, waiting for more work, for about 0.1 s
   (2^28 cycles), and take the cores from the pool below, which runs the next kernel meanwhile. A
   CIFAR training step measured 485-566 ms with BLAS's threads against 393-455 ms with them kept
-  asleep, its CPU time 870-990 ms against 600-770 (issue 14, 2-core machine). So ``matmul`` below runs
-  a large product as parts (row or column blocks of the result) on minigrad's pool, each part on
-  one BLAS thread, the one pool in use, as torch runs its GEMMs on its own OpenMP pool. The BLAS
+  asleep, its CPU time 870-990 ms against 600-770 (issue 14, 2-core machine); torch, timed in the
+  same process, lost as much (LeNet-5: 7600 img/s beside the spinning threads, 11400-13000 without).
+  So ``matmul`` below runs a large product as parts (blocks of the result's rows or columns, or of
+  the inner dim) on minigrad's pool, each part one BLAS call on one thread: one pool in use, as torch
+  runs its GEMMs on its own OpenMP pool. The BLAS
   count is set through threadpoolctl, the well-kept way to reach a loaded BLAS library (``pip
   install threadpoolctl``; the ``examples``, ``fast`` and ``dev`` extras include it). Without it the
   count cannot be changed: products then run in BLAS's threads, and ``set_num_threads`` warns.
@@ -24,7 +26,7 @@ count: the cores this process may run on, less the work running on the machine o
 from /proc/stat; elsewhere the 1-minute load average). On a busy
 machine extra threads fight over the cores (measured: LeNet training at 0.25x torch's speed with two
 OpenBLAS threads and another job running, 0.92x with one), so minigrad starts with fewer there.
-``set_num_threads(n)`` sets both kinds to ``n``.
+``set_num_threads(n)`` sets the pool (and BLAS's count) to ``n``.
 
     >>> import minigrad
     >>> minigrad.get_num_threads() >= 1
@@ -153,7 +155,8 @@ def _kernel_threads() -> int:
 
 
 def set_num_threads(n: int) -> None:
-    """Use ``n`` threads for memory-bound kernels and in the BLAS that NumPy calls."""
+    """Use ``n`` threads in minigrad's pool (memory-bound kernels and the parts of matrix products),
+    and as BLAS's own count, which only products made where threadpoolctl is missing use."""
     global _threads, _executor
     if isinstance(n, bool) or not isinstance(n, int):
         raise RuntimeError(f"set_num_threads expects an int, but got {type(n).__name__}")

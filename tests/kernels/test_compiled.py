@@ -135,11 +135,27 @@ def test_im2col_gives_numpys_columns(batch_last):
     assert checked > 50
 
 
-@pytest.mark.skipif("NUMBA_THREADING_LAYER" in os.environ, reason="the user chose numba's threading layer")
-def test_the_compiled_loops_run_on_numbas_workqueue_threads_which_do_not_spin():
-    import numba
-    compiled.relu_forward(np.ones((4, 8), np.float32))
-    assert numba.threading_layer() == "workqueue"
+def test_the_compiled_loops_run_on_minigrads_pool_and_never_start_numbas_threads(monkeypatch):
+    import numba.np.ufunc.parallel as numba_parallel
+    from minigrad import threads
+    parts = []
+    real = threads.parallel_for
+    monkeypatch.setattr(threads, "parallel_for", lambda count, body, nbytes=None: parts.append(count) or
+                        real(count, body, nbytes))
+    x = np.random.default_rng(0).standard_normal((64, 32, 16, 16)).astype(np.float32)
+    before = threads.get_num_threads()
+    try:
+        results = []
+        for count in (1, 2, 3):  # the same values from any number of parts
+            threads.set_num_threads(count)
+            results.append([a.copy() for a in compiled.batch_norm_forward(x, None, None, 1e-5)[:2]]
+                           + [compiled.relu_forward(x - 0.5)])
+    finally:
+        threads.set_num_threads(before)
+    assert parts and all(count > 1 for count in parts)
+    for result in results[1:]:
+        assert all(np.array_equal(a, b) for a, b in zip(result, results[0]))
+    assert not numba_parallel._is_initialized  # no numba thread pool was launched
 
 
 def test_channels_last_columns_equal_numpys_padded_copy_and_im2col(monkeypatch):

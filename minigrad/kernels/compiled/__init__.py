@@ -26,8 +26,11 @@ What is compiled: float32 and float64 NumPy arrays with 1, 2 or 3 spatial dims (
 lifted to 3d with unit dims, so one loop serves all three); anything else (other dtypes, CuPy,
 empty arrays) takes the NumPy path. The loops are in ``loops.py`` (importing it imports numba,
 which happens on the first compiled call, not at ``import minigrad``); each is compiled once per
-dtype and cached on disk (``cache=True``: about 1 s to load afterwards). They run on
-``minigrad.get_num_threads()`` threads.
+dtype and cached on disk (``cache=True``: about 1 s to load afterwards). They run on minigrad's own
+pool (``minigrad.get_num_threads()`` threads): ``_run`` splits each loop's outer range over
+``threads.parallel_for``, each part one call that releases the GIL. numba's threads are never
+started: minigrad runs one pool, and numba's OpenMP threads would spin after every loop on the
+cores the pool uses next (9 ms of CPU in the 0.2 s after one im2col).
 
 >>> from minigrad.kernels import compiled
 >>> with compiled.use(False):
@@ -39,7 +42,6 @@ from __future__ import annotations
 import importlib.util
 import math
 import os
-import threading
 
 import numpy as np
 
@@ -50,7 +52,6 @@ from ..layout import flat_views
 AVAILABLE = importlib.util.find_spec("numba") is not None
 _DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
 _enabled = AVAILABLE and os.environ.get("MINIGRAD_FAST", "1").strip() != "0"
-_launch = threading.Lock()  # numba's workqueue layer runs one parallel kernel at a time
 
 
 # ---- the switch ---------------------------------------------------------------------------------
@@ -91,21 +92,12 @@ def supports_indices(argmax, spatial_dims: int = 1) -> bool:
     return 1 <= spatial_dims <= 3 and type(argmax) is np.ndarray and argmax.dtype.kind == "i" and argmax.size > 0
 
 
-def _run(name: str, *args):
-    """Run loops.<name>(*args) on minigrad's thread count (imports numba on first use).
-
-    numba's threads come from its "workqueue" layer unless NUMBA_THREADING_LAYER says otherwise: the
-    OpenMP layer, numba's first choice where it loads, leaves its threads spinning after each loop
-    (measured: 9 ms of CPU in the 0.2 s after one im2col, against 1-2 ms with workqueue), on the
-    cores that minigrad's own pool and BLAS calls use next (see ``minigrad/threads.py``)."""
-    import numba
-
+def _run(name: str, count: int, *args):
+    """loops.<name>(*args, start, stop) over [0, count), its outer loop, split over minigrad's threads
+    (imports numba, and compiles or loads the loop, on first use)."""
     from . import loops
-    if "NUMBA_THREADING_LAYER" not in os.environ:
-        numba.config.THREADING_LAYER = "workqueue"   # read at numba's first parallel launch
-    with _launch:
-        numba.set_num_threads(min(threads.get_num_threads(), numba.config.NUMBA_NUM_THREADS))
-        getattr(loops, name)(*args)
+    kernel = getattr(loops, name)
+    threads.parallel_for(count, lambda start, stop: kernel(*args, start, stop), getattr(args[0], "nbytes", None))
 
 
 # ---- lifting 1d / 2d to the loops' 3 spatial dims -----------------------------------------------
@@ -144,27 +136,25 @@ def im2col(x, kernel: tuple, stride: tuple, dilation: tuple, groups: int, slot: 
     else:
         shape, lifted = (channels,) + tuple(kernel) + (n,) + windows, (channels,) + lifted_kernel + (n,) + lifted_windows
     cols = numpy_im2col.workspace(np, slot, shape, x.dtype)         # (Cx, *K, *O, n) or (Cx, *K, n, *O)
-    _run("im2col_batch_last" if batch_last else "im2col_batch_first", _lift(x, 2, d), cols.reshape(lifted),
-         _triple(stride, 1), _triple(dilation, 1), _triple([b for b, _ in pads], 0))
+    _run("im2col_batch_last" if batch_last else "im2col_batch_first",
+         channels if batch_last else channels * math.prod(kernel),          # channels, or (channel, k#) rows
+         _lift(x, 2, d), cols.reshape(lifted), _triple(stride, 1), _triple(dilation, 1),
+         _triple([b for b, _ in pads], 0))
     return cols.reshape(groups, channels // groups * math.prod(kernel), n * math.prod(windows))
 
 
 def im2col_channels_last(x_cl, kernel: tuple, stride: tuple, dilation: tuple, pads: tuple, out):
     """``kernels.im2col.channels_last_columns``: the (n*P, K*Cx) columns of x_cl (n, *S, Cx) padded by
     ``pads`` ((before, after), ..), read straight from x_cl (C-contiguous: NHWC memory) into ``out``
-    without a padded copy. Runs on minigrad's threads, the batch split between them (on this thread
-    alone inside a part of an outer ``parallel_for``)."""
-    from . import loops
+    without a padded copy. The samples are split over minigrad's threads (on this thread alone inside a
+    part of an outer ``parallel_for``: a convolution's cache-sized block)."""
     d = len(kernel)
     n, channels = x_cl.shape[0], x_cl.shape[-1]
     windows = windows_output_size(tuple(s + b + a for s, (b, a) in zip(x_cl.shape[1:-1], pads)), kernel, stride, dilation)
     lifted = x_cl.reshape((n,) + (1,) * (3 - d) + x_cl.shape[1:])      # (n, 1.., *S, Cx), a view
     cols = out.reshape((n,) + _triple(windows, 1) + _triple(kernel, 1) + (channels,))
-    args = _triple(stride, 1), _triple(dilation, 1), _triple([b for b, _ in pads], 0)
-
-    def part(start, stop):  # each part writes its own samples
-        loops.im2col_channels_last(lifted[start:stop], cols[start:stop], *args)
-    threads.parallel_for(n, part, cols.nbytes)
+    _run("im2col_channels_last", n, lifted, cols, _triple(stride, 1), _triple(dilation, 1),
+         _triple([b for b, _ in pads], 0))                                # samples
     return out
 
 
@@ -179,9 +169,9 @@ def col2im(cols, out, kernel: tuple, stride: tuple, dilation: tuple, groups: int
     cols = np.ascontiguousarray(cols).reshape(shape)                    # (Cx, *K, *O, n) or (Cx, *K, n, *O)
     target = _lift(out, 2, d)                                           # (n, Cx, *Sp), a view of out when contiguous
     if batch_last:
-        _run("col2im_batch_last", cols, target, _triple(stride, 1), _triple(dilation, 1))
+        _run("col2im_batch_last", channels, cols, target, _triple(stride, 1), _triple(dilation, 1))
     else:
-        _run("col2im_batch_first", cols, target, _triple(stride, 1), _triple(dilation, 1))
+        _run("col2im_batch_first", n * channels, cols, target, _triple(stride, 1), _triple(dilation, 1))
     if not np.shares_memory(target, out):
         out[...] = target.reshape(out.shape)
     return out
@@ -203,7 +193,7 @@ def max_pool_forward(x, geometry):
     count = geometry.kernel_numel
     values = np.empty(shape, dtype=x.dtype)
     argmax = np.empty(shape, dtype=np.int8 if count <= 127 else np.int32)
-    _run("max_pool_forward", planes, values, argmax, *_pool_args(geometry), x.dtype.type(-np.inf))
+    _run("max_pool_forward", planes.shape[0], planes, values, argmax, *_pool_args(geometry), x.dtype.type(-np.inf))
     return values.reshape(lead + geometry.output_size), argmax.reshape(lead + geometry.output_size)
 
 
@@ -212,7 +202,7 @@ def max_pool_indices(argmax, geometry):
     d = geometry.ndim
     planes = _planes(argmax, d)
     indices = np.empty(planes.shape, dtype=np.int64)
-    _run("max_pool_indices", planes, indices, _triple(geometry.input_size, 1), *_pool_args(geometry))
+    _run("max_pool_indices", planes.shape[0], planes, indices, _triple(geometry.input_size, 1), *_pool_args(geometry))
     return indices.reshape(argmax.shape)
 
 
@@ -222,7 +212,7 @@ def max_pool_scatter(grad, argmax, geometry):
     lead = grad.shape[:grad.ndim - d]
     planes = _planes(grad, d)
     out = np.zeros(planes.shape[:1] + _triple(geometry.input_size, 1), dtype=grad.dtype)
-    _run("max_pool_scatter", planes, _planes(argmax, d), out, *_pool_args(geometry))
+    _run("max_pool_scatter", planes.shape[0], planes, _planes(argmax, d), out, *_pool_args(geometry))
     return out.reshape(lead + geometry.input_size)
 
 
@@ -238,13 +228,13 @@ def batch_norm_forward(x, weight, bias, eps: float):
     x3 = _as_ncr(x)                                                     # (N, C, R)
     channels = x3.shape[1]
     mean64, var64 = np.empty(channels), np.empty(channels)
-    _run("channel_mean_var", x3, mean64, var64)
+    _run("channel_mean_var", channels, x3, mean64, var64)
     mean, var = mean64.astype(x.dtype), var64.astype(x.dtype)
     invstd = 1.0 / np.sqrt(var + eps)                                   # (C,)
     scale = invstd if weight is None else invstd * weight
     shift = np.zeros_like(mean) if bias is None else bias.astype(x.dtype, copy=False)
     out = np.empty_like(x3)
-    _run("channel_affine", x3, out, mean, scale.astype(x.dtype, copy=False), shift)
+    _run("channel_affine", x3.shape[0] * channels, x3, out, mean, scale.astype(x.dtype, copy=False), shift)
     return out.reshape(x.shape), mean, var, invstd
 
 
@@ -254,13 +244,13 @@ def batch_norm_backward(grad, x, weight, mean, invstd, count: int, needs_input_g
     g3, x3 = _as_ncr(grad), _as_ncr(x)                                  # (N, C, R)
     dtype = grad.dtype
     grad_bias64, grad_weight64 = np.empty(x3.shape[1]), np.empty(x3.shape[1])
-    _run("batch_norm_grad_sums", g3, x3, mean, invstd, grad_bias64, grad_weight64)
+    _run("batch_norm_grad_sums", x3.shape[1], g3, x3, mean, invstd, grad_bias64, grad_weight64)
     grad_bias, grad_weight = grad_bias64.astype(dtype), grad_weight64.astype(dtype)
     grad_x = None
     if needs_input_grad[0]:
         k = (invstd if weight is None else invstd * weight).astype(dtype, copy=False)   # (C,)
         grad_x = np.empty_like(g3)
-        _run("batch_norm_grad_input", g3, x3, grad_x, mean, invstd, k,
+        _run("batch_norm_grad_input", x3.shape[0] * x3.shape[1], g3, x3, grad_x, mean, invstd, k,
              (-k * grad_weight / count).astype(dtype, copy=False), (-k * grad_bias / count).astype(dtype, copy=False))
         grad_x = grad_x.reshape(grad.shape)
     return (grad_x, grad_weight if needs_input_grad[1] else None, grad_bias if needs_input_grad[2] else None)
@@ -274,7 +264,7 @@ def relu_forward(x):
         x = np.ascontiguousarray(x)
         out = np.empty_like(x)
         flat = [x.reshape(-1), out.reshape(-1)]
-    _run("relu_forward", *flat)
+    _run("relu_forward", flat[0].shape[0], *flat)
     return out
 
 
@@ -286,7 +276,7 @@ def relu_backward(grad, out):
         grad, out = np.ascontiguousarray(grad), np.ascontiguousarray(out)
         dx = np.empty_like(grad)
         flat = [grad.reshape(-1), out.reshape(-1), dx.reshape(-1)]
-    _run("relu_backward", *flat, grad.dtype.type(0))
+    _run("relu_backward", flat[0].shape[0], *flat, grad.dtype.type(0))
     return dx
 
 
@@ -309,7 +299,7 @@ def depthwise_conv(x, weight, bias, geometry):
     d = geometry.ndim
     batch, channels = x.shape[:2]
     y = np.zeros((batch, channels) + _triple(geometry.output_size, 1), dtype=x.dtype)    # (N, C, 1.., *O)
-    _run("depthwise_forward", _lift(x, 2, d), _lift(weight[:, 0], 1, d), y, *_conv_args(geometry))
+    _run("depthwise_forward", batch * channels, _lift(x, 2, d), _lift(weight[:, 0], 1, d), y, *_conv_args(geometry))
     y = y.reshape((batch, channels) + geometry.output_size)
     if bias is not None:
         y += bias.reshape((channels,) + (1,) * d)
@@ -321,7 +311,7 @@ def depthwise_conv_transpose(y, weight, bias, geometry):
     d = geometry.ndim
     batch, channels = y.shape[:2]
     x = np.zeros((batch, channels) + _triple(geometry.input_size, 1), dtype=y.dtype)     # (N, C, 1.., *S)
-    _run("depthwise_transpose", _lift(y, 2, d), _lift(weight[:, 0], 1, d), x, *_conv_args(geometry))
+    _run("depthwise_transpose", batch * channels, _lift(y, 2, d), _lift(weight[:, 0], 1, d), x, *_conv_args(geometry))
     x = x.reshape((batch, channels) + geometry.input_size)
     if bias is not None:
         x += bias.reshape((channels,) + (1,) * d)
@@ -333,5 +323,5 @@ def depthwise_weight_grad(x, y, geometry):
     d = geometry.ndim
     channels = x.shape[1]
     weight = np.empty((channels,) + _triple(geometry.kernel, 1), dtype=np.float64)       # (C, 1.., *K)
-    _run("depthwise_weight_grad", _lift(x, 2, d), _lift(y, 2, d), weight, *_conv_args(geometry))
+    _run("depthwise_weight_grad", channels, _lift(x, 2, d), _lift(y, 2, d), weight, *_conv_args(geometry))
     return weight.astype(x.dtype).reshape((channels, 1) + geometry.kernel)

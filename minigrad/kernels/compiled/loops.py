@@ -8,8 +8,12 @@ loop serves 1d, 2d and 3d. Spatial triples are (d, h, w); kernel offsets k = (a,
 Window o reads the input at ``o*stride - before + k*dilation`` along each dim, zero (or nothing, for
 pooling) outside it: padding is implicit, no padded copy is made.
 
-Every kernel runs its outer loop with ``prange`` over independent slices (channels, planes, or
-entries) and writes only its own slice, so the result does not depend on the thread count. Sums
+Every kernel's outer loop runs over independent slices (channels, planes, or entries), and a call
+runs the slices [start, stop) of it, writing only those: ``__init__.py``'s ``_run`` splits the loop
+over minigrad's own pool (``threads.parallel_for``), each part one call on its thread with the GIL
+released (``nogil``). numba's own threads are not used: minigrad runs one pool, and numba's would
+spin after each loop on the cores the pool uses next (see ``minigrad/threads.py``). The result does
+not depend on the thread count. Sums
 that the NumPy path accumulates in the array's dtype are accumulated here in the same dtype and in
 the same order where that is cheap (col2im: bit-identical); BatchNorm's statistics and the depthwise
 weight gradient are summed in float64. ``fastmath`` stays off, so NaN propagates as in NumPy and
@@ -20,9 +24,9 @@ Importing this module imports numba; ``minigrad.kernels.compiled`` does so only 
 from __future__ import annotations
 
 import numpy as np
-from numba import njit, prange
+from numba import njit
 
-_options = dict(parallel=True, cache=True, fastmath=False, nogil=True)
+_options = dict(cache=True, fastmath=False, nogil=True)
 
 
 @njit(inline="always", cache=True)
@@ -71,7 +75,7 @@ def _valid_windows(windows, stride, before, reach, size):
 # ---- im2col / col2im (the column layouts of kernels/im2col.py) ----------------------------------
 
 @njit(**_options)
-def im2col_batch_first(x, cols, stride, dilation, before):
+def im2col_batch_first(x, cols, stride, dilation, before, start, stop):
     """cols[c, a, b, e, i, p, q, r] = x[i, c, p*s - before + a*dil, ...], zero outside x.
 
     x (n, Cx, Sd, Sh, Sw) unpadded; cols (Cx, Kd, Kh, Kw, n, Od, Oh, Ow). Parallel over (c, k) rows;
@@ -81,7 +85,7 @@ def im2col_batch_first(x, cols, stride, dilation, before):
     size = x.shape[2:]
     kd, kh, kw = cols.shape[1], cols.shape[2], cols.shape[3]
     od, oh, ow = cols.shape[5], cols.shape[6], cols.shape[7]
-    for row in prange(channels * kd * kh * kw):
+    for row in range(start, stop):  # of channels * kd * kh * kw
         c, a, b, e = row // (kd * kh * kw), row // (kh * kw) % kd, row // kw % kh, row % kw
         r_lo, r_hi = _valid_windows(ow, stride[2], before[2], e * dilation[2], size[2])
         w_lo = r_lo * stride[2] - before[2] + e * dilation[2]          # the first column of x read
@@ -103,22 +107,21 @@ def im2col_batch_first(x, cols, stride, dilation, before):
                         cols[c, a, b, e, i, p, q, _u(r_hi + t)] = 0
 
 
-@njit(nogil=True, cache=True, fastmath=False)
-def im2col_channels_last(x, cols, stride, dilation, before):
+@njit(**_options)
+def im2col_channels_last(x, cols, stride, dilation, before, start, stop):
     """cols[i, p, q, r, a, b, e, c] = x[i, p*s - before + a*dil, q*.., r*.., c], zero outside x.
 
     x (n, Sd, Sh, Sw, Cx) unpadded and C-contiguous (NHWC memory); cols (n, Od, Oh, Ow, Kd, Kh, Kw,
     Cx). A window row (Kw entries of Cx values) that lies inside x at unit dilation is one contiguous
-    run of Kw*Cx values, copied in one loop; entries outside x are zeros. No numba threads: it runs on
-    the calling thread, and the caller splits the batch over minigrad's own pool.
+    run of Kw*Cx values, copied in one loop; entries outside x are zeros.
     """
-    n, channels = x.shape[0], x.shape[4]
+    channels = x.shape[4]
     sd, sh, sw = x.shape[1], x.shape[2], x.shape[3]
     od, oh, ow = cols.shape[1], cols.shape[2], cols.shape[3]
     kd, kh, kw = cols.shape[4], cols.shape[5], cols.shape[6]
     source, target = x.reshape(-1), cols.reshape(-1)
     run = kw * channels
-    for i in range(n):
+    for i in range(start, stop):  # of n
         for p in range(od):
             for q in range(oh):
                 for r in range(ow):
@@ -150,7 +153,7 @@ def im2col_channels_last(x, cols, stride, dilation, before):
 
 
 @njit(**_options)
-def im2col_batch_last(x, cols, stride, dilation, before):
+def im2col_batch_last(x, cols, stride, dilation, before, start, stop):
     """cols[c, a, b, e, p, q, r, i] = x[i, c, p*s - before + a*dil, ...], zero outside x.
 
     x (n, Cx, Sd, Sh, Sw) unpadded; cols (Cx, Kd, Kh, Kw, Od, Oh, Ow, n). Parallel over channels c:
@@ -161,7 +164,7 @@ def im2col_batch_last(x, cols, stride, dilation, before):
     size = x.shape[2:]
     kd, kh, kw = cols.shape[1], cols.shape[2], cols.shape[3]
     od, oh, ow = cols.shape[4], cols.shape[5], cols.shape[6]
-    for c in prange(channels):
+    for c in range(start, stop):  # of channels
         channel = np.empty(size + (n,), dtype=x.dtype)                 # (Sd, Sh, Sw, n)
         for i in range(n):
             for z_d in range(size[0]):
@@ -183,7 +186,7 @@ def im2col_batch_last(x, cols, stride, dilation, before):
 
 
 @njit(**_options)
-def col2im_batch_first(cols, out, stride, dilation):
+def col2im_batch_first(cols, out, stride, dilation, start, stop):
     """out[i, c, o*stride + k*dilation] += cols[c, k, i, o], one kernel offset k after the other in
     k# order, as NumPy's strided adds: bit-identical.
 
@@ -193,7 +196,7 @@ def col2im_batch_first(cols, out, stride, dilation):
     n, channels = out.shape[0], out.shape[1]
     kd, kh, kw = cols.shape[1], cols.shape[2], cols.shape[3]
     od, oh, ow = cols.shape[5], cols.shape[6], cols.shape[7]
-    for plane in prange(n * channels):
+    for plane in range(start, stop):  # of n * channels
         i, c = plane // channels, plane % channels
         for a in range(kd):
             for b in range(kh):
@@ -208,7 +211,7 @@ def col2im_batch_first(cols, out, stride, dilation):
 
 
 @njit(**_options)
-def col2im_batch_last(cols, out, stride, dilation):
+def col2im_batch_last(cols, out, stride, dilation, start, stop):
     """out[i, c] += the sum over k (in k# order, started from zero) of cols[c, k, o, i] at
     o*stride + k*dilation, as NumPy's batch-last path builds it in a zeroed (Sp, n) buffer per
     channel: bit-identical.
@@ -218,7 +221,7 @@ def col2im_batch_last(cols, out, stride, dilation):
     n, channels = out.shape[0], out.shape[1]
     kd, kh, kw = cols.shape[1], cols.shape[2], cols.shape[3]
     od, oh, ow = cols.shape[4], cols.shape[5], cols.shape[6]
-    for c in prange(channels):
+    for c in range(start, stop):  # of channels
         summed = np.zeros(out.shape[2:] + (n,), dtype=out.dtype)        # (*Sp, n)
         for a in range(kd):
             for b in range(kh):
@@ -237,7 +240,7 @@ def col2im_batch_last(cols, out, stride, dilation):
 # ---- pooling ------------------------------------------------------------------------------------
 
 @njit(**_options)
-def max_pool_forward(x, values, argmax, stride, padding, dilation, kernel, lowest):
+def max_pool_forward(x, values, argmax, stride, padding, dilation, kernel, lowest, start, stop):
     """values[l, o] = max over the window's entries inside x; argmax[l, o] = its offset number k#.
 
     x (L, Sd, Sh, Sw); values, argmax (L, Od, Oh, Ow). As kernels/pool.py: the first maximum wins,
@@ -246,7 +249,7 @@ def max_pool_forward(x, values, argmax, stride, padding, dilation, kernel, lowes
     """
     kd, kh, kw = kernel
     size = x.shape[1:]
-    for l in prange(x.shape[0]):
+    for l in range(start, stop):  # of x.shape[0]
         for p in range(values.shape[1]):
             for q in range(values.shape[2]):
                 for r in range(values.shape[3]):
@@ -275,10 +278,10 @@ def max_pool_forward(x, values, argmax, stride, padding, dilation, kernel, lowes
 
 
 @njit(**_options)
-def max_pool_indices(argmax, indices, input_size, stride, padding, dilation, kernel):
+def max_pool_indices(argmax, indices, input_size, stride, padding, dilation, kernel, start, stop):
     """indices[l, o] = the flat position (z_d*Sh + z_h)*Sw + z_w of the winner k# = argmax[l, o]."""
     kd, kh, kw = kernel
-    for l in prange(argmax.shape[0]):
+    for l in range(start, stop):  # of argmax.shape[0]
         for p in range(argmax.shape[1]):
             for q in range(argmax.shape[2]):
                 for r in range(argmax.shape[3]):
@@ -291,11 +294,11 @@ def max_pool_indices(argmax, indices, input_size, stride, padding, dilation, ker
 
 
 @njit(**_options)
-def max_pool_scatter(grad, argmax, out, stride, padding, dilation, kernel):
+def max_pool_scatter(grad, argmax, out, stride, padding, dilation, kernel, start, stop):
     """out[l, winner(o)] += grad[l, o]; out (L, Sd, Sh, Sw) zeroed by the caller. Parallel over planes l."""
     kd, kh, kw = kernel
     size = out.shape[1:]
-    for l in prange(grad.shape[0]):
+    for l in range(start, stop):  # of grad.shape[0]
         for p in range(grad.shape[1]):
             for q in range(grad.shape[2]):
                 for r in range(grad.shape[3]):
@@ -311,11 +314,11 @@ def max_pool_scatter(grad, argmax, out, stride, padding, dilation, kernel):
 # ---- BatchNorm and ReLU (N batch, C channels, R spatial positions flattened, M = N*R) -----------
 
 @njit(**_options)
-def channel_mean_var(x, mean, var):
+def channel_mean_var(x, mean, var, start, stop):
     """Per channel of x (N, C, R): mean and biased variance in one pass, summed in float64 from a
     shift (the channel's first value: the shifted-data algorithm, no cancellation for large means)."""
     count = x.shape[0] * x.shape[2]
-    for c in prange(x.shape[1]):
+    for c in range(start, stop):  # of x.shape[1]
         shift = np.float64(x[0, c, 0])
         s1, s2 = 0.0, 0.0
         for i in range(x.shape[0]):
@@ -328,19 +331,19 @@ def channel_mean_var(x, mean, var):
 
 
 @njit(**_options)
-def channel_affine(x, out, mean, scale, shift):
+def channel_affine(x, out, mean, scale, shift, start, stop):
     """out[n, c, r] = (x[n, c, r] - mean[c]) * scale[c] + shift[c]: x, out (N, C, R). Parallel over (n, c)."""
     channels = x.shape[1]
-    for plane in prange(x.shape[0] * channels):
+    for plane in range(start, stop):  # of x.shape[0] * channels
         i, c = plane // channels, plane % channels
         for j in range(x.shape[2]):
             out[i, c, j] = (x[i, c, j] - mean[c]) * scale[c] + shift[c]
 
 
 @njit(**_options)
-def batch_norm_grad_sums(grad, x, mean, invstd, grad_bias, grad_weight):
+def batch_norm_grad_sums(grad, x, mean, invstd, grad_bias, grad_weight, start, stop):
     """Per channel, in float64: grad_bias = sum(g), grad_weight = sum(g * (x - mean) * invstd)."""
-    for c in prange(x.shape[1]):
+    for c in range(start, stop):  # of x.shape[1]
         s_g, s_gx = 0.0, 0.0
         m = np.float64(mean[c])
         for i in range(x.shape[0]):
@@ -353,11 +356,11 @@ def batch_norm_grad_sums(grad, x, mean, invstd, grad_bias, grad_weight):
 
 
 @njit(**_options)
-def batch_norm_grad_input(grad, x, out, mean, invstd, k, a, b):
+def batch_norm_grad_input(grad, x, out, mean, invstd, k, a, b, start, stop):
     """out = (x - mean) * invstd * a + grad * k + b, per channel coefficients (C,): BatchNorm's
     dx = k * (g - grad_bias / M - x_hat * grad_weight / M) with a = -k*grad_weight/M, b = -k*grad_bias/M."""
     channels = x.shape[1]
-    for plane in prange(x.shape[0] * channels):
+    for plane in range(start, stop):  # of x.shape[0] * channels
         i, c = plane // channels, plane % channels
         for j in range(x.shape[2]):
             x_hat = (x[i, c, j] - mean[c]) * invstd[c]
@@ -365,24 +368,26 @@ def batch_norm_grad_input(grad, x, out, mean, invstd, k, a, b):
 
 
 @njit(**_options)
-def relu_forward(x, out):
+def relu_forward(x, out, start, stop):
     """out = x where x > 0 or NaN, else 0 (as NumPy's maximum(x, 0): NaN passes, -0.0 becomes 0.0); flat arrays."""
-    for i in prange(x.shape[0]):
-        v = x[i]
-        out[i] = v if (v > 0 or v != v) else 0
+    source, target = x[start:stop], out[start:stop]   # of x.shape[0]; range(n) indices: no wraparound test
+    for i in range(source.shape[0]):
+        v = source[i]
+        target[i] = v if (v > 0 or v != v) else 0
 
 
 @njit(**_options)
-def relu_backward(grad, out, dx, zero):
+def relu_backward(grad, out, dx, zero, start, stop):
     """dx = grad where out > 0, else grad * 0 (as NumPy's grad * (out > 0): inf * 0 is NaN); flat arrays."""
-    for i in prange(grad.shape[0]):
-        dx[i] = grad[i] if out[i] > 0 else grad[i] * zero
+    g, o, d = grad[start:stop], out[start:stop], dx[start:stop]   # of grad.shape[0]
+    for i in range(g.shape[0]):
+        d[i] = g[i] if o[i] > 0 else g[i] * zero
 
 
 # ---- depthwise convolution (groups = Cx = Cy: one K-kernel per channel) -------------------------
 
 @njit(**_options)
-def depthwise_forward(x, weight, y, stride, dilation, before):
+def depthwise_forward(x, weight, y, stride, dilation, before, start, stop):
     """y[i, c, o] = sum over k of weight[c, k] * x[i, c, o*stride - before + k*dilation] (zero outside).
 
     x (n, C, Sd, Sh, Sw); weight (C, Kd, Kh, Kw); y (n, C, Od, Oh, Ow) zeroed by the caller.
@@ -392,7 +397,7 @@ def depthwise_forward(x, weight, y, stride, dilation, before):
     size = x.shape[2:]
     kd, kh, kw = weight.shape[1], weight.shape[2], weight.shape[3]
     od, oh, ow = y.shape[2], y.shape[3], y.shape[4]
-    for plane in prange(n * channels):
+    for plane in range(start, stop):  # of n * channels
         i, c = plane // channels, plane % channels
         for a in range(kd):
             for b in range(kh):
@@ -413,7 +418,7 @@ def depthwise_forward(x, weight, y, stride, dilation, before):
 
 
 @njit(**_options)
-def depthwise_transpose(y, weight, x, stride, dilation, before):
+def depthwise_transpose(y, weight, x, stride, dilation, before, start, stop):
     """x[i, c, o*stride - before + k*dilation] += weight[c, k] * y[i, c, o]: the transpose of
     ``depthwise_forward`` (its input gradient). y (n, C, Od, Oh, Ow); x (n, C, Sd, Sh, Sw) zeroed by
     the caller. Parallel over (i, c) planes: a plane's outputs add only into that plane."""
@@ -421,7 +426,7 @@ def depthwise_transpose(y, weight, x, stride, dilation, before):
     size = x.shape[2:]
     kd, kh, kw = weight.shape[1], weight.shape[2], weight.shape[3]
     od, oh, ow = y.shape[2], y.shape[3], y.shape[4]
-    for plane in prange(n * channels):
+    for plane in range(start, stop):  # of n * channels
         i, c = plane // channels, plane % channels
         for a in range(kd):
             for b in range(kh):
@@ -442,14 +447,14 @@ def depthwise_transpose(y, weight, x, stride, dilation, before):
 
 
 @njit(**_options)
-def depthwise_weight_grad(x, y, weight, stride, dilation, before):
+def depthwise_weight_grad(x, y, weight, stride, dilation, before, start, stop):
     """weight[c, k] = sum over i and o of y[i, c, o] * x[i, c, o*stride - before + k*dilation], summed
     in float64 (one partial sum per output column, added at the end). x (n, C, Sd, Sh, Sw); y (n, C, Od, Oh, Ow); weight (C, Kd, Kh, Kw). Parallel over c."""
     n, channels = x.shape[0], x.shape[1]
     size = x.shape[2:]
     kd, kh, kw = weight.shape[1], weight.shape[2], weight.shape[3]
     od, oh, ow = y.shape[2], y.shape[3], y.shape[4]
-    for c in prange(channels):
+    for c in range(start, stop):  # of channels
         for a in range(kd):
             for b in range(kh):
                 for e in range(kw):
