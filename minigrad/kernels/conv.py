@@ -188,6 +188,15 @@ def _pad_nchw(x_chunk, pads: tuple):
     return padded.reshape(x_chunk.shape[:2] + padded.shape[1:-1])
 
 
+def _nchw_columns(x_chunk, geometry: WindowGeometry, batch_last: bool, pad=_pad_nchw):
+    """im2col's columns (G, Cxg*K, n*P) or (.., P*n) of a chunk (n, Cx, *S) zero-padded by the geometry's
+    pads: ``pad`` then ``im2col``, or with minigrad[fast] one compiled loop, the padding implicit."""
+    kernel, stride, dilation, groups = geometry.kernel, geometry.stride, geometry.dilation, geometry.groups
+    if compiled.enabled() and compiled.supports(x_chunk, spatial_dims=geometry.ndim):
+        return compiled.im2col(x_chunk, kernel, stride, dilation, groups, batch_last=batch_last, pads=geometry.pads)
+    return im2col(pad(x_chunk, geometry.pads), kernel, stride, dilation, groups, batch_last=batch_last)
+
+
 def _as_layout(module, a, channels_last: bool):
     """``a`` laid out as asked: a channels-last copy when it is asked and ``a`` is not."""
     if not channels_last or a.ndim not in (4, 5):
@@ -231,8 +240,7 @@ def _conv_forward_nchw(x, weight, bias, geometry: WindowGeometry):
             def block(i):  # one cache-sized block: pad, im2col, a GEMM per group, on this thread
                 chunk = blocks[i]
                 n = chunk.stop - chunk.start
-                cols = im2col(_pad_nchw(x[chunk], geometry.pads), kernel, geometry.stride, geometry.dilation, groups,
-                              batch_last=False)                                # (G, Cxg*K, n*P)
+                cols = _nchw_columns(x[chunk], geometry, batch_last=False)    # (G, Cxg*K, n*P)
                 product = workspace(module, "product", (groups, channels_out // groups, n * positions), x.dtype)
                 _matmul_per_group(module, weight_matrix, cols, out=product)   # (G, Cyg, n*P) = (G, Cyg, Cxg*K) @ (G, Cxg*K, n*P)
                 copy_into(y_groups[chunk], _columns_to_batch(product, positions, n, False))  # (n, G, Cyg, P)
@@ -242,10 +250,7 @@ def _conv_forward_nchw(x, weight, bias, geometry: WindowGeometry):
             chunks = batch_chunks(batch, _bytes_per_sample(x, channels_in, channels_out, geometry, batch_last))
         for chunk in chunks:
             n = chunk.stop - chunk.start
-            x_padded = pad_spatial(x[chunk], geometry.pads)                   # (n, Cx, *F): padded per chunk
-            cols = im2col(x_padded, kernel, geometry.stride, geometry.dilation, groups,  # (G, Cxg*K, P*n)
-                          batch_last=batch_last)                                        # or (.., n*P)
-            del x_padded
+            cols = _nchw_columns(x[chunk], geometry, batch_last, pad=pad_spatial)  # (G, Cxg*K, P*n) or (.., n*P)
             product = workspace(module, "product", (groups, channels_out // groups, positions * n), x.dtype)
             _matmul_per_group(module, weight_matrix, cols, out=product)       # (G, Cyg, P*n) = (G, Cyg, Cxg*K) @ (G, Cxg*K, P*n)
             y_groups[chunk] = _columns_to_batch(product, positions, n, batch_last)  # (n, G, Cyg, P)
@@ -355,8 +360,7 @@ def _conv_weight_grad_forward_nchw(x, y, geometry: WindowGeometry):
 
             def part_sum(p):
                 for chunk in blocks[bounds[p]:bounds[p + 1]]:
-                    cols = im2col(_pad_nchw(x[chunk], geometry.pads), kernel, geometry.stride, geometry.dilation,
-                                  groups, batch_last=False)                    # (G, Cxg*K, n*P)
+                    cols = _nchw_columns(x[chunk], geometry, batch_last=False)  # (G, Cxg*K, n*P)
                     y_t = _batch_to_columns(module, y_groups[chunk], False)    # (G, Cyg, n*P)
                     # (G, Cxg*K, Cyg) += (G, Cxg*K, n*P) @ (G, n*P, Cyg)
                     partial[p] += _matmul_per_group(module, cols, y_t.transpose(0, 2, 1))
@@ -366,10 +370,7 @@ def _conv_weight_grad_forward_nchw(x, y, geometry: WindowGeometry):
         else:
             chunks = batch_chunks(batch, _bytes_per_sample(x, channels_in, channels_out, geometry, batch_last))
         for chunk in chunks:
-            x_padded = pad_spatial(x[chunk], geometry.pads)                       # (n, Cx, *F): padded per chunk
-            cols = im2col(x_padded, kernel, geometry.stride, geometry.dilation, groups,  # (G, Cxg*K, P*n)
-                          batch_last=batch_last)                                        # or (.., n*P)
-            del x_padded
+            cols = _nchw_columns(x[chunk], geometry, batch_last, pad=pad_spatial)  # (G, Cxg*K, P*n) or (.., n*P)
             y_t = _batch_to_columns(module, y_groups[chunk], batch_last)              # (G, Cyg, P*n) or (.., n*P)
             # (G, Cxg*K, Cyg) += (G, Cxg*K, P*n) @ (G, P*n, Cyg)
             w_t += _matmul_per_group(module, cols, y_t.transpose(0, 2, 1))

@@ -38,7 +38,7 @@ import math
 import threading
 
 from ..backend import xp
-from ..threads import in_part, parallel_for
+from ..threads import parallel_for
 from . import compiled, cuda
 from .geometry import offset_slice, windows_output_size
 from .windows import sliding_windows
@@ -116,9 +116,7 @@ def im2col(x_padded, kernel: tuple, stride: tuple, dilation: tuple, groups: int,
     (G, Cxg*K, n*P) (copied straight from the input: faster when window rows are long, since the
     product then needs no transposing copy back to (n, Cy, *O)). The GPU always uses batch-last.
     """
-    # minigrad[fast]: numba, but not inside a part of an outer parallel_for: the compiled loops run
-    # one at a time on numba's own threads, so the parts would queue for them
-    if not in_part() and compiled.enabled() and compiled.supports(x_padded, spatial_dims=len(kernel)):
+    if compiled.enabled() and compiled.supports(x_padded, spatial_dims=len(kernel)):
         return compiled.im2col(x_padded, kernel, stride, dilation, groups, slot, batch_last)
     if cuda.handles(x_padded):  # CuPy float arrays: one CUDA thread per column entry
         return cuda.im2col.im2col(x_padded, kernel, stride, dilation, groups)
