@@ -266,10 +266,10 @@ def matmul(a, b, out=None):
     """
     import numpy as np
     rows, inner, cols = a.shape[-2], a.shape[-1], b.shape[-1]
-    batch = 1
-    for size in np.broadcast_shapes(a.shape[:-2], b.shape[:-2]):
-        batch *= size
-    macs = batch * rows * inner * cols
+    macs = rows * inner * cols
+    if macs > BLAS_ALONE_MACS and (a.ndim > 2 or b.ndim > 2):  # stacked: count every product
+        for size in np.broadcast_shapes(a.shape[:-2], b.shape[:-2]):
+            macs *= size
     if (macs <= BLAS_ALONE_MACS or in_part() or a.dtype.kind not in "fc"
             or not _blas_libraries()):
         return np.matmul(a, b, out=out)
