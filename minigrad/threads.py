@@ -40,6 +40,8 @@ import time
 import warnings
 from concurrent.futures import ThreadPoolExecutor
 
+import numpy as np
+
 MIN_PARALLEL_BYTES = 1 << 18  # a kernel touching less than this runs on one thread: a hand-off costs ~20 us
 
 
@@ -121,12 +123,7 @@ class one_blas_thread:
     BLAS's threads on top). ``blas.held``: whether BLAS does run on one thread inside, which callers
     check before splitting work over threads: False without threadpoolctl, and in threads where
     OpenBLAS ignores the call (0.3.31 takes a new count from the main thread only). A block opened
-    inside another (or while BLAS is on one thread anyway) changes nothing.
-    ``one_blas_thread.possible()``: False without threadpoolctl, where the count cannot be changed."""
-
-    @staticmethod
-    def possible() -> bool:
-        return bool(_blas_libraries())
+    inside another (or while BLAS is on one thread anyway) changes nothing."""
 
     def __enter__(self):
         libraries = _blas_libraries()
@@ -211,7 +208,7 @@ def parallel_for(count: int, body, nbytes: int = None) -> None:
     loops on the calling thread. Exceptions from any part are raised here.
     """
     threads = min(_kernel_threads(), count)
-    if (threads <= 1 or getattr(_inside, "worker", False)
+    if (threads <= 1 or in_part()
             or (nbytes is not None and nbytes < MIN_PARALLEL_BYTES)):
         body(0, count)
         return
@@ -256,15 +253,14 @@ def matmul(a, b, out=None):
     each computed by one BLAS call on one thread, the blocks shared by the pool's threads; a 2-d
     product with too few of either, over a long inner dim, into blocks of that dim whose products are
     added up in order. The blocks depend on the shapes alone, never on the thread count, so neither
-    do the results. Inside a
-    ``parallel_for`` part, and without threadpoolctl, it is ``numpy.matmul`` itself.
+    do the results. Inside a ``parallel_for`` part, and without threadpoolctl, it is ``numpy.matmul``
+    itself.
 
     >>> import numpy as np
     >>> a, b = np.ones((600, 700), np.float32), np.ones((700, 500), np.float32)
     >>> bool((matmul(a, b) == 700).all())
     True
     """
-    import numpy as np
     rows, inner, cols = a.shape[-2], a.shape[-1], b.shape[-1]
     macs = rows * inner * cols
     if macs > BLAS_ALONE_MACS and (a.ndim > 2 or b.ndim > 2):  # stacked: count every product

@@ -78,7 +78,7 @@ def test_set_num_threads_sets_the_kernel_thread_count(three_threads):
     assert minigrad.get_num_threads() == 1
 
 
-needs_threadpoolctl = pytest.mark.skipif(not threads.one_blas_thread.possible(), reason="needs threadpoolctl")
+needs_threadpoolctl = pytest.mark.skipif(threads.blas_threads() is None, reason="needs threadpoolctl")
 
 
 @pytest.mark.parametrize("a_shape, b_shape, transposed", [
