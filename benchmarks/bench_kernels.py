@@ -81,7 +81,7 @@ def cases(torch, channels: int, size: int):
     x = rng.standard_normal((n, channels, size, size)).astype(np.float32)
     x_padded = im2col.pad_spatial(x, ((1, 1), (1, 1)))
     batch_last = size < 16  # kernels/conv.py's rule: batch-last columns for short window rows
-    cols = im2col.im2col(x_padded, (3, 3), (1, 1), (1, 1), 1, "bench", batch_last).copy()
+    cols = im2col.im2col(x, ((1, 1), (1, 1)), (3, 3), (1, 1), (1, 1), 1, "bench", batch_last).copy()
     geometry = WindowGeometry((size, size), (2, 2), (2, 2), (0, 0), (1, 1))
     _, argmax = pool.max_pool_forward(x, geometry)
     grad_pooled = rng.standard_normal((n, channels, size // 2, size // 2)).astype(np.float32)
@@ -114,7 +114,7 @@ def cases(torch, channels: int, size: int):
         "depthwise dw": (lambda: conv.conv_weight_grad_forward(x, grad, depthwise),
                          lambda: aten.convolution_backward(tgrad, tx, tkernel, None, [1, 1], [1, 1], [1, 1], False,
                                                            [0, 0], channels, [False, True, False])),
-        "im2col 3x3": (lambda: im2col.im2col(x_padded, (3, 3), (1, 1), (1, 1), 1, "cols", batch_last),
+        "im2col 3x3": (lambda: im2col.im2col(x, ((1, 1), (1, 1)), (3, 3), (1, 1), (1, 1), 1, "cols", batch_last),
                        lambda: F.unfold(tx, 3, padding=1)),
         "col2im 3x3": (lambda: im2col.col2im(cols, np.zeros(x_padded.shape, np.float32), (3, 3), (1, 1), (1, 1), 1,
                                              batch_last),

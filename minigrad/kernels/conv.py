@@ -44,8 +44,8 @@ from . import compiled, depthwise
 from . import im2col as im2col_module
 from .geometry import WindowGeometry, conv_geometry, dilated_kernel_size, full_size
 from .layout import channels_last_order, contiguous, copy_into, empty_in_order
-from .im2col import (batch_chunks, channels_last_columns, col2im, col2im_channels_last, im2col, pad_channels_last,
-                     pad_spatial, workspace)
+from .im2col import (batch_chunks, channels_last_columns, col2im, col2im_channels_last, im2col, pad_spatial,
+                     workspace)
 
 _SMALL_GEMM = 16384  # a product of at most this many multiply-adds per group goes to einsum, not BLAS
 
@@ -182,21 +182,6 @@ def _contiguous_via_channels_last(x, geometry: WindowGeometry, channels_last: bo
             and channels_in >= 32 and geometry.output_size[-1] <= 16 and geometry.input_size[-1] <= 16)
 
 
-def _pad_nchw(x_chunk, pads: tuple):
-    """(n, C, *S) zero-padded into a workspace (n, C, *F): ``pad_channels_last`` on the (n*C, *S, 1) view."""
-    padded = pad_channels_last(x_chunk.reshape((-1,) + x_chunk.shape[2:] + (1,)), pads)
-    return padded.reshape(x_chunk.shape[:2] + padded.shape[1:-1])
-
-
-def _nchw_columns(x_chunk, geometry: WindowGeometry, batch_last: bool, pad=_pad_nchw):
-    """im2col's columns (G, Cxg*K, n*P) or (.., P*n) of a chunk (n, Cx, *S) zero-padded by the geometry's
-    pads: ``pad`` then ``im2col``, or with minigrad[fast] one compiled loop, the padding implicit."""
-    kernel, stride, dilation, groups = geometry.kernel, geometry.stride, geometry.dilation, geometry.groups
-    if compiled.enabled() and compiled.supports(x_chunk, spatial_dims=geometry.ndim):
-        return compiled.im2col(x_chunk, kernel, stride, dilation, groups, batch_last=batch_last, pads=geometry.pads)
-    return im2col(pad(x_chunk, geometry.pads), kernel, stride, dilation, groups, batch_last=batch_last)
-
-
 def _as_layout(module, a, channels_last: bool):
     """``a`` laid out as asked: a channels-last copy when it is asked and ``a`` is not."""
     if not channels_last or a.ndim not in (4, 5):
@@ -240,7 +225,8 @@ def _conv_forward_nchw(x, weight, bias, geometry: WindowGeometry):
             def block(i):  # one cache-sized block: pad, im2col, a GEMM per group, on this thread
                 chunk = blocks[i]
                 n = chunk.stop - chunk.start
-                cols = _nchw_columns(x[chunk], geometry, batch_last=False)    # (G, Cxg*K, n*P)
+                cols = im2col(x[chunk], geometry.pads, kernel, geometry.stride, geometry.dilation, groups,
+                              batch_last=False)                                # (G, Cxg*K, n*P)
                 product = workspace(module, "product", (groups, channels_out // groups, n * positions), x.dtype)
                 _matmul_per_group(module, weight_matrix, cols, out=product)   # (G, Cyg, n*P) = (G, Cyg, Cxg*K) @ (G, Cxg*K, n*P)
                 copy_into(y_groups[chunk], _columns_to_batch(product, positions, n, False))  # (n, G, Cyg, P)
@@ -250,7 +236,8 @@ def _conv_forward_nchw(x, weight, bias, geometry: WindowGeometry):
             chunks = batch_chunks(batch, _bytes_per_sample(x, channels_in, channels_out, geometry, batch_last))
         for chunk in chunks:
             n = chunk.stop - chunk.start
-            cols = _nchw_columns(x[chunk], geometry, batch_last, pad=pad_spatial)  # (G, Cxg*K, P*n) or (.., n*P)
+            cols = im2col(x[chunk], geometry.pads, kernel, geometry.stride, geometry.dilation, groups,  # (G, Cxg*K, P*n)
+                          batch_last=batch_last)                                                # or (.., n*P)
             product = workspace(module, "product", (groups, channels_out // groups, positions * n), x.dtype)
             _matmul_per_group(module, weight_matrix, cols, out=product)       # (G, Cyg, P*n) = (G, Cyg, Cxg*K) @ (G, Cxg*K, P*n)
             y_groups[chunk] = _columns_to_batch(product, positions, n, batch_last)  # (n, G, Cyg, P)
@@ -360,7 +347,8 @@ def _conv_weight_grad_forward_nchw(x, y, geometry: WindowGeometry):
 
             def part_sum(p):
                 for chunk in blocks[bounds[p]:bounds[p + 1]]:
-                    cols = _nchw_columns(x[chunk], geometry, batch_last=False)  # (G, Cxg*K, n*P)
+                    cols = im2col(x[chunk], geometry.pads, kernel, geometry.stride, geometry.dilation,
+                                  groups, batch_last=False)                    # (G, Cxg*K, n*P)
                     y_t = _batch_to_columns(module, y_groups[chunk], False)    # (G, Cyg, n*P)
                     # (G, Cxg*K, Cyg) += (G, Cxg*K, n*P) @ (G, n*P, Cyg)
                     partial[p] += _matmul_per_group(module, cols, y_t.transpose(0, 2, 1))
@@ -370,7 +358,8 @@ def _conv_weight_grad_forward_nchw(x, y, geometry: WindowGeometry):
         else:
             chunks = batch_chunks(batch, _bytes_per_sample(x, channels_in, channels_out, geometry, batch_last))
         for chunk in chunks:
-            cols = _nchw_columns(x[chunk], geometry, batch_last, pad=pad_spatial)  # (G, Cxg*K, P*n) or (.., n*P)
+            cols = im2col(x[chunk], geometry.pads, kernel, geometry.stride, geometry.dilation, groups,  # (G, Cxg*K, P*n)
+                          batch_last=batch_last)                                                # or (.., n*P)
             y_t = _batch_to_columns(module, y_groups[chunk], batch_last)              # (G, Cyg, P*n) or (.., n*P)
             # (G, Cxg*K, Cyg) += (G, Cxg*K, P*n) @ (G, P*n, Cyg)
             w_t += _matmul_per_group(module, cols, y_t.transpose(0, 2, 1))

@@ -108,18 +108,28 @@ def _windows_batch_last(x_t, kernel: tuple, stride: tuple, dilation: tuple, wind
     return module.lib.stride_tricks.as_strided(x_t, shape=shape, strides=strides)
 
 
-def im2col(x_padded, kernel: tuple, stride: tuple, dilation: tuple, groups: int, slot: str = "cols",
+def pad_nchw(x, pads: tuple):
+    """(n, C, *S) zero-padded (cropped, for negative amounts) into a workspace (n, C, *F):
+    ``pad_channels_last`` on the (n*C, *S, 1) view; x itself when there is no padding."""
+    padded = pad_channels_last(x.reshape((-1,) + x.shape[2:] + (1,)), pads)
+    return padded.reshape(x.shape[:2] + padded.shape[1:-1])
+
+
+def im2col(x, pads: tuple, kernel: tuple, stride: tuple, dilation: tuple, groups: int, slot: str = "cols",
            batch_last: bool = True):
-    """Columns of a padded chunk ``x_padded`` (n, Cx, *Sp); a workspace array.
+    """Columns of a chunk ``x`` (n, Cx, *S) zero-padded by ``pads`` ((before, after), ..; negative
+    amounts crop); a workspace array.
 
     (G, Cxg*K, P*n) when ``batch_last`` (copied from a batch-last copy of the input), else
     (G, Cxg*K, n*P) (copied straight from the input: faster when window rows are long, since the
     product then needs no transposing copy back to (n, Cy, *O)). The GPU always uses batch-last.
+    NumPy pads into a workspace first; the compiled loop reads x with the padding implicit.
     """
-    if compiled.enabled() and compiled.supports(x_padded, spatial_dims=len(kernel)):
-        return compiled.im2col(x_padded, kernel, stride, dilation, groups, slot, batch_last)
-    if cuda.handles(x_padded):  # CuPy float arrays: one CUDA thread per column entry
-        return cuda.im2col.im2col(x_padded, kernel, stride, dilation, groups)
+    if compiled.enabled() and compiled.supports(x, spatial_dims=len(kernel)):
+        return compiled.im2col(x, kernel, stride, dilation, groups, slot, batch_last, pads=pads)
+    if cuda.handles(x):  # CuPy float arrays: one CUDA thread per column entry
+        return cuda.im2col.im2col(pad_spatial(x, pads), kernel, stride, dilation, groups)
+    x_padded = pad_nchw(x, pads)                                         # (n, Cx, *Sp)
     module = xp(x_padded)
     d = len(kernel)
     n, channels = x_padded.shape[:2]

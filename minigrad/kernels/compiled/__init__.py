@@ -6,8 +6,8 @@ transposed and weight gradient), BatchNorm's training forward and backward
 (``ops/normalization.py``) and ReLU (``ops/elementwise.py``). Each of those NumPy functions starts
 with a two-line hook::
 
-    if compiled.enabled() and compiled.supports(x_padded, spatial_dims=len(kernel)):
-        return compiled.im2col(x_padded, kernel, stride, dilation, groups, slot, batch_last)
+    if compiled.enabled() and compiled.supports(x, spatial_dims=len(kernel)):
+        return compiled.im2col(x, kernel, stride, dilation, groups, slot, batch_last, pads=pads)
 
 Not used, because the loops measured slower than the NumPy code they would replace (issue 14,
 ``benchmarks/bench_kernels.py`` on a busy 2-core machine): average pooling (NumPy's separable box
