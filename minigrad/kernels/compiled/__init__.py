@@ -293,29 +293,28 @@ def _conv_args(geometry) -> tuple:
     return _triple(geometry.stride, 1), _triple(geometry.dilation, 1), _triple(geometry.padding, 0)
 
 
+def _depthwise(source, weight, bias, geometry, size: tuple, transpose: bool):
+    """loops.depthwise from source (N, C, ...) into a new (N, C, *size) array, plus bias."""
+    d = geometry.ndim
+    batch, channels = source.shape[:2]
+    target = np.zeros((batch, channels) + _triple(size, 1), dtype=source.dtype)       # (N, C, 1.., *size)
+    _run("depthwise", batch * channels, _lift(source, 2, d), _lift(weight[:, 0], 1, d), target,
+         *_conv_args(geometry), transpose)
+    target = target.reshape((batch, channels) + size)
+    if bias is not None:
+        target += bias.reshape((channels,) + (1,) * d)
+    return target
+
+
 def depthwise_conv(x, weight, bias, geometry):
     """``kernels.conv.conv_forward`` for a depthwise convolution: y (N, C, *O), read straight from x
     (N, C, *S) with implicit padding, one loop per plane (no columns)."""
-    d = geometry.ndim
-    batch, channels = x.shape[:2]
-    y = np.zeros((batch, channels) + _triple(geometry.output_size, 1), dtype=x.dtype)    # (N, C, 1.., *O)
-    _run("depthwise_forward", batch * channels, _lift(x, 2, d), _lift(weight[:, 0], 1, d), y, *_conv_args(geometry))
-    y = y.reshape((batch, channels) + geometry.output_size)
-    if bias is not None:
-        y += bias.reshape((channels,) + (1,) * d)
-    return y
+    return _depthwise(x, weight, bias, geometry, geometry.output_size, transpose=False)
 
 
 def depthwise_conv_transpose(y, weight, bias, geometry):
     """``kernels.conv.conv_transpose_forward`` for a depthwise convolution: x (N, C, *S) from y (N, C, *O)."""
-    d = geometry.ndim
-    batch, channels = y.shape[:2]
-    x = np.zeros((batch, channels) + _triple(geometry.input_size, 1), dtype=y.dtype)     # (N, C, 1.., *S)
-    _run("depthwise_transpose", batch * channels, _lift(y, 2, d), _lift(weight[:, 0], 1, d), x, *_conv_args(geometry))
-    x = x.reshape((batch, channels) + geometry.input_size)
-    if bias is not None:
-        x += bias.reshape((channels,) + (1,) * d)
-    return x
+    return _depthwise(y, weight, bias, geometry, geometry.input_size, transpose=True)
 
 
 def depthwise_weight_grad(x, y, geometry):

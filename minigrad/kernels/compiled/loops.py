@@ -81,7 +81,7 @@ def im2col_batch_first(x, cols, stride, dilation, before, start, stop):
     x (n, Cx, Sd, Sh, Sw) unpadded; cols (Cx, Kd, Kh, Kw, n, Od, Oh, Ow). Parallel over (c, k) rows;
     each window row (Ow,) is one strided run of x between zeros for the padding.
     """
-    n, channels = x.shape[0], x.shape[1]
+    n = x.shape[0]
     size = x.shape[2:]
     kd, kh, kw = cols.shape[1], cols.shape[2], cols.shape[3]
     od, oh, ow = cols.shape[5], cols.shape[6], cols.shape[7]
@@ -89,7 +89,6 @@ def im2col_batch_first(x, cols, stride, dilation, before, start, stop):
         c, a, b, e = row // (kd * kh * kw), row // (kh * kw) % kd, row // kw % kh, row % kw
         r_lo, r_hi = _valid_windows(ow, stride[2], before[2], e * dilation[2], size[2])
         w_lo = r_lo * stride[2] - before[2] + e * dilation[2]          # the first column of x read
-        w_hi = w_lo + (r_hi - r_lo - 1) * stride[2] + 1
         for i in range(n):
             for p in range(od):
                 z_d = p * stride[0] - before[0] + a * dilation[0]
@@ -160,7 +159,7 @@ def im2col_batch_last(x, cols, stride, dilation, before, start, stop):
     each channel is first copied batch-last, (Sd, Sh, Sw, n), so that every column entry is one
     contiguous run of n values (as kernels/im2col.py's batch-last copy).
     """
-    n, channels = x.shape[0], x.shape[1]
+    n = x.shape[0]
     size = x.shape[2:]
     kd, kh, kw = cols.shape[1], cols.shape[2], cols.shape[3]
     od, oh, ow = cols.shape[4], cols.shape[5], cols.shape[6]
@@ -193,7 +192,7 @@ def col2im_batch_first(cols, out, stride, dilation, start, stop):
     cols (Cx, Kd, Kh, Kw, n, Od, Oh, Ow); out (n, Cx, *Sp), padded. Parallel over (i, c) planes:
     each plane's columns add only into that plane, so no two threads write one entry.
     """
-    n, channels = out.shape[0], out.shape[1]
+    channels = out.shape[1]
     kd, kh, kw = cols.shape[1], cols.shape[2], cols.shape[3]
     od, oh, ow = cols.shape[5], cols.shape[6], cols.shape[7]
     for plane in range(start, stop):  # of n * channels
@@ -218,7 +217,7 @@ def col2im_batch_last(cols, out, stride, dilation, start, stop):
 
     cols (Cx, Kd, Kh, Kw, Od, Oh, Ow, n); out (n, Cx, *Sp), padded. Parallel over channels c.
     """
-    n, channels = out.shape[0], out.shape[1]
+    n = out.shape[0]
     kd, kh, kw = cols.shape[1], cols.shape[2], cols.shape[3]
     od, oh, ow = cols.shape[4], cols.shape[5], cols.shape[6]
     for c in range(start, stop):  # of channels
@@ -387,13 +386,17 @@ def relu_backward(grad, out, dx, zero, start, stop):
 # ---- depthwise convolution (groups = Cx = Cy: one K-kernel per channel) -------------------------
 
 @njit(**_options)
-def depthwise_forward(x, weight, y, stride, dilation, before, start, stop):
-    """y[i, c, o] = sum over k of weight[c, k] * x[i, c, o*stride - before + k*dilation] (zero outside).
+def depthwise(source, weight, target, stride, dilation, before, transpose, start, stop):
+    """The depthwise convolution and its transpose (its input gradient), one kernel offset k at a time.
 
-    x (n, C, Sd, Sh, Sw); weight (C, Kd, Kh, Kw); y (n, C, Od, Oh, Ow) zeroed by the caller.
-    Parallel over (i, c) planes; per kernel offset, one scaled strided row added to each output row.
+    Forward (``transpose`` False): target y[i, c, o] += weight[c, k] * source x[i, c, o*stride - before
+    + k*dilation] (zero outside), one scaled strided row of x added to each output row. Transposed:
+    target x[i, c, o*stride - before + k*dilation] += weight[c, k] * source y[i, c, o]. x (n, C, Sd,
+    Sh, Sw); y (n, C, Od, Oh, Ow); weight (C, Kd, Kh, Kw); the target zeroed by the caller. Parallel
+    over (i, c) planes: a plane reads and writes only its own plane.
     """
-    n, channels = x.shape[0], x.shape[1]
+    x, y = (target, source) if transpose else (source, target)
+    channels = x.shape[1]
     size = x.shape[2:]
     kd, kh, kw = weight.shape[1], weight.shape[2], weight.shape[3]
     od, oh, ow = y.shape[2], y.shape[3], y.shape[4]
@@ -413,44 +416,19 @@ def depthwise_forward(x, weight, y, stride, dilation, before, start, stop):
                             z_h = q * stride[1] - before[1] + b * dilation[1]
                             if z_h < 0 or z_h >= size[1]:
                                 continue
-                            for t in range(r_hi - r_lo):
-                                y[i, c, p, q, _u(r_lo + t)] += w * x[i, c, _u(z_d), _u(z_h), _u(w_lo + t * stride[2])]
-
-
-@njit(**_options)
-def depthwise_transpose(y, weight, x, stride, dilation, before, start, stop):
-    """x[i, c, o*stride - before + k*dilation] += weight[c, k] * y[i, c, o]: the transpose of
-    ``depthwise_forward`` (its input gradient). y (n, C, Od, Oh, Ow); x (n, C, Sd, Sh, Sw) zeroed by
-    the caller. Parallel over (i, c) planes: a plane's outputs add only into that plane."""
-    n, channels = x.shape[0], x.shape[1]
-    size = x.shape[2:]
-    kd, kh, kw = weight.shape[1], weight.shape[2], weight.shape[3]
-    od, oh, ow = y.shape[2], y.shape[3], y.shape[4]
-    for plane in range(start, stop):  # of n * channels
-        i, c = plane // channels, plane % channels
-        for a in range(kd):
-            for b in range(kh):
-                for e in range(kw):
-                    w = weight[c, a, b, e]
-                    r_lo, r_hi = _valid_windows(ow, stride[2], before[2], e * dilation[2], size[2])
-                    w_lo = r_lo * stride[2] - before[2] + e * dilation[2]
-                    for p in range(od):
-                        z_d = p * stride[0] - before[0] + a * dilation[0]
-                        if z_d < 0 or z_d >= size[0]:
-                            continue
-                        for q in range(oh):
-                            z_h = q * stride[1] - before[1] + b * dilation[1]
-                            if z_h < 0 or z_h >= size[1]:
-                                continue
-                            for t in range(r_hi - r_lo):
-                                x[i, c, _u(z_d), _u(z_h), _u(w_lo + t * stride[2])] += w * y[i, c, p, q, _u(r_lo + t)]
+                            if transpose:
+                                for t in range(r_hi - r_lo):
+                                    x[i, c, _u(z_d), _u(z_h), _u(w_lo + t * stride[2])] += w * y[i, c, p, q, _u(r_lo + t)]
+                            else:
+                                for t in range(r_hi - r_lo):
+                                    y[i, c, p, q, _u(r_lo + t)] += w * x[i, c, _u(z_d), _u(z_h), _u(w_lo + t * stride[2])]
 
 
 @njit(**_options)
 def depthwise_weight_grad(x, y, weight, stride, dilation, before, start, stop):
     """weight[c, k] = sum over i and o of y[i, c, o] * x[i, c, o*stride - before + k*dilation], summed
     in float64 (one partial sum per output column, added at the end). x (n, C, Sd, Sh, Sw); y (n, C, Od, Oh, Ow); weight (C, Kd, Kh, Kw). Parallel over c."""
-    n, channels = x.shape[0], x.shape[1]
+    n = x.shape[0]
     size = x.shape[2:]
     kd, kh, kw = weight.shape[1], weight.shape[2], weight.shape[3]
     od, oh, ow = y.shape[2], y.shape[3], y.shape[4]
