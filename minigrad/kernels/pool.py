@@ -329,15 +329,7 @@ def _max_pool_part(x, geometry: WindowGeometry, values, argmax):
         best, winner, unwide = values, argmax, None
     module.copyto(best, scanned[0])
     winner.fill(0)
-    if len(views) > 1:  # scratch in best's memory order
-        greater, step = module.empty_like(best, dtype=bool), module.empty_like(winner)
-    for number, view in enumerate(scanned[1:], start=1):
-        module.greater(view, best, out=greater)
-        module.maximum(best, view, out=best)
-        # winner += (k# - winner) * greater: int8 arithmetic, several times faster than a masked copy
-        module.subtract(winner.dtype.type(number), winner, out=step)
-        step *= greater
-        winner += step
+    _scan_max(module, scanned, best, winner)
     if unwide is not None:
         module.copyto(values, unwide(best))
         module.copyto(argmax, unwide(winner))
@@ -351,6 +343,23 @@ def _max_pool_part(x, geometry: WindowGeometry, values, argmax):
     if values.dtype.kind == "f" and bool(module.isnan(values).any()):
         for number, view in enumerate(views):
             module.copyto(argmax, number, where=module.isnan(view))
+
+
+def _scan_max(module, candidates, best, winner):
+    """torch's scan over ``candidates`` (best holding candidates[0] and winner 0 on entry, scratch in
+    best's memory order): where a candidate is strictly greater than the running maximum (ties keep
+    the first), ``maximum`` moves best there and winner to the candidate's number k. ``maximum`` keeps
+    NaN; the callers set a NaN's winner afterwards."""
+    if len(candidates) < 2:
+        return
+    greater, step = module.empty_like(best, dtype=bool), module.empty_like(winner)
+    for number, candidate in enumerate(candidates[1:], start=1):
+        module.greater(candidate, best, out=greater)
+        module.maximum(best, candidate, out=best)
+        # winner += (k - winner) * greater: int8 arithmetic, several times faster than a masked copy
+        module.subtract(winner.dtype.type(number), winner, out=step)
+        step *= greater
+        winner += step
 
 
 def _first_equal(module, views, values, argmax, valid):
@@ -862,13 +871,7 @@ def _adaptive_max_part(x, output_size, picks, last, base, values_out, flat_out):
         # torch's scan: strictly greater moves the winner (ties keep the first), as max_pool_forward
         best = candidates[0]
         winner = module.zeros(best.shape, dtype=_offset_dtype(module, len(candidates)))
-        greater, step = module.empty(best.shape, dtype=bool), module.empty_like(winner)
-        for number, c in enumerate(candidates[1:], start=1):
-            module.greater(c, best, out=greater)
-            module.maximum(best, c, out=best)
-            module.subtract(winner.dtype.type(number), winner, out=step)
-            step *= greater
-            winner += step
+        _scan_max(module, candidates, best, winner)
         if best.dtype.kind == "f" and bool(module.isnan(best).any()):
             for number, c in enumerate(candidates):
                 module.copyto(winner, number, where=module.isnan(c))
