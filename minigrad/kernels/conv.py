@@ -182,7 +182,7 @@ def _contiguous_via_channels_last(x, geometry: WindowGeometry, channels_last: bo
             and channels_in >= 32 and geometry.output_size[-1] <= 16 and geometry.input_size[-1] <= 16)
 
 
-def _as_layout(module, a, channels_last: bool):
+def _as_layout(a, channels_last: bool):
     """``a`` laid out as asked: a channels-last copy when it is asked and ``a`` is not."""
     if not channels_last or a.ndim not in (4, 5):
         return a
@@ -193,14 +193,14 @@ def conv_forward(x, weight, bias, geometry: WindowGeometry, channels_last: bool 
     """y (N, Cy, *O) = conv(x (N, Cx, *S), weight (Cy, Cxg, *K)) + bias (Cy,); y held as (N, *O, Cy)
     memory when ``channels_last``. ``keep_columns``: see ``conv_forward_channels_last``."""
     if compiled.enabled() and compiled.supports_depthwise(x, weight.shape[0], geometry, weight):
-        return _as_layout(xp(x), compiled.depthwise_conv(x, weight, bias, geometry), channels_last)  # minigrad[fast]
+        return _as_layout(compiled.depthwise_conv(x, weight, bias, geometry), channels_last)  # minigrad[fast]
     if depthwise.use_depthwise(x, x.shape[1], weight.shape[0], geometry):  # direct multiply-adds, no columns
         return depthwise.depthwise_forward(x, weight, bias, geometry, channels_last)
     if _channels_last_algorithm(x, geometry, channels_last, x.shape[1]):
         return conv_forward_channels_last(x, weight, bias, geometry, keep_columns)
     if _contiguous_via_channels_last(x, geometry, channels_last, x.shape[1]):
         return contiguous(conv_forward_channels_last(x, weight, bias, geometry))
-    return _as_layout(xp(x), _conv_forward_nchw(x, weight, bias, geometry), channels_last)
+    return _as_layout(_conv_forward_nchw(x, weight, bias, geometry), channels_last)
 
 
 def _conv_forward_nchw(x, weight, bias, geometry: WindowGeometry):
@@ -250,7 +250,7 @@ def conv_transpose_forward(y, weight, bias, geometry: WindowGeometry, channels_l
     """x (N, Cx, *S) = conv_transpose(y (N, Cy, *O), weight (Cy, Cxg, *K)) + bias (Cx,), S = F - before - after;
     x held as (N, *S, Cx) memory when ``channels_last``."""
     if compiled.enabled() and compiled.supports_depthwise(y, weight.shape[1] * geometry.groups, geometry, weight):
-        return _as_layout(xp(y), compiled.depthwise_conv_transpose(y, weight, bias, geometry), channels_last)  # [fast]
+        return _as_layout(compiled.depthwise_conv_transpose(y, weight, bias, geometry), channels_last)  # [fast]
     if depthwise.use_depthwise(y, weight.shape[1] * geometry.groups, y.shape[1], geometry):
         return depthwise.depthwise_transpose(y, weight, bias, geometry, channels_last)
     flipped = _transpose_by_flipped_kernel(y.shape, weight.shape, geometry)
@@ -259,7 +259,7 @@ def conv_transpose_forward(y, weight, bias, geometry: WindowGeometry, channels_l
         return conv_transpose_forward_channels_last(y, weight, bias, geometry)
     if _contiguous_via_channels_last(y, geometry, channels_last, weight.shape[1] * geometry.groups):
         return contiguous(conv_transpose_forward_channels_last(y, weight, bias, geometry))
-    return _as_layout(xp(y), _conv_transpose_forward_nchw(y, weight, bias, geometry), channels_last)
+    return _as_layout(_conv_transpose_forward_nchw(y, weight, bias, geometry), channels_last)
 
 
 def _conv_transpose_forward_nchw(y, weight, bias, geometry: WindowGeometry):
@@ -311,14 +311,14 @@ def conv_weight_grad_forward(x, y, geometry: WindowGeometry, channels_last: bool
     """w (Cy, Cxg, *K) = sum over batch and windows of y[n, o, p] * x_padded[n, c, p*stride + k*dilation];
     w held as (Cy, *K, Cxg) memory when ``channels_last``. ``columns``: x's columns kept by the forward."""
     if compiled.enabled() and compiled.supports_depthwise(x, y.shape[1], geometry, y):  # minigrad[fast]: numba
-        return _as_layout(xp(x), compiled.depthwise_weight_grad(x, y, geometry), channels_last)
+        return _as_layout(compiled.depthwise_weight_grad(x, y, geometry), channels_last)
     if depthwise.use_depthwise(x, x.shape[1], y.shape[1], geometry):
-        return _as_layout(xp(x), depthwise.depthwise_weight_grad(x, y, geometry), channels_last)
+        return _as_layout(depthwise.depthwise_weight_grad(x, y, geometry), channels_last)
     if _channels_last_algorithm(x, geometry, channels_last, x.shape[1]):
         return conv_weight_grad_forward_channels_last(x, y, geometry, columns)
     if _contiguous_via_channels_last(x, geometry, channels_last, x.shape[1]):
         return contiguous(conv_weight_grad_forward_channels_last(x, y, geometry))
-    return _as_layout(xp(x), _conv_weight_grad_forward_nchw(x, y, geometry), channels_last)
+    return _as_layout(_conv_weight_grad_forward_nchw(x, y, geometry), channels_last)
 
 
 def _conv_weight_grad_forward_nchw(x, y, geometry: WindowGeometry):
@@ -387,8 +387,7 @@ def _from_channels_last(a):
 def channels_last_copy(a):
     """A copy of (N, C, *S) ``a`` held as (N, *S, C) memory."""
     out = empty_in_order(xp(a), a.shape, a.dtype, channels_last_order(a.ndim))  # (N, C, *S) view of (N, *S, C)
-    out[...] = a
-    return out
+    return copy_into(out, a)                                                     # split over the batch
 
 
 def _weight_columns(weight):
