@@ -90,16 +90,21 @@ _pool_lock = threading.Lock()
 _inside = threading.local()  # set in worker threads: nested parallel_for calls run serially there
 
 
-_controllers = []  # threadpoolctl's controller, made once (it scans the loaded libraries), or None
+_controllers = []  # threadpoolctl's controller (its scan of the loaded libraries), or None
 
 
-def _controller():
-    if not _controllers:
+def _controller(rescan: bool = False):
+    """threadpoolctl's controller, made on first use and kept: the hot path (``one_blas_thread``)
+    needs only NumPy's BLAS, loaded before minigrad. ``rescan``: scan again, for callers that must
+    reach every BLAS loaded by now (numba's first compiled call loads another)."""
+    if not _controllers or rescan:
         try:
             import threadpoolctl
-            _controllers.append(threadpoolctl.ThreadpoolController())
+            controller = threadpoolctl.ThreadpoolController()
         except ImportError:
-            _controllers.append(None)
+            controller = None
+        _controllers[:] = [controller]
+        _libraries.clear()
     return _controllers[0]
 
 
@@ -159,7 +164,7 @@ def set_num_threads(n: int) -> None:
         raise RuntimeError(f"set_num_threads expects an int, but got {type(n).__name__}")
     if n < 1:
         raise RuntimeError("set_num_threads expects a positive integer")
-    controller = _controller()
+    controller = _controller(rescan=True)  # every BLAS loaded by now, not only those at the first scan
     if controller is None:
         warnings.warn("minigrad.set_num_threads: threadpoolctl is not installed, so the BLAS thread count "
                       "is unchanged (pip install threadpoolctl)", RuntimeWarning, stacklevel=2)
@@ -178,7 +183,7 @@ def get_num_threads() -> int:
 
 
 def blas_threads():
-    """The thread count the loaded BLAS reports, or None without threadpoolctl."""
+    """The thread count the loaded BLAS reports (the most of any), or None without threadpoolctl."""
     controller = _controller()
     if controller is None:
         return None
