@@ -32,6 +32,15 @@ def _seed():
     np.random.seed(0)
 
 
+@pytest.fixture
+def num_threads():
+    """``num_threads(n)``: ``minigrad.set_num_threads(n)`` within this test; the count from before the
+    test comes back after it."""
+    before = minigrad.get_num_threads()
+    yield minigrad.set_num_threads
+    minigrad.set_num_threads(before)
+
+
 @pytest.fixture(scope="session")
 def torch():
     return pytest.importorskip("torch")

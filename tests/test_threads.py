@@ -9,11 +9,8 @@ from minigrad import threads
 
 
 @pytest.fixture
-def three_threads():
-    before = minigrad.get_num_threads()
-    minigrad.set_num_threads(3)
-    yield
-    minigrad.set_num_threads(before)
+def three_threads(num_threads):
+    num_threads(3)
 
 
 @pytest.mark.parametrize("count", [1, 2, 3, 7, 100])
@@ -92,21 +89,17 @@ needs_threadpoolctl = pytest.mark.skipif(threads.blas_threads() is None, reason=
     ((5, 7), (7, 3), False),               # small: NumPy's own call
 ])
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
-def test_pool_matmul_gives_numpys_product_bit_for_bit_for_any_thread_count(a_shape, b_shape, transposed, dtype):
+def test_pool_matmul_gives_numpys_product_bit_for_bit_for_any_thread_count(a_shape, b_shape, transposed, dtype, num_threads):
     rng = np.random.default_rng(0)
     a = rng.standard_normal(a_shape[::-1] if transposed else a_shape).astype(dtype)
     a = a.T if transposed else a
     b = rng.standard_normal(b_shape).astype(dtype)
-    before = minigrad.get_num_threads()
-    try:
-        results = []
-        for count in (1, 2, 3):
-            minigrad.set_num_threads(count)
-            results.append(threads.matmul(a, b))
-        out = np.full(results[0].shape, np.nan, dtype=dtype)
-        assert threads.matmul(a, b, out=out) is out
-    finally:
-        minigrad.set_num_threads(before)
+    results = []
+    for count in (1, 2, 3):
+        num_threads(count)
+        results.append(threads.matmul(a, b))
+    out = np.full(results[0].shape, np.nan, dtype=dtype)
+    assert threads.matmul(a, b, out=out) is out
     expected = np.matmul(a, b)
     # (not bit for bit: OpenBLAS on several threads may sum in another order)
     np.testing.assert_allclose(results[0], expected, rtol=1e-4, atol=1e-3 if dtype == np.float32 else 1e-10)

@@ -140,7 +140,7 @@ def test_im2col_gives_numpys_columns(batch_last):
     assert checked > 50
 
 
-def test_the_compiled_loops_run_on_minigrads_pool_and_never_start_numbas_threads(monkeypatch):
+def test_the_compiled_loops_run_on_minigrads_pool_and_never_start_numbas_threads(monkeypatch, num_threads):
     import numba.np.ufunc.parallel as numba_parallel
     from minigrad import threads
     parts = []
@@ -148,48 +148,39 @@ def test_the_compiled_loops_run_on_minigrads_pool_and_never_start_numbas_threads
     monkeypatch.setattr(threads, "parallel_for", lambda count, body, nbytes=None: parts.append(count) or
                         real(count, body, nbytes))
     x = np.random.default_rng(0).standard_normal((64, 32, 16, 16)).astype(np.float32)
-    before = threads.get_num_threads()
-    try:
-        results = []
-        for count in (1, 2, 3):  # the same values from any number of parts
-            threads.set_num_threads(count)
-            results.append([a.copy() for a in compiled.batch_norm_forward(x, None, None, 1e-5)[:2]]
-                           + [compiled.relu_forward(x - 0.5)])
-    finally:
-        threads.set_num_threads(before)
+    results = []
+    for count in (1, 2, 3):  # the same values from any number of parts
+        num_threads(count)
+        results.append([a.copy() for a in compiled.batch_norm_forward(x, None, None, 1e-5)[:2]]
+                       + [compiled.relu_forward(x - 0.5)])
     assert parts and all(count > 1 for count in parts)
     for result in results[1:]:
         assert all(np.array_equal(a, b) for a, b in zip(result, results[0]))
     assert not numba_parallel._is_initialized  # no numba thread pool was launched
 
 
-def test_channels_last_columns_equal_numpys_padded_copy_and_im2col(monkeypatch):
+def test_channels_last_columns_equal_numpys_padded_copy_and_im2col(monkeypatch, num_threads):
     """NHWC columns (n*P, K*Cx) with the padding implicit (negative pads crop), into a workspace and into
     a given buffer, and from a transposed view of NCHW memory."""
-    from minigrad.threads import set_num_threads, get_num_threads
     calls, real = [], compiled.im2col_channels_last
     monkeypatch.setattr(compiled, "im2col_channels_last", lambda *args: calls.append(1) or real(*args))
     checked = expected_calls = 0
-    before = get_num_threads()
-    try:
-        for number, (d, x, kernel, stride, dilation, pads, groups) in enumerate(conv_cases(80, seed=5)):
-            set_num_threads(1 + number % 3)  # the batch split over 1-3 threads: the same columns
-            x_cl = np.ascontiguousarray(np.moveaxis(x, 1, -1))          # (n, *S, Cx) NHWC memory
-            expected = numpy_path(im2col.channels_last_columns, x_cl, pads, kernel, stride, dilation).copy()
-            got = im2col.channels_last_columns(x_cl, pads, kernel, stride, dilation)
-            np.testing.assert_array_equal(got, expected)
-            assert got.dtype == x.dtype and got.shape == expected.shape
-            out = np.full(expected.shape, np.nan, dtype=x.dtype)
-            assert im2col.channels_last_columns(x_cl, pads, kernel, stride, dilation, out=out) is out
-            np.testing.assert_array_equal(out, expected)
-            # a strided view (NCHW memory): the loop copies from NumPy's padded copy, and NumPy's own
-            # im2col takes it when there is nothing to pad
-            view = np.moveaxis(x, 1, -1)
-            np.testing.assert_array_equal(im2col.channels_last_columns(view, pads, kernel, stride, dilation), expected)
-            checked += 1
-            expected_calls += 2 + (view.flags.c_contiguous or any(b or a for b, a in pads))
-    finally:
-        set_num_threads(before)
+    for number, (d, x, kernel, stride, dilation, pads, groups) in enumerate(conv_cases(80, seed=5)):
+        num_threads(1 + number % 3)  # the batch split over 1-3 threads: the same columns
+        x_cl = np.ascontiguousarray(np.moveaxis(x, 1, -1))          # (n, *S, Cx) NHWC memory
+        expected = numpy_path(im2col.channels_last_columns, x_cl, pads, kernel, stride, dilation).copy()
+        got = im2col.channels_last_columns(x_cl, pads, kernel, stride, dilation)
+        np.testing.assert_array_equal(got, expected)
+        assert got.dtype == x.dtype and got.shape == expected.shape
+        out = np.full(expected.shape, np.nan, dtype=x.dtype)
+        assert im2col.channels_last_columns(x_cl, pads, kernel, stride, dilation, out=out) is out
+        np.testing.assert_array_equal(out, expected)
+        # a strided view (NCHW memory): the loop copies from NumPy's padded copy, and NumPy's own
+        # im2col takes it when there is nothing to pad
+        view = np.moveaxis(x, 1, -1)
+        np.testing.assert_array_equal(im2col.channels_last_columns(view, pads, kernel, stride, dilation), expected)
+        checked += 1
+        expected_calls += 2 + (view.flags.c_contiguous or any(b or a for b, a in pads))
     assert checked > 50 and len(calls) == expected_calls  # the compiled loop made every NHWC call
 
 
@@ -352,22 +343,18 @@ def test_relu_equals_numpys_maximum_and_keeps_the_layout(dtype):
 
 # ---- thread counts and a whole network --------------------------------------------------------
 
-def test_results_are_bit_identical_for_any_thread_count():
+def test_results_are_bit_identical_for_any_thread_count(num_threads):
     rng = np.random.default_rng(14)
     x = rng.standard_normal((5, 6, 13, 11)).astype(np.float32)
     geometry = WindowGeometry((13, 11), (3, 3), (2, 2), (1, 1), (1, 1), ceil_mode=True)
     grad = rng.standard_normal((5, 6) + geometry.output_size).astype(np.float32)
-    previous = minigrad.get_num_threads()
     outputs = []
-    try:
-        for threads in (1, 2, 3):
-            minigrad.set_num_threads(threads)
-            values, argmax = compiled.max_pool_forward(x, geometry)
-            outputs.append([compiled.im2col(x, (3, 3), (1, 2), (1, 1), 2, "t", False, ((1, 1), (2, 0))).copy(),
-                            values, argmax, compiled.max_pool_scatter(grad, argmax, geometry),
-                            *compiled.batch_norm_forward(x, None, None, 1e-5)])
-    finally:
-        minigrad.set_num_threads(previous)
+    for threads in (1, 2, 3):
+        num_threads(threads)
+        values, argmax = compiled.max_pool_forward(x, geometry)
+        outputs.append([compiled.im2col(x, (3, 3), (1, 2), (1, 1), 2, "t", False, ((1, 1), (2, 0))).copy(),
+                        values, argmax, compiled.max_pool_scatter(grad, argmax, geometry),
+                        *compiled.batch_norm_forward(x, None, None, 1e-5)])
     for other in outputs[1:]:
         for a, b in zip(outputs[0], other):
             np.testing.assert_array_equal(a, b)

@@ -85,30 +85,26 @@ def test_pad_channels_last_equals_numpy_pad_and_crop():
 @pytest.mark.parametrize("threads", [2, 3])
 @pytest.mark.parametrize("geometry", [GEOMETRIES[2], ((5, 20), (3, 3), (1, 1), ((1, 1), (1, 1)), (1, 1), 5, 4)],
                          ids=["batch-last NCHW columns", "batch-first NCHW columns"])
-def test_conv_kernels_are_bit_identical_for_any_thread_count(threads, geometry, monkeypatch):
+def test_conv_kernels_are_bit_identical_for_any_thread_count(threads, geometry, monkeypatch, num_threads):
     """The NHWC and NCHW im2col / col2im copies are split over threads; every part writes its own rows."""
     monkeypatch.setattr(minigrad.threads, "MIN_PARALLEL_BYTES", 0)  # split even these small copies
     g, x, w, y = _arrays(geometry, np.float32, batch=7)
     x, y = conv.channels_last_copy(x), conv.channels_last_copy(y)
-    previous = minigrad.get_num_threads()
     results = []
-    try:
-        for count in (1, threads):
-            minigrad.set_num_threads(count)
-            results.append([conv.conv_forward_channels_last(x, w, None, g).copy(),
-                            conv.conv_transpose_forward_channels_last(y, w, None, g).copy(),
-                            conv.conv_weight_grad_forward_channels_last(x, y, g).copy(),
-                            conv._conv_forward_nchw(x, w, None, g).copy(),
-                            conv._conv_transpose_forward_nchw(y, w, None, g).copy(),
-                            conv._conv_weight_grad_forward_nchw(x, y, g).copy()])
-    finally:
-        minigrad.set_num_threads(previous)
+    for count in (1, threads):
+        num_threads(count)
+        results.append([conv.conv_forward_channels_last(x, w, None, g).copy(),
+                        conv.conv_transpose_forward_channels_last(y, w, None, g).copy(),
+                        conv.conv_weight_grad_forward_channels_last(x, y, g).copy(),
+                        conv._conv_forward_nchw(x, w, None, g).copy(),
+                        conv._conv_transpose_forward_nchw(y, w, None, g).copy(),
+                        conv._conv_weight_grad_forward_nchw(x, y, g).copy()])
     for one, many in zip(*results):
         np.testing.assert_array_equal(one, many)
 
 
 @pytest.mark.parametrize("threads", [2, 3])
-def test_cache_blocks_are_bit_identical_for_any_thread_count(threads, monkeypatch):
+def test_cache_blocks_are_bit_identical_for_any_thread_count(threads, monkeypatch, num_threads):
     """The blocked forward and weight gradient (NHWC, and NCHW with long window rows): with blocks of one
     or two samples, split over the threads, the results equal one thread's bit for bit, and the unblocked
     arithmetic (einsum over the padded input's windows) to rounding, with and without the forward's
@@ -123,22 +119,18 @@ def test_cache_blocks_are_bit_identical_for_any_thread_count(threads, monkeypatc
     expected_y = np.einsum("ncpqkl,ockl->nopq", windows, w)
     expected_w = np.einsum("ncpqkl,nopq->ockl", windows, y)
     x_cl, y_cl = conv.channels_last_copy(x), conv.channels_last_copy(y)
-    previous = minigrad.get_num_threads()
     results = []
-    try:
-        for count in (1, threads):
-            minigrad.set_num_threads(count)
-            kept = []
-            forward_cl = conv.conv_forward_channels_last(x_cl, w, None, g, keep_columns=kept).copy()
-            assert len(kept) == 1
-            results.append([forward_cl,
-                            conv.conv_weight_grad_forward_channels_last(x_cl, y_cl, g).copy(),
-                            conv.conv_weight_grad_forward_channels_last(x_cl, y_cl, g, columns=kept[0]).copy(),
-                            conv._conv_forward_nchw(x, w, None, g).copy(),
-                            conv._conv_weight_grad_forward_nchw(x, y, g).copy()])
-            conv.release_columns(kept[0])
-    finally:
-        minigrad.set_num_threads(previous)
+    for count in (1, threads):
+        num_threads(count)
+        kept = []
+        forward_cl = conv.conv_forward_channels_last(x_cl, w, None, g, keep_columns=kept).copy()
+        assert len(kept) == 1
+        results.append([forward_cl,
+                        conv.conv_weight_grad_forward_channels_last(x_cl, y_cl, g).copy(),
+                        conv.conv_weight_grad_forward_channels_last(x_cl, y_cl, g, columns=kept[0]).copy(),
+                        conv._conv_forward_nchw(x, w, None, g).copy(),
+                        conv._conv_weight_grad_forward_nchw(x, y, g).copy()])
+        conv.release_columns(kept[0])
     for one, many in zip(*results):
         np.testing.assert_array_equal(one, many)
     for result, expected in zip(results[0], [expected_y, expected_w, expected_w, expected_y, expected_w]):

@@ -129,7 +129,7 @@ def test_depthwise_channels_last_input_keeps_its_layout(torch, d, stride, monkey
 
 @pytest.mark.parametrize("stride", [1, 2])
 @pytest.mark.parametrize("layout", ["contiguous", "channels_last"])
-def test_depthwise_kernels_are_bit_identical_for_any_thread_count(monkeypatch, stride, layout):
+def test_depthwise_kernels_are_bit_identical_for_any_thread_count(monkeypatch, stride, layout, num_threads):
     monkeypatch.setattr(minigrad.threads, "MIN_PARALLEL_BYTES", 0)  # split even these small arrays
     rng = np.random.default_rng(2)
     x = rng.standard_normal((7, 5, 11, 10)).astype(np.float32)
@@ -140,18 +140,14 @@ def test_depthwise_kernels_are_bit_identical_for_any_thread_count(monkeypatch, s
     cl = layout == "channels_last"
     if cl:
         x, y = conv.channels_last_copy(x), conv.channels_last_copy(y)
-    previous = minigrad.get_num_threads()
     results = []
-    try:
-        for count, chunk_bytes in [(1, 1), (1, 2**30), (2, 2**30), (3, 2**30), (3, 1)]:
-            minigrad.set_num_threads(count)  # chunks of 1 sample, or each thread's whole part (7, 4 + 3, 3 + 2 + 2)
-            monkeypatch.setattr(depthwise, "CHUNK_BYTES", chunk_bytes)
-            results.append([depthwise.depthwise_forward(x, w, None, g, cl).copy(),
-                            depthwise.depthwise_transpose(y, w, None, g, cl).copy(),
-                            depthwise.depthwise_transpose(y[:, :5], w1, None, g, cl).copy(),
-                            depthwise.depthwise_weight_grad(x, y, g).copy()])
-    finally:
-        minigrad.set_num_threads(previous)
+    for count, chunk_bytes in [(1, 1), (1, 2**30), (2, 2**30), (3, 2**30), (3, 1)]:
+        num_threads(count)  # chunks of 1 sample, or each thread's whole part (7, 4 + 3, 3 + 2 + 2)
+        monkeypatch.setattr(depthwise, "CHUNK_BYTES", chunk_bytes)
+        results.append([depthwise.depthwise_forward(x, w, None, g, cl).copy(),
+                        depthwise.depthwise_transpose(y, w, None, g, cl).copy(),
+                        depthwise.depthwise_transpose(y[:, :5], w1, None, g, cl).copy(),
+                        depthwise.depthwise_weight_grad(x, y, g).copy()])
     for other in results[1:]:
         for one, many in zip(results[0], other):
             np.testing.assert_array_equal(one, many)

@@ -2,23 +2,15 @@
 import numpy as np
 import pytest
 
-import minigrad
 from minigrad.kernels import layout
 
 
-@pytest.fixture
-def thread_counts():
-    before = minigrad.get_num_threads()
-    yield lambda count: minigrad.set_num_threads(count)
-    minigrad.set_num_threads(before)
-
-
 @pytest.mark.parametrize("axis", [0, 1, 2])
-def test_copy_into_copies_every_entry_for_any_thread_count(thread_counts, axis):
+def test_copy_into_copies_every_entry_for_any_thread_count(num_threads, axis):
     rng = np.random.default_rng(0)
     source = rng.standard_normal((64, 48, 40, 3)).astype(np.float32).transpose(0, 3, 1, 2)  # (64, 3, 48, 40) view
     for count in (1, 2, 3):
-        thread_counts(count)
+        num_threads(count)
         out = np.full(source.shape, np.nan, dtype=np.float32)
         assert layout.copy_into(out, source, axis=axis) is out
         assert np.array_equal(out, source)

@@ -41,7 +41,7 @@ def tricky(shape, dtype=np.float32, seed=0):
 
 def reference_max_pool(x, geometry):
     """A loop over the windows of each plane (small inputs only): torch's scan, val > max or isnan(val)."""
-    lead, d = x.shape[:-geometry.ndim], geometry.ndim
+    lead = x.shape[:-geometry.ndim]
     values = np.empty(lead + geometry.output_size, x.dtype)
     argmax = np.empty(lead + geometry.output_size, np.int64)
     for plane in np.ndindex(*lead):
@@ -70,15 +70,8 @@ GEOMETRIES = [
 
 
 @pytest.fixture
-def restore_threads():
-    before = minigrad.get_num_threads()
-    yield
-    minigrad.set_num_threads(before)
-
-
-@pytest.fixture
-def split_everything(monkeypatch, restore_threads):
-    """Split even the small test arrays over the threads."""
+def split_everything(monkeypatch, num_threads):
+    """Split even the small test arrays over the threads (whose count the test may set: it comes back after)."""
     monkeypatch.setattr(threads, "MIN_PARALLEL_BYTES", 0)
 
 
@@ -187,7 +180,7 @@ def test_adaptive_max_pool_and_its_scatter_are_bit_identical_for_any_thread_coun
             assert one.tobytes() == many.tobytes() and one.strides == many.strides
 
 
-def test_one_sample_over_the_budget_is_split_over_its_channels(monkeypatch, restore_threads):
+def test_one_sample_over_the_budget_is_split_over_its_channels(monkeypatch, num_threads):
     geometry = WindowGeometry((32, 32), (3, 3), (2, 2), (1, 1), (1, 1))
     x = tricky((2, 16, 32, 32))
     whole = _every_kernel(x, geometry)
@@ -197,7 +190,7 @@ def test_one_sample_over_the_budget_is_split_over_its_channels(monkeypatch, rest
     real = pool._max_pool_part
     monkeypatch.setattr(pool, "_max_pool_part", lambda x, *rest: calls.append(x.shape) or real(x, *rest))
     for count in (1, 2):
-        minigrad.set_num_threads(count)
+        num_threads(count)
         for one, chunked in zip(whole, _every_kernel(x, geometry)):
             assert one.tobytes() == chunked.tobytes()
     assert max(shape[1] for shape in calls) < 16                  # channels were split

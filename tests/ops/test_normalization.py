@@ -118,7 +118,7 @@ def test_other_strides_are_normalised_as_a_contiguous_copy(torch):
 
 
 @pytest.mark.parametrize("layout", ["contiguous", "channels_last"])
-def test_results_are_bit_identical_for_any_thread_count_and_chunk_size(monkeypatch, layout):
+def test_results_are_bit_identical_for_any_thread_count_and_chunk_size(monkeypatch, layout, num_threads):
     """Each part of the batch writes its own rows' sums and its own slice of y and dx; the rows are
     combined over n in a fixed order. So 1, 2 or 3 threads, and any chunk size, give the same bits."""
     pytest.importorskip("threadpoolctl")
@@ -129,16 +129,12 @@ def test_results_are_bit_identical_for_any_thread_count_and_chunk_size(monkeypat
         x, g = _channels_last(x), _channels_last(g)
     w, b = rng.uniform(0.5, 1.5, 5).astype(np.float32), rng.standard_normal(5).astype(np.float32)
     monkeypatch.setattr(threads, "MIN_PARALLEL_BYTES", 0)  # split even this small batch
-    before = minigrad.get_num_threads()
     results = []
-    try:
-        for count, chunk in [(1, 1 << 30), (2, 1 << 18), (3, 1), (2, 1)]:
-            minigrad.set_num_threads(count)
-            monkeypatch.setattr(normalization, "CHUNK_BYTES", chunk)
-            running = (minigrad.zeros(5), minigrad.ones(5))
-            results.append(_minigrad_batch_norm(x, w, b, g, running) + [running[0].numpy(), running[1].numpy()])
-    finally:
-        minigrad.set_num_threads(before)
+    for count, chunk in [(1, 1 << 30), (2, 1 << 18), (3, 1), (2, 1)]:
+        num_threads(count)
+        monkeypatch.setattr(normalization, "CHUNK_BYTES", chunk)
+        running = (minigrad.zeros(5), minigrad.ones(5))
+        results.append(_minigrad_batch_norm(x, w, b, g, running) + [running[0].numpy(), running[1].numpy()])
     for other in results[1:]:
         for a, b_ in zip(results[0], other):
             assert a.tobytes() == b_.tobytes() and a.strides == b_.strides

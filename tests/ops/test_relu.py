@@ -37,12 +37,10 @@ def _relu_and_grad(x, g):
 
 
 @pytest.fixture(params=[1, 2], ids=["1 thread", "2 threads"])
-def thread_count(request):
+def thread_count(request, num_threads):
     pytest.importorskip("threadpoolctl")
-    before = minigrad.get_num_threads()
-    minigrad.set_num_threads(request.param)
-    yield request.param
-    minigrad.set_num_threads(before)
+    num_threads(request.param)
+    return request.param
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
@@ -86,18 +84,14 @@ def test_other_strides_give_the_same_values(make, thread_count):
     np.testing.assert_array_equal(dx, g * (x > 0))
 
 
-def test_results_are_bit_identical_for_any_thread_count(monkeypatch):
+def test_results_are_bit_identical_for_any_thread_count(monkeypatch, num_threads):
     pytest.importorskip("threadpoolctl")
     x, g = _special_values((9, 5, 7, 3), np.float32), _special_values((9, 5, 7, 3), np.float32, seed=4)
     monkeypatch.setattr(threads, "MIN_PARALLEL_BYTES", 0)
-    before = minigrad.get_num_threads()
-    try:
-        results = []
-        for count in (1, 2, 3):
-            minigrad.set_num_threads(count)
-            results.append([a.tobytes() for a in _relu_and_grad(x, g)])
-    finally:
-        minigrad.set_num_threads(before)
+    results = []
+    for count in (1, 2, 3):
+        num_threads(count)
+        results.append([a.tobytes() for a in _relu_and_grad(x, g)])
     assert results[0] == results[1] == results[2]
 
 
