@@ -53,7 +53,7 @@ def test_im2col_and_col2im_kernels_on_the_gpu_match_the_numpy_kernels(geometry, 
         x_gpu = cupy.asarray(np.repeat(np.ascontiguousarray(x), 2, axis=-1))[..., ::2]
     elif layout == "reversed":
         x_gpu = cupy.ascontiguousarray(x_gpu[:, ::-1, ..., ::-1])[:, ::-1, ..., ::-1]   # negative strides
-    expected = numpy_im2col.im2col(x, kernel, stride, dilation, groups).copy()
+    expected = numpy_im2col.im2col(x, ((0, 0),) * len(kernel), kernel, stride, dilation, groups).copy()
     got = cuda_im2col.im2col(x_gpu, kernel, stride, dilation, groups)
     np.testing.assert_array_equal(cupy.asnumpy(got), expected)
 

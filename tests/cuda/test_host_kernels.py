@@ -55,7 +55,7 @@ def _close(a, b, dtype):
 def test_im2col_kernel_copies_every_window_entry_as_the_numpy_kernel(geometry, dtype, index_type):
     batch, channels, spatial, kernel, stride, dilation, groups, layout = geometry
     x = conv_input(np.random.default_rng(0), (batch, channels) + spatial, dtype, layout)
-    expected = numpy_im2col.im2col(x, kernel, stride, dilation, groups).copy()
+    expected = numpy_im2col.im2col(x, ((0, 0),) * len(kernel), kernel, stride, dilation, groups).copy()
     got = cuda_im2col.im2col(x, kernel, stride, dilation, groups, runner=RUN)
     assert got.shape == expected.shape and got.dtype == expected.dtype
     np.testing.assert_array_equal(got, expected)
