@@ -276,36 +276,36 @@ def max_pool_forward(x, values, argmax, stride, padding, dilation, kernel, lowes
                     argmax[l, p, q, r] = winner
 
 
+@njit(inline="always", cache=True)
+def _winner_at(number, p, q, r, stride, padding, dilation, kernel):
+    """The input position (z_d, z_h, z_w) of window (p, q, r)'s kernel offset number k# (may lie in the padding)."""
+    kh, kw = kernel[1], kernel[2]
+    number = np.int64(number)
+    a, b, e = number // (kh * kw), number // kw % kh, number % kw
+    return (p * stride[0] - padding[0] + a * dilation[0], q * stride[1] - padding[1] + b * dilation[1],
+            r * stride[2] - padding[2] + e * dilation[2])
+
+
 @njit(**_options)
 def max_pool_indices(argmax, indices, input_size, stride, padding, dilation, kernel, start, stop):
     """indices[l, o] = the flat position (z_d*Sh + z_h)*Sw + z_w of the winner k# = argmax[l, o]."""
-    kd, kh, kw = kernel
     for l in range(start, stop):  # of argmax.shape[0]
         for p in range(argmax.shape[1]):
             for q in range(argmax.shape[2]):
                 for r in range(argmax.shape[3]):
-                    number = np.int64(argmax[l, p, q, r])
-                    a, b, e = number // (kh * kw), number // kw % kh, number % kw
-                    z_d = p * stride[0] - padding[0] + a * dilation[0]
-                    z_h = q * stride[1] - padding[1] + b * dilation[1]
-                    z_w = r * stride[2] - padding[2] + e * dilation[2]
+                    z_d, z_h, z_w = _winner_at(argmax[l, p, q, r], p, q, r, stride, padding, dilation, kernel)
                     indices[l, p, q, r] = (z_d * input_size[1] + z_h) * input_size[2] + z_w
 
 
 @njit(**_options)
 def max_pool_scatter(grad, argmax, out, stride, padding, dilation, kernel, start, stop):
     """out[l, winner(o)] += grad[l, o]; out (L, Sd, Sh, Sw) zeroed by the caller. Parallel over planes l."""
-    kd, kh, kw = kernel
     size = out.shape[1:]
     for l in range(start, stop):  # of grad.shape[0]
         for p in range(grad.shape[1]):
             for q in range(grad.shape[2]):
                 for r in range(grad.shape[3]):
-                    number = np.int64(argmax[l, p, q, r])
-                    a, b, e = number // (kh * kw), number // kw % kh, number % kw
-                    z_d = p * stride[0] - padding[0] + a * dilation[0]
-                    z_h = q * stride[1] - padding[1] + b * dilation[1]
-                    z_w = r * stride[2] - padding[2] + e * dilation[2]
+                    z_d, z_h, z_w = _winner_at(argmax[l, p, q, r], p, q, r, stride, padding, dilation, kernel)
                     if _inside(z_d, z_h, z_w, size):
                         out[l, _u(z_d), _u(z_h), _u(z_w)] += grad[l, p, q, r]
 
