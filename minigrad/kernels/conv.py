@@ -292,7 +292,8 @@ def _conv_transpose_forward_nchw(y, weight, bias, geometry: WindowGeometry):
         y_groups = y.reshape(batch, groups, channels_out // groups, positions)    # (N, G, Cyg, P)
         batch_last = _batch_last_columns(module, windows)
         cut = tuple((-b, -a) for b, a in geometry.pads)
-        for chunk in batch_chunks(batch, _bytes_per_sample(x, channels_in, channels_out, geometry, batch_last)):
+
+        def chunk_of(chunk):  # GEMM into columns, then col2im into a padded chunk, then cut into x
             n = chunk.stop - chunk.start
             y_t = _batch_to_columns(module, y_groups[chunk], batch_last)          # (G, Cyg, P*n) or (.., n*P)
             cols = workspace(module, "cols", (groups, weight_matrix_t.shape[1], positions * n), y.dtype)
@@ -301,7 +302,14 @@ def _conv_transpose_forward_nchw(y, weight, bias, geometry: WindowGeometry):
             x_full[...] = 0
             col2im(cols, x_full, kernel, geometry.stride, dilation, groups,       # (n, Cx, *F) += cols
                    batch_last=batch_last)
-            x[chunk] = pad_spatial(x_full, cut)                                   # (n, Cx, *S): cut the padding
+            copy_into(x[chunk], pad_spatial(x_full, cut))                         # (n, Cx, *S): cut the padding
+        if not batch_last and module.__name__ == "numpy":
+            # cache-sized blocks on the threads, as the forward: the columns are added back while in cache
+            blocks, block_bytes = _cache_blocks(x, channels_in, channels_out, geometry)
+            _run_blocks(len(blocks), lambda i: chunk_of(blocks[i]), block_bytes)
+        else:
+            for chunk in batch_chunks(batch, _bytes_per_sample(x, channels_in, channels_out, geometry, batch_last)):
+                chunk_of(chunk)
     if bias is not None:
         x += bias.reshape((channels_in,) + (1,) * d)                             # (N, Cx, *S) + (Cx, 1..)
     return x
@@ -432,16 +440,22 @@ BLOCK_BYTES = 4 * 2**20
 # A call whose columns take at most this runs as one block, BLAS threaded (fwd+bwd, 2 threads, quiet
 # machine, blocks / one block: LeNet's c2 (7.7 MB of columns) 5.9 / 4.7 ms, c1 (10 MB) 8.6 / 7.8 ms;
 # but CIFAR's 64->64 (302 MB) 222 / 297 ms, conv1d (58 MB) 59 / 82 ms, dilated (75 MB) 62 / 70 ms).
-SMALL_CALL_BYTES = 32 * 2**20
+# 16 MB, not 32: calls of 16-32 MB of columns gained from blocks (medians of 9 interleaved, idle
+# machine, 16 MB / 32 MB): bench_conv's conv3d (8->16 at 16^3, 28 MB) forward 6.3 / 8.6 ms, weight
+# gradient 5.9 / 7.8; the 4x4 stride-2 conv_transpose2d's input gradient (32 MB) 14.6 / 17.2, its
+# weight gradient 13.5 / 16.3; LeNet's layers (<= 10 MB) and CIFAR's 3->32 (14 MB) unchanged.
+SMALL_CALL_BYTES = 16 * 2**20
 _WEIGHT_GRAD_PARTS = 8          # accumulators of the blocked weight gradient, each summing its blocks in order
 def _cache_blocks(x, channels_in: int, channels_out: int, geometry: WindowGeometry) -> tuple:
-    """Batch blocks whose columns take about ``BLOCK_BYTES`` (at least one sample each), and the scratch
-    one block holds (its columns, padded input and GEMM product)."""
+    """Batch blocks whose columns take about ``BLOCK_BYTES`` and whose whole scratch (columns, padded
+    input and GEMM product) stays within ``COLUMN_BUDGET_BYTES`` (at least one sample each), and the
+    scratch one block holds."""
     columns = channels_in * math.prod(geometry.kernel) * math.prod(geometry.output_size) * x.itemsize
+    per_sample = _bytes_per_sample(x, channels_in, channels_out, geometry, False)
     block = BLOCK_BYTES if columns * x.shape[0] > SMALL_CALL_BYTES else SMALL_CALL_BYTES  # small: one block
-    blocks = batch_chunks(x.shape[0], columns, min(block, im2col_module.COLUMN_BUDGET_BYTES))
-    samples = blocks[0].stop - blocks[0].start
-    return blocks, samples * _bytes_per_sample(x, channels_in, channels_out, geometry, False)
+    samples = max(1, min(block // max(1, columns), im2col_module.COLUMN_BUDGET_BYTES // per_sample))
+    blocks = batch_chunks(x.shape[0], 1, samples)
+    return blocks, (blocks[0].stop - blocks[0].start) * per_sample
 
 
 def _run_blocks(count: int, body, block_bytes: int) -> None:

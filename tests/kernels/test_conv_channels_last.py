@@ -2,6 +2,8 @@
 col2im (minigrad/kernels/im2col.py) against the NCHW ones, over 1d, 2d and 3d geometries with
 stride, dilation, padding (asymmetric, and negative: trailing entries no window reads), batch chunks
 and thread counts."""
+import math
+
 import numpy as np
 import pytest
 
@@ -196,10 +198,41 @@ def test_a_small_call_is_one_block_and_a_large_one_is_cut_into_cache_sized_block
     from minigrad.kernels.geometry import conv_geometry
     geometry = conv_geometry((32, 32), (3, 3), (1, 1), ((1, 1), (1, 1)), (1, 1), 1)
     large = np.broadcast_to(np.float32(0), (128, 64, 32, 32))  # 302 MB of columns, no memory behind it
-    small = large[:64, :8]                                         # 19 MB: over BLOCK_BYTES, under SMALL_CALL_BYTES
+    small = large[:32, :8]                                         # 9.4 MB: over BLOCK_BYTES, under SMALL_CALL_BYTES
     blocks, _ = conv._cache_blocks(small, 8, 8, geometry)
-    assert blocks == [slice(0, 64)]
+    assert blocks == [slice(0, 32)]
+    blocks, _ = conv._cache_blocks(large[:64, :8], 8, 8, geometry)  # 19 MB: over SMALL_CALL_BYTES
+    assert len(blocks) > 1
     blocks, _ = conv._cache_blocks(large, 64, 64, geometry)
     per_sample = 64 * 9 * 32 * 32 * 4
     assert len(blocks) > 1 and all((b.stop - b.start) * per_sample <= max(conv.BLOCK_BYTES, per_sample) for b in blocks)
     assert blocks[0].start == 0 and blocks[-1].stop == 128
+
+
+@pytest.mark.parametrize("threads", [2, 3])
+@pytest.mark.parametrize("groups", [1, 2])
+def test_blocked_col2im_transpose_is_bit_identical_for_any_thread_count_and_the_adjoint(threads, groups, monkeypatch,
+                                                                                         num_threads):
+    """The strided transposed convolution (GEMM + col2im) in cache blocks of one sample, split over the
+    threads: equal to one thread's bit for bit, and the adjoint of the forward:
+    <conv(x), y> == <x, conv_transpose(y)>."""
+    g = conv_geometry((12, 34), (3, 3), (2, 2), ((1, 1), (1, 1)), (1, 1), groups)  # output rows of 17 >= 16
+    rng = np.random.default_rng(3)
+    x = rng.standard_normal((5, 4, 12, 34))
+    w = rng.standard_normal((6, 4 // groups, 3, 3))
+    y = rng.standard_normal((5, 6) + g.output_size)
+    columns = 4 * 9 * math.prod(g.output_size) * 8  # one sample's columns, bytes
+    monkeypatch.setattr(conv, "BLOCK_BYTES", columns)           # one sample a block
+    monkeypatch.setattr(conv, "SMALL_CALL_BYTES", 0)            # even for this small call
+    monkeypatch.setattr(minigrad.threads, "MIN_PARALLEL_BYTES", 0)
+    spy = []
+    real = conv._run_blocks
+    monkeypatch.setattr(conv, "_run_blocks", lambda count, body, nbytes: (spy.append(count), real(count, body, nbytes)))
+    results = []
+    for count in (1, threads):
+        num_threads(count)
+        results.append(conv._conv_transpose_forward_nchw(y, w, None, g).copy())
+    assert spy == [5, 5]
+    np.testing.assert_array_equal(results[0], results[1])
+    forward = conv._conv_forward_nchw(x, w, None, g)
+    np.testing.assert_allclose(np.vdot(forward, y), np.vdot(x, results[0]), rtol=1e-12)
