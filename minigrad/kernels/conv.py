@@ -18,9 +18,9 @@ except where ``_channels_last_algorithm`` measured NCHW faster. Contiguous-forma
 many channels on small images also compute in NHWC, with a copy in and out
 (``_contiguous_via_channels_last``); the others stay NCHW.
 
-On the CPU, the NHWC algorithms and the NCHW ones with batch-first columns (groups = 1) walk the
-batch in cache-sized blocks of a few samples (``BLOCK_BYTES`` of columns), each block's padding,
-im2col and GEMM run back to back on one thread, the blocks split over the threads
+On the CPU, the NHWC algorithms and the NCHW ones with batch-first columns walk the batch in
+cache-sized blocks of a few samples (``BLOCK_BYTES`` of columns), each block's padding, im2col and
+GEMM (or, transposed, GEMM and col2im) run back to back on one thread, the blocks split over the threads
 (``_run_blocks``); the weight gradient sums a fixed number of partial sums in a fixed order, so the
 results do not depend on the thread count.
 
@@ -415,7 +415,8 @@ def _channels_last_chunks(x, channels_in: int, channels_out: int, geometry: Wind
 
 # ---- cache-sized blocks over threads ------------------------------------------------------------
 #
-# The NumPy NHWC forward and weight gradient walk the batch in blocks of a few samples whose columns
+# The NumPy NHWC forward and weight gradient, and the NCHW ones with batch-first columns (and the
+# NCHW transposed convolution by GEMM + col2im), walk the batch in blocks of a few samples whose columns
 # take about ``BLOCK_BYTES``, and run each block's padding, im2col and GEMM back to back on one
 # thread: the GEMM then reads columns that are still in cache instead of a whole batch's columns from
 # RAM, and the blocks are split over the threads (``parallel_for``), each GEMM on one BLAS thread.
@@ -428,7 +429,9 @@ def _channels_last_chunks(x, channels_in: int, channels_out: int, geometry: Wind
 #   (contiguous; NHWC-with-copies layers only), 570 -> 457 (channels-last);
 # - NCHW batch-first columns (32x32 images, contiguous): 32->32 forward 74 -> 53, input gradient
 #   (the flipped-kernel forward) 76 -> 53, weight gradient 53 -> 42; 64->64 178 -> 162, 183 -> 163,
-#   161 -> 145; 64->128 stride 2 forward 98 -> 74, weight gradient 81 -> 75.
+#   161 -> 145; 64->128 stride 2 forward 98 -> 74, weight gradient 81 -> 75; its input gradient
+#   (GEMM + col2im, idle machine, medians of 11 interleaved) 73 -> 52, with 8 groups 22 -> 12.5,
+#   the 4x4 stride-2 conv_transpose2d 64->32 at 16x16 forward 21.7 -> 18.2.
 # - threads taking the next block when free (``_run_blocks``) against a fixed half each, the six
 #   layers' fwd + dx + dw summed, very busy machine (load 3-4.7), unblocked / fixed halves / next
 #   block: 1168 / 1290 / 1025, 1037 / 1151 / 893; channels-last 1016 / 1032 / 850 -- with fixed
