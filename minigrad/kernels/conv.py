@@ -15,7 +15,7 @@ NHWC algorithms at the end of this file compute it without layout copies -- im2c
 buffer into (n*P, K*Cx) columns, one GEMM (n*P, K*Cx) @ (K*Cx, Cy) writing the NHWC output, the
 weight gradient as one GEMM (K*Cx, n*P) @ (n*P, Cy), optionally from the forward's kept columns --
 except where ``_channels_last_algorithm`` measured NCHW faster. Contiguous-format convolutions with
-many channels on small images also compute in NHWC, with a copy in and out
+many channels on small images, and 3-d ones from 8 channels, also compute in NHWC, with a copy in and out
 (``_contiguous_via_channels_last``); the others stay NCHW.
 
 On the CPU, the NHWC algorithms and the NCHW ones with batch-first columns walk the batch in
@@ -168,18 +168,31 @@ def _transpose_by_flipped_kernel(y_shape: tuple, weight_shape: tuple, geometry: 
             and not _col2im_is_cheaper(y_shape, weight_shape, geometry.groups, geometry.dilation))
 
 
-def _contiguous_via_channels_last(x, geometry: WindowGeometry, channels_last: bool, channels_in: int) -> bool:
+def _contiguous_via_channels_last(x, geometry: WindowGeometry, channels_last: bool, channels_in: int,
+                                  col2im: bool = False) -> bool:
     """Whether a contiguous-format call computes in NHWC all the same, with a layout copy in (inside
-    the padding copy) and one out.
+    the padding copy) and one out. ``channels_in``: x's channels (Cx), for the transposed convolution
+    too; ``col2im``: a transposed convolution by GEMM + col2im.
 
-    For many channels on small images: NCHW columns copy runs of O_w values, NHWC ones runs of
+    2-d, for many channels on small images: NCHW columns copy runs of O_w values, NHWC ones runs of
     K_w*Cx. Measured forward + both gradients, batch 128, 3x3, busy 2-core machine, NHWC+copies /
     NCHW time: 0.76 (32->64 at 16x16), 0.88 (64->64 at 16x16), 0.96 (64->128 at 8x8), 0.81
     (128->128 at 8x8); but 0.90-1.06 at 32x32 (32->32, 64->64, 64->128 strided) and 1.08 for 3->32,
     which stay NCHW.
+
+    3-d, from 8 channels (16 where col2im writes them, as ``_channels_last_algorithm``): the GEMM's
+    thin side is Cy, and OpenBLAS runs (n*P, K*Cx) @ (K*Cx, Cy) faster than (Cy, K*Cx) @ (K*Cx, n*P)
+    (one thread, 16 x 216 x 4096: 80 against 53 GFLOP/s). Measured fwd + dx + dw, idle 2-core
+    machine, medians of 9 interleaved, NCHW -> NHWC+copies, ms: 8->16 at 16^3 17.4 -> 13.0 (stride 2:
+    5.8 -> 4.7), 16->32 at 16^3 44.3 -> 37.6, 32->64 at 8^3 33.1 -> 29.5, 64->64 at 4^3 16.4 -> 14.0;
+    but 1->8 (5x5x5) 19.6 -> 28.0 and 3->16 31 -> 73 (its col2im input gradient), which stay NCHW.
     """
-    return (not channels_last and geometry.groups == 1 and xp(x).__name__ == "numpy" and x.ndim == 4
-            and channels_in >= 32 and geometry.output_size[-1] <= 16 and geometry.input_size[-1] <= 16)
+    if channels_last or geometry.groups != 1 or xp(x).__name__ != "numpy":
+        return False
+    if x.ndim == 5:
+        return channels_in >= (16 if col2im else 8)
+    return (x.ndim == 4 and channels_in >= 32 and geometry.output_size[-1] <= 16
+            and geometry.input_size[-1] <= 16)
 
 
 def _as_layout(a, channels_last: bool):
@@ -257,7 +270,7 @@ def conv_transpose_forward(y, weight, bias, geometry: WindowGeometry, channels_l
     if _channels_last_algorithm(y, geometry, channels_last, y.shape[1] if flipped else weight.shape[1] * geometry.groups,
                                 col2im=not flipped):
         return conv_transpose_forward_channels_last(y, weight, bias, geometry)
-    if _contiguous_via_channels_last(y, geometry, channels_last, weight.shape[1] * geometry.groups):
+    if _contiguous_via_channels_last(y, geometry, channels_last, weight.shape[1] * geometry.groups, col2im=not flipped):
         return contiguous(conv_transpose_forward_channels_last(y, weight, bias, geometry))
     return _as_layout(_conv_transpose_forward_nchw(y, weight, bias, geometry), channels_last)
 

@@ -182,9 +182,26 @@ def test_contiguous_inputs_take_nhwc_only_for_many_channels_on_small_images(cin,
     assert conv._contiguous_via_channels_last(x, g, True, cin) is False  # channels-last results: the rule above
 
 
-def test_contiguous_results_through_the_nhwc_algorithms_are_contiguous_and_equal_nchw():
-    g, x, w, y = _arrays(((8, 8), (3, 3), (1, 1), ((1, 1), (1, 1)), (1, 1), 32, 8))
-    assert conv._contiguous_via_channels_last(x, g, False, 32)
+@pytest.mark.parametrize("cin, stride, expected", [(8, 1, True), (64, 1, True), (3, 1, False), (1, 1, False),
+                                                   (8, 2, False), (16, 2, True)])
+def test_contiguous_3d_inputs_take_nhwc_from_8_channels_16_where_col2im_writes_them(cin, stride, expected):
+    g = conv_geometry((16, 16, 16), (3, 3, 3), (stride,) * 3, ((1, 1),) * 3, (1, 1, 1), 1)
+    x = np.zeros((1, cin, 16, 16, 16), np.float32)
+    col2im = stride > 1  # a strided transposed convolution: GEMM + col2im writing cin channels
+    assert conv._contiguous_via_channels_last(x, g, False, cin, col2im=col2im) is expected
+    assert conv._contiguous_via_channels_last(x, g, False, cin) is (cin >= 8)
+    assert conv._contiguous_via_channels_last(x, g, True, cin) is False
+    grouped = conv_geometry((16, 16, 16), (3, 3, 3), (1, 1, 1), ((1, 1),) * 3, (1, 1, 1), 2)
+    assert conv._contiguous_via_channels_last(x, grouped, False, cin) is False
+
+
+@pytest.mark.parametrize("geometry", [((8, 8), (3, 3), (1, 1), ((1, 1), (1, 1)), (1, 1), 32, 8),
+                                      ((5, 6, 4), (3, 3, 3), (1, 1, 1), ((1, 1),) * 3, (1, 1, 1), 8, 16),
+                                      ((5, 6, 7), (3, 2, 3), (2, 1, 2), ((1, 0), (1, 1), (0, 1)), (1, 1, 1), 16, 4)],
+                         ids=["2d 32->8", "3d 8->16", "3d 16->4 strided"])
+def test_contiguous_results_through_the_nhwc_algorithms_are_contiguous_and_equal_nchw(geometry):
+    g, x, w, y = _arrays(geometry)
+    assert conv._contiguous_via_channels_last(x, g, False, x.shape[1])
     for mine, reference in [(conv.conv_forward(x, w, None, g), conv._conv_forward_nchw(x, w, None, g)),
                             (conv.conv_transpose_forward(y, w, None, g), conv._conv_transpose_forward_nchw(y, w, None, g)),
                             (conv.conv_weight_grad_forward(x, y, g), conv._conv_weight_grad_forward_nchw(x, y, g))]:
