@@ -39,7 +39,7 @@ import threading
 import weakref
 
 from ..backend import xp
-from ..threads import get_num_threads, matmul as pool_matmul, one_blas_thread, parallel_for
+from ..threads import get_num_threads, in_part, matmul as pool_matmul, one_blas_thread, parallel_for
 from . import compiled, depthwise
 from . import im2col as im2col_module
 from .geometry import WindowGeometry, conv_geometry, dilated_kernel_size, full_size
@@ -75,6 +75,10 @@ def _matmul_per_group(module, a, b, out=None):
             return module.einsum("gik,gkj->gij", a, b, out=out)
         out[...] = module.einsum("gik,gkj->gij", a, b)  # CuPy's einsum has no ``out``
         return out
+    if module.__name__ == "numpy" and in_part() and all(m.flags.c_contiguous for m in (a, b, out)):
+        # inside a cache block (one BLAS thread): one stacked call, NumPy looping over the groups in C
+        # with the same BLAS call per group (grouped 64->64 / 8 at 32x32, one sample: 0.09 against 0.14 ms)
+        return module.matmul(a, b, out=out)
     for g in range(a.shape[0]):
         _gemm(module, a[g], b[g], out=out[g])
     return out

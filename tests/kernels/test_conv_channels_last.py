@@ -253,3 +253,35 @@ def test_blocked_col2im_transpose_is_bit_identical_for_any_thread_count_and_the_
     np.testing.assert_array_equal(results[0], results[1])
     forward = conv._conv_forward_nchw(x, w, None, g)
     np.testing.assert_allclose(np.vdot(forward, y), np.vdot(x, results[0]), rtol=1e-12)
+
+
+@pytest.mark.parametrize("threads", [2, 3])
+def test_blocked_grouped_convolutions_are_bit_identical_for_any_thread_count(threads, monkeypatch, num_threads):
+    """Grouped NCHW convolutions in cache blocks of one sample: on several threads each block makes one
+    stacked product over its groups, on one thread a product per group; the results agree bit for
+    bit, and with the grouped einsum over the padded input's windows to rounding."""
+    groups = 4
+    g = conv_geometry((6, 20), (3, 3), (1, 1), ((1, 1), (1, 1)), (1, 1), groups)
+    rng = np.random.default_rng(4)
+    x = rng.standard_normal((5, 16, 6, 20)).astype(np.float32)
+    w = rng.standard_normal((16, 16 // groups, 3, 3)).astype(np.float32)   # 4 x 36 x 120 per group: BLAS, not einsum
+    y = rng.standard_normal((5, 16, 6, 20)).astype(np.float32)
+    monkeypatch.setattr(conv, "BLOCK_BYTES", 16 * 9 * 6 * 20 * 4)  # one sample's columns a block
+    monkeypatch.setattr(conv, "SMALL_CALL_BYTES", 0)
+    monkeypatch.setattr(minigrad.threads, "MIN_PARALLEL_BYTES", 0)
+    stacked = []
+    monkeypatch.setattr(conv, "in_part", lambda: stacked.append(minigrad.threads.in_part()) or stacked[-1])
+    results = []
+    for count in (1, threads):
+        num_threads(count)
+        results.append([conv.conv_forward(x, w, None, g).copy(), conv.conv_transpose_forward(y, w, None, g).copy(),
+                        conv.conv_weight_grad_forward(x, y, g).copy()])
+    assert any(stacked) and not all(stacked)  # both ways were taken
+    for one, many in zip(*results):
+        np.testing.assert_array_equal(one, many)
+    windows = np.lib.stride_tricks.sliding_window_view(np.pad(x, ((0, 0), (0, 0), (1, 1), (1, 1))), (3, 3), (2, 3))
+    windows = windows.reshape(5, groups, 4, 6, 20, 3, 3)
+    expected_y = np.einsum("ngcpqkl,gockl->ngopq", windows, w.reshape(groups, 4, 4, 3, 3)).reshape(5, 16, 6, 20)
+    np.testing.assert_allclose(results[0][0], expected_y, rtol=1e-4, atol=1e-4)
+    expected_w = np.einsum("ngcpqkl,ngopq->gockl", windows, y.reshape(5, groups, 4, 6, 20)).reshape(w.shape)
+    np.testing.assert_allclose(results[0][2], expected_w, rtol=1e-4, atol=1e-4)
