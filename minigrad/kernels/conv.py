@@ -4,7 +4,9 @@ legend these shape comments use: S input sizes, F the full size the windows cove
 P = prod(O), K kernel sizes, G groups, Cxg / Cyg channels per group, n a batch chunk).
 
 The arithmetic is im2col (``im2col.py``) and one GEMM per group, over batch chunks that keep the
-column buffer bounded; 1x1 kernels skip im2col and multiply the input directly. A transposed
+column buffer bounded; 1x1 kernels skip im2col and multiply the input directly. With ``minigrad[fast]``
+installed, 3x3 unit-stride convolutions (and the transposed ones computed as such) take Winograd's
+F(2x2, 3x3) algorithm where it measured faster (``compiled.supports_winograd``). A transposed
 convolution picks one of three algorithms per call (the matrix product of a 1x1 kernel, a
 convolution with the flipped kernel, or GEMM + col2im); the choices and the column order below are
 measured speed heuristics (``benchmarks/bench_conv.py``), and every path gives the same values.
@@ -213,6 +215,8 @@ def conv_forward(x, weight, bias, geometry: WindowGeometry, channels_last: bool 
         return _as_layout(compiled.depthwise_conv(x, weight, bias, geometry), channels_last)  # minigrad[fast]
     if depthwise.use_depthwise(x, x.shape[1], weight.shape[0], geometry):  # direct multiply-adds, no columns
         return depthwise.depthwise_forward(x, weight, bias, geometry, channels_last)
+    if not channels_last and compiled.enabled() and compiled.supports_winograd(x, weight, geometry):
+        return compiled.winograd_conv(x, weight, bias, geometry)                      # minigrad[fast]: 3x3
     if _channels_last_algorithm(x, geometry, channels_last, x.shape[1]):
         return conv_forward_channels_last(x, weight, bias, geometry, keep_columns)
     if _contiguous_via_channels_last(x, geometry, channels_last, x.shape[1]):
@@ -271,12 +275,32 @@ def conv_transpose_forward(y, weight, bias, geometry: WindowGeometry, channels_l
     if depthwise.use_depthwise(y, weight.shape[1] * geometry.groups, y.shape[1], geometry):
         return depthwise.depthwise_transpose(y, weight, bias, geometry, channels_last)
     flipped = _transpose_by_flipped_kernel(y.shape, weight.shape, geometry)
+    if flipped and not channels_last and compiled.enabled():                          # minigrad[fast]: 3x3
+        flipped_weight, flipped_geometry = _flipped_kernel(weight, geometry)
+        if compiled.supports_winograd(y, flipped_weight, flipped_geometry):
+            return compiled.winograd_conv(y, flipped_weight, bias, flipped_geometry)
     if _channels_last_algorithm(y, geometry, channels_last, y.shape[1] if flipped else weight.shape[1] * geometry.groups,
                                 col2im=not flipped):
         return conv_transpose_forward_channels_last(y, weight, bias, geometry)
     if _contiguous_via_channels_last(y, geometry, channels_last, weight.shape[1] * geometry.groups, col2im=not flipped):
         return contiguous(conv_transpose_forward_channels_last(y, weight, bias, geometry))
     return _as_layout(_conv_transpose_forward_nchw(y, weight, bias, geometry), channels_last)
+
+
+def _flipped_kernel(weight, geometry: WindowGeometry) -> tuple:
+    """A unit-stride transposed convolution as a convolution of y, padded by dilation*(K - 1) minus
+    the cut, with the kernel flipped and its two channel axes swapped (Dumoulin & Visin, section
+    4.1): (the flipped weight (Cx, Cyg, *K), that convolution's geometry)."""
+    module = xp(weight)
+    d, groups, kernel, dilation = geometry.ndim, geometry.groups, geometry.kernel, geometry.dilation
+    channels_out, channels_in = weight.shape[0], weight.shape[1] * groups
+    flipped = weight.reshape((groups, channels_out // groups, channels_in // groups) + kernel)
+    flipped = flipped[(slice(None),) * 3 + (slice(None, None, -1),) * d]           # (G, Cyg, Cxg, *K) reversed in K
+    flipped = module.ascontiguousarray(flipped.swapaxes(1, 2)).reshape(
+        (channels_in, channels_out // groups) + kernel)                            # (Cx, Cyg, *K)
+    pads = tuple((dilated_kernel_size(k, dl) - 1 - b, dilated_kernel_size(k, dl) - 1 - a)
+                 for k, dl, (b, a) in zip(kernel, dilation, geometry.pads))
+    return flipped, conv_geometry(geometry.output_size, kernel, geometry.stride, pads, dilation, groups)
 
 
 def _conv_transpose_forward_nchw(y, weight, bias, geometry: WindowGeometry):
@@ -292,17 +316,9 @@ def _conv_transpose_forward_nchw(y, weight, bias, geometry: WindowGeometry):
                   y.reshape(batch, groups, channels_out // groups, -1))   # (G, Cxg, Cyg) @ (N, G, Cyg, P)
         x = x.reshape((batch, channels_in) + geometry.input_size)                 # (N, Cx, *S)
     elif all(s == 1 for s in geometry.stride) and not _col2im_is_cheaper(y.shape, weight.shape, groups, dilation):
-        # Unit stride: the transposed convolution is a convolution of y, padded by dilation*(K - 1)
-        # minus the cut, with the kernel flipped and its two channel axes swapped (Dumoulin & Visin,
-        # section 4.1). im2col + GEMM measured ~2x faster than col2im's strided adds for this step
-        # when the channel counts are alike (the CIFAR layers).
-        flipped = weight.reshape((groups, channels_out // groups, channels_in // groups) + kernel)
-        flipped = flipped[(slice(None),) * 3 + (slice(None, None, -1),) * d]       # (G, Cyg, Cxg, *K) reversed in K
-        flipped = module.ascontiguousarray(flipped.swapaxes(1, 2)).reshape(
-            (channels_in, channels_out // groups) + kernel)                        # (Cx, Cyg, *K)
-        pads = tuple((dilated_kernel_size(k, dl) - 1 - b, dilated_kernel_size(k, dl) - 1 - a)
-                     for k, dl, (b, a) in zip(kernel, dilation, geometry.pads))
-        flipped_geometry = conv_geometry(windows, kernel, geometry.stride, pads, dilation, groups)
+        # im2col + GEMM measured ~2x faster than col2im's strided adds for this step when the channel
+        # counts are alike (the CIFAR layers)
+        flipped, flipped_geometry = _flipped_kernel(weight, geometry)
         x = _conv_forward_nchw(y, flipped, None, flipped_geometry)                 # (N, Cx, *S)
     else:
         x = module.empty((batch, channels_in) + geometry.input_size, dtype=y.dtype)  # (N, Cx, *S)

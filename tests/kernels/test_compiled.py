@@ -254,6 +254,117 @@ def test_depthwise_convolutions_agree_with_im2col_and_gemm():
     assert checked > 20
 
 
+# ---- Winograd F(2x2, 3x3) ---------------------------------------------------------------------
+
+def winograd_tolerance(dtype, reference):
+    """Winograd rounds differently from im2col's dot products: float32 to a few units in the last
+    place of the largest output, float64 to rounding."""
+    scale = float(np.abs(reference).max()) if reference.size else 1.0
+    return dict(rtol=0, atol=(3e-6 if dtype == np.float32 else 1e-13) * max(scale, 1.0))
+
+
+def test_winograd_equals_im2col_for_any_size_and_padding():
+    """``winograd_conv`` called directly (no rule): odd and even sizes down to one output, tiles cut
+    by the output's edge, padding 0-2 before and -1-2 after, 1-5 channels, bias or none."""
+    from minigrad.kernels import conv
+    rng = np.random.default_rng(30)
+    checked = 0
+    for number in range(60):
+        pads = tuple((int(rng.integers(0, 3)), int(rng.integers(-1, 3))) for _ in range(2))
+        size = tuple(int(rng.integers(1, 10)) for _ in range(2))
+        if any(s + b + a < 3 for s, (b, a) in zip(size, pads)):
+            continue
+        dtype = DTYPES[number % 2]
+        n, cx, cy = (int(v) for v in rng.integers(1, 6, 3))
+        geometry = conv_geometry(size, (3, 3), (1, 1), pads, (1, 1), 1)
+        x = rng.standard_normal((n, cx) + size).astype(dtype)
+        weight = rng.standard_normal((cy, cx, 3, 3)).astype(dtype)
+        bias = rng.standard_normal(cy).astype(dtype) if number % 3 else None
+        expected = numpy_path(conv.conv_forward, x, weight, bias, geometry)
+        got = compiled.winograd_conv(x, weight, bias, geometry)
+        assert got.shape == expected.shape and got.dtype == expected.dtype and got.flags.c_contiguous
+        np.testing.assert_allclose(got, expected, **winograd_tolerance(dtype, expected))
+        checked += 1
+    assert checked > 40
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_the_hooks_take_winograd_for_3x3_unit_stride_convolutions_and_their_input_gradients(dtype, monkeypatch):
+    from minigrad.kernels import conv
+    rng = np.random.default_rng(31)
+    calls = []
+    real = compiled.winograd_conv
+    monkeypatch.setattr(compiled, "winograd_conv", lambda *args: calls.append(args[2] is None) or real(*args))
+    geometry = conv_geometry((9, 17), (3, 3), (1, 1), ((1, 1), (1, 1)), (1, 1), 1)
+    x = rng.standard_normal((3, 6, 9, 17)).astype(dtype)
+    weight = rng.standard_normal((5, 6, 3, 3)).astype(dtype)
+    bias = rng.standard_normal(5).astype(dtype)
+    y = numpy_path(conv.conv_forward, x, weight, bias, geometry)
+    np.testing.assert_allclose(conv.conv_forward(x, weight, bias, geometry), y, **winograd_tolerance(dtype, y))
+    assert calls == [False]
+    grad = rng.standard_normal(y.shape).astype(dtype)
+    expected = numpy_path(conv.conv_transpose_forward, grad, weight, None, geometry)    # 5 -> 6 channels
+    np.testing.assert_allclose(conv.conv_transpose_forward(grad, weight, None, geometry), expected,
+                               **winograd_tolerance(dtype, expected))
+    assert calls == [False, True]
+    conv.conv_forward(x, weight, bias, geometry, channels_last=True)   # the NHWC path, no copies
+    conv.conv_transpose_forward(grad[:, :3], weight[:3], None, geometry)  # 3 input channels: im2col
+    assert len(calls) == 2
+
+
+@pytest.mark.parametrize("change, expected", [
+    ({}, True), (dict(kernel=(3, 5)), False), (dict(stride=(1, 2)), False), (dict(dilation=(2, 1)), False),
+    (dict(groups=2), False), (dict(channels=3), False), (dict(width=14), False), (dict(pads=((0, 2), (1, 1))), True),
+    (dict(pads=((-1, 2), (1, 1))), False), (dict(dtype=np.float16), False), (dict(ndim=3), False)])
+def test_winograd_is_taken_where_it_measured_faster(change, expected):
+    """3x3, unit stride and dilation, one group, >= 4 input channels, outputs >= 16 wide."""
+    ndim, channels = change.get("ndim", 2), change.get("channels", 8)
+    kernel = change.get("kernel", (3,) * ndim)
+    size = (6,) * (ndim - 1) + (change.get("width", 16),)
+    pads = change.get("pads", ((1, 1),) * ndim)
+    geometry = conv_geometry(size, kernel, change.get("stride", (1,) * ndim), pads,
+                             change.get("dilation", (1,) * ndim), change.get("groups", 1))
+    x = np.zeros((2, channels) + size, dtype=change.get("dtype", np.float32))
+    weight = np.zeros((4, channels // geometry.groups) + kernel, dtype=x.dtype)
+    assert compiled.supports_winograd(x, weight, geometry) is expected
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("shape, padding", [((2, 4, 16, 16), 1), ((3, 8, 9, 21), 0), ((1, 5, 18, 17), 2)])
+def test_winograd_convolutions_match_torch_forward_and_backward(torch, dtype, shape, padding):
+    """F.conv2d through Winograd (forward and input gradient; the weight gradient stays im2col):
+    values and both gradients against torch."""
+    rng = np.random.default_rng(33)
+    x = rng.standard_normal(shape).astype(dtype)
+    weight = rng.standard_normal((6, shape[1], 3, 3)).astype(dtype)
+    bias = rng.standard_normal(6).astype(dtype)
+    mx, mw, mb = (minigrad.tensor(a, requires_grad=True) for a in (x, weight, bias))
+    tx, tw, tb = (torch.tensor(a, requires_grad=True) for a in (x, weight, bias))
+    out = F.conv2d(mx, mw, mb, padding=padding)
+    expected = torch.nn.functional.conv2d(tx, tw, tb, padding=padding)
+    grad = rng.standard_normal(expected.shape).astype(dtype)
+    out.backward(minigrad.tensor(grad))
+    expected.backward(torch.tensor(grad))
+    tolerance = dict(rtol=1e-4, atol=1e-4) if dtype == np.float32 else dict(rtol=1e-10, atol=1e-10)
+    for mine, theirs in [(out, expected), (mx.grad, tx.grad), (mw.grad, tw.grad), (mb.grad, tb.grad)]:
+        np.testing.assert_allclose(mine.detach().numpy(), theirs.detach().numpy(), **tolerance)
+
+
+def test_winograd_blocks_are_bit_identical_for_any_thread_count(monkeypatch, num_threads):
+    rng = np.random.default_rng(32)
+    geometry = conv_geometry((10, 20), (3, 3), (1, 1), ((1, 1), (1, 1)), (1, 1), 1)
+    x = rng.standard_normal((7, 8, 10, 20)).astype(np.float32)
+    weight = rng.standard_normal((6, 8, 3, 3)).astype(np.float32)
+    monkeypatch.setattr(compiled, "WINOGRAD_BLOCK_BYTES", 1)            # one sample a block
+    monkeypatch.setattr(minigrad.threads, "MIN_PARALLEL_BYTES", 0)
+    results = []
+    for threads in (1, 2, 3):
+        num_threads(threads)
+        results.append(compiled.winograd_conv(x, weight, None, geometry))
+    for other in results[1:]:
+        np.testing.assert_array_equal(results[0], other)
+
+
 # ---- pooling ----------------------------------------------------------------------------------
 
 def test_max_pool_values_winners_and_indices_equal_numpys():

@@ -2,9 +2,10 @@
 
 ``pip install "minigrad[fast]"`` installs numba; the kernels below then replace the NumPy paths of
 im2col / col2im (``kernels/im2col.py``), the depthwise convolution (``kernels/conv.py``: forward,
-transposed and weight gradient), BatchNorm's training forward and backward
-(``ops/normalization.py``) and ReLU (``ops/elementwise.py``). Each of those NumPy functions starts
-with a two-line hook::
+transposed and weight gradient), BatchNorm's training forward and backward (``ops/normalization.py``)
+and ReLU (``ops/elementwise.py``); and 3x3 unit-stride convolutions (forward, and the unit-stride
+transposed ones) take Winograd's F(2x2, 3x3) algorithm where ``supports_winograd`` measured it
+faster (``kernels/conv.py``). Each of those NumPy functions starts with a two-line hook::
 
     if compiled.enabled() and compiled.supports(x, spatial_dims=len(kernel)):
         return compiled.im2col(x, kernel, stride, dilation, groups, slot, batch_last, pads=pads)
@@ -278,6 +279,81 @@ def relu_backward(grad, out):
         flat = [grad.reshape(-1), out.reshape(-1), dx.reshape(-1)]
     _run("relu_backward", flat[0].shape[0], *flat, grad.dtype.type(0))
     return dx
+
+
+# ---- Winograd F(2x2, 3x3) -----------------------------------------------------------------------
+
+# Samples per block: a block's tiles (16 x Cx x its tiles) take about this much (at least one sample),
+# in cache while the GEMMs read them. Forward time / im2col's, batch 128, 2 threads: 64->64 at 32x32
+# 0.59-0.62 with 256-512 KB blocks, 0.64 with 1 MB, 0.61-0.64 with 2 MB; 64->64 at 16x16 0.72-0.75
+# (256-512 KB), 0.78 (1 MB), 0.91 (4 MB).
+WINOGRAD_BLOCK_BYTES = 512 << 10
+WINOGRAD_MIN_CHANNELS = 4    # input channels
+WINOGRAD_MIN_WIDTH = 16      # output columns
+
+
+def supports_winograd(x, weight, geometry) -> bool:
+    """Does a convolution take ``winograd_conv``: 2-d, a 3x3 kernel, unit stride and dilation, one
+    group, padding >= 0 before, float NumPy arrays, at least ``WINOGRAD_MIN_CHANNELS`` input channels
+    and outputs at least ``WINOGRAD_MIN_WIDTH`` wide.
+
+    Measured against the im2col + GEMM path (or its NHWC path with copies, where ``conv.py`` takes
+    that), both on 2 threads, idle 2-core machine, medians of 7 interleaved, float32, batch 128,
+    padding 1, Winograd / im2col time, forward and unit-stride input gradient (the same call with the
+    kernel flipped): 8->8, 16->16, 32->32, 64->64 at 32x32 0.56-0.64; 16->32, 32->64, 64->64,
+    128->128 at 16x16 0.59-0.86 (256->256, batch 32: 0.75-0.81); 64->64 at 56x56 (batch 64) 0.59;
+    4->4 at 32x32 0.68-0.75, 32->3 forward 0.56; batch 1 and 4 of 64->64 at 32x32 0.95 and 0.66-0.78.
+    Not taken: 1 input channel (1->8 at 28x28: 3.7, the transforms carry 16 values a tile where im2col
+    copies 9) and 3 (3->32 at 32x32: 0.97-1.16, no gain); outputs of 8x8 (64->128 1.01-1.03,
+    128->128 0.86-0.89, 16->16 1.00-1.03) and 4x4 (128->128 2.0-2.5): rows of 2-4 tiles.
+    """
+    return (geometry.ndim == 2 and geometry.kernel == (3, 3) and geometry.stride == (1, 1)
+            and geometry.dilation == (1, 1) and geometry.groups == 1
+            and all(before >= 0 for before, _ in geometry.pads) and geometry.output_size[1] >= WINOGRAD_MIN_WIDTH
+            and x.shape[1] >= WINOGRAD_MIN_CHANNELS and supports(x, weight, spatial_dims=2))
+
+
+def winograd_kernel(weight):
+    """G w G^T for every (Cy, Cx) pair: (16, Cy, Cx), entry 4a + b; computed in float64.
+    G = [[1, 0, 0], [1/2, 1/2, 1/2], [1/2, -1/2, 1/2], [0, 0, 1]]."""
+    g = np.array([[1, 0, 0], [0.5, 0.5, 0.5], [0.5, -0.5, 0.5], [0, 0, 1]])
+    transformed = np.einsum("ak,ockl,bl->aboc", g, weight.astype(np.float64), g)        # (4, 4, Cy, Cx)
+    return np.ascontiguousarray(transformed.reshape((16,) + weight.shape[:2]), dtype=weight.dtype)
+
+
+def winograd_conv(x, weight, bias, geometry):
+    """``kernels.conv.conv_forward`` by Winograd F(2x2, 3x3) (``loops.winograd_input`` / ``_output``):
+    y (N, Cy, Oh, Ow) from x (N, Cx, H, W). The batch runs in blocks of a few samples on minigrad's
+    threads (``conv._run_blocks``), each block's input transform, 16 GEMMs (16, Cy, Cx) @ (16, Cx,
+    tiles) and output transform back to back on one thread; the blocks depend on the shapes only, so
+    the result does not depend on the thread count."""
+    from .. import conv
+    from ..im2col import workspace
+    x = np.ascontiguousarray(x)
+    batch, channels_in = x.shape[:2]
+    channels_out = weight.shape[0]
+    out_h, out_w = geometry.output_size
+    tiles_h, tiles_w = -(-out_h // 2), -(-out_w // 2)
+    per_sample = 16 * channels_in * tiles_h * tiles_w * x.itemsize
+    samples = max(1, min(batch, WINOGRAD_BLOCK_BYTES // per_sample))
+    blocks = [slice(start, min(start + samples, batch)) for start in range(0, batch, samples)]
+    kernel = winograd_kernel(weight)                                                  # (16, Cy, Cx)
+    y = np.empty((batch, channels_out, out_h, out_w), dtype=x.dtype)
+    (before_h, _), (before_w, _) = geometry.pads
+    from . import loops
+
+    def block(index):  # one block: transform, multiply, transform back, on this thread
+        chunk = blocks[index]
+        count = (chunk.stop - chunk.start) * tiles_h * tiles_w
+        tiles = workspace(np, "winograd_tiles", (16, channels_in, count), x.dtype)
+        products = workspace(np, "winograd_products", (16, channels_out, count), x.dtype)
+        loops.winograd_input(x[chunk], tiles, before_h, before_w, tiles_h, tiles_w, 0, channels_in)
+        np.matmul(kernel, tiles, out=products)
+        loops.winograd_output(products, y[chunk], tiles_h, tiles_w, 0, channels_out)
+    conv._run_blocks(len(blocks), block, samples * (per_sample + 16 * channels_out * tiles_h * tiles_w * x.itemsize))
+    if bias is not None:
+        y += bias.reshape(-1, 1, 1)
+    return y
 
 
 # ---- depthwise convolution ----------------------------------------------------------------------

@@ -452,3 +452,74 @@ def depthwise_weight_grad(x, y, weight, stride, dilation, before, start, stop):
                                     partial[t] += (np.float64(y[i, c, p, q, _u(r_lo + t)])
                                                    * np.float64(x[i, c, _u(z_d), _u(z_h), _u(w_lo + t * stride[2])]))
                     weight[c, a, b, e] = partial.sum()
+
+
+
+# ---- Winograd F(2x2, 3x3): a 3x3 convolution in 4x4 input tiles (Lavin & Gray, 2016) -----------
+#
+# Each 2x2 block of outputs is A^T [(G w G^T) * (B^T d B)] A, with d the 4x4 input tile under it and
+# * the entrywise product (``__init__.py``'s ``winograd_conv`` makes the 16 entries' products as 16
+# GEMMs over the channels). The two transforms here:
+#     B^T = [[1, 0, -1, 0], [0, 1, 1, 0], [0, -1, 1, 0], [0, 1, 0, -1]]
+#     A^T = [[1, 1, 1, 0], [0, 1, -1, -1]]
+# Both work a row of tiles at a time, their inner loops over contiguous runs.
+
+@njit(**_options)
+def winograd_input(x, tiles, before_h, before_w, tiles_h, tiles_w, start, stop):
+    """tiles[4a + b, c, (n*Th + i)*Tw + j] = (B^T d B)[a, b], d the 4x4 tile of x[n, c] whose top-left
+    entry is at (2i - before_h, 2j - before_w), zero outside x. x (n, C, H, W); tiles (16, C, n*Th*Tw).
+    Parallel over channels c."""
+    height, width = x.shape[2], x.shape[3]
+    span = 2 * tiles_w + 2                             # the columns a row of tiles reads
+    copied = max(0, min(width, span - before_w))
+    rows = np.zeros((4, span), dtype=x.dtype)          # 4 input rows, zero outside x
+    mixed = np.empty((4, span), dtype=x.dtype)         # B^T applied down the rows
+    for c in range(start, stop):  # of x.shape[1]
+        for n in range(x.shape[0]):
+            for i in range(tiles_h):
+                for a in range(4):
+                    h = 2 * i - before_h + a
+                    if 0 <= h < height:
+                        _copy(rows[a, before_w:before_w + copied], x[n, c, _u(h), :copied])
+                    else:
+                        _zero(rows[a])
+                for u in range(span):
+                    mixed[0, u] = rows[0, u] - rows[2, u]
+                    mixed[1, u] = rows[1, u] + rows[2, u]
+                    mixed[2, u] = rows[2, u] - rows[1, u]
+                    mixed[3, u] = rows[1, u] - rows[3, u]
+                first = (n * tiles_h + i) * tiles_w
+                for a in range(4):                     # B across the columns: tiles_w tiles
+                    m = mixed[a]
+                    t0, t1 = tiles[4 * a, c, first:first + tiles_w], tiles[4 * a + 1, c, first:first + tiles_w]
+                    t2, t3 = tiles[4 * a + 2, c, first:first + tiles_w], tiles[4 * a + 3, c, first:first + tiles_w]
+                    for j in range(tiles_w):
+                        t0[j] = m[2 * j] - m[2 * j + 2]
+                        t1[j] = m[2 * j + 1] + m[2 * j + 2]
+                        t2[j] = m[2 * j + 2] - m[2 * j + 1]
+                        t3[j] = m[2 * j + 1] - m[2 * j + 3]
+
+
+@njit(**_options)
+def winograd_output(products, y, tiles_h, tiles_w, start, stop):
+    """y[n, o, 2i.., 2j..] = A^T m A, m the 4x4 entries products[:, o, (n*Th + i)*Tw + j] (cut where
+    y ends). products (16, Cy, n*Th*Tw); y (n, Cy, Oh, Ow). Parallel over output channels o."""
+    out_h, out_w = y.shape[2], y.shape[3]
+    down = np.empty((8, tiles_w), dtype=y.dtype)       # A^T applied down each tile's 4 rows
+    across = np.empty((2, 2 * tiles_w), dtype=y.dtype)
+    for o in range(start, stop):  # of y.shape[1]
+        for n in range(y.shape[0]):
+            for i in range(tiles_h):
+                first = (n * tiles_h + i) * tiles_w
+                for b in range(4):
+                    m0, m1 = products[b, o, first:first + tiles_w], products[4 + b, o, first:first + tiles_w]
+                    m2, m3 = products[8 + b, o, first:first + tiles_w], products[12 + b, o, first:first + tiles_w]
+                    for j in range(tiles_w):
+                        down[b, j] = m0[j] + m1[j] + m2[j]
+                        down[4 + b, j] = m1[j] - m2[j] - m3[j]
+                for r in range(2):
+                    for j in range(tiles_w):
+                        across[r, 2 * j] = down[4 * r, j] + down[4 * r + 1, j] + down[4 * r + 2, j]
+                        across[r, 2 * j + 1] = down[4 * r + 1, j] - down[4 * r + 2, j] - down[4 * r + 3, j]
+                for r in range(min(2, out_h - 2 * i)):
+                    _copy(y[n, o, _u(2 * i + r)], across[r, :out_w])
