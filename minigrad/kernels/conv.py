@@ -355,6 +355,8 @@ def conv_weight_grad_forward(x, y, geometry: WindowGeometry, channels_last: bool
         return _as_layout(compiled.depthwise_weight_grad(x, y, geometry), channels_last)
     if depthwise.use_depthwise(x, x.shape[1], y.shape[1], geometry):
         return _as_layout(depthwise.depthwise_weight_grad(x, y, geometry), channels_last)
+    if not channels_last and compiled.enabled() and compiled.supports_winograd_weight_grad(x, y, geometry):
+        return compiled.winograd_weight_grad(x, y, geometry)                          # minigrad[fast]: 3x3
     if _channels_last_algorithm(x, geometry, channels_last, x.shape[1]):
         return conv_weight_grad_forward_channels_last(x, y, geometry, columns)
     if _contiguous_via_channels_last(x, geometry, channels_last, x.shape[1]):

@@ -264,7 +264,8 @@ def winograd_tolerance(dtype, reference):
 
 
 def test_winograd_equals_im2col_for_any_size_and_padding():
-    """``winograd_conv`` called directly (no rule): odd and even sizes down to one output, tiles cut
+    """``winograd_conv`` and ``winograd_weight_grad`` called directly (no rule): odd and even sizes
+    down to one output, tiles cut
     by the output's edge, padding 0-2 before and -1-2 after, 1-5 channels, bias or none."""
     from minigrad.kernels import conv
     rng = np.random.default_rng(30)
@@ -283,6 +284,11 @@ def test_winograd_equals_im2col_for_any_size_and_padding():
         expected = numpy_path(conv.conv_forward, x, weight, bias, geometry)
         got = compiled.winograd_conv(x, weight, bias, geometry)
         assert got.shape == expected.shape and got.dtype == expected.dtype and got.flags.c_contiguous
+        np.testing.assert_allclose(got, expected, **winograd_tolerance(dtype, expected))
+        grad = rng.standard_normal(expected.shape).astype(dtype)
+        expected = numpy_path(conv.conv_weight_grad_forward, x, grad, geometry)
+        got = compiled.winograd_weight_grad(x, grad, geometry)
+        assert got.shape == weight.shape and got.dtype == dtype and got.flags.c_contiguous
         np.testing.assert_allclose(got, expected, **winograd_tolerance(dtype, expected))
         checked += 1
     assert checked > 40
@@ -312,6 +318,22 @@ def test_the_hooks_take_winograd_for_3x3_unit_stride_convolutions_and_their_inpu
     assert len(calls) == 2
 
 
+@pytest.mark.parametrize("batch, width, expected", [(32, 32, True), (31, 32, False), (32, 31, False)])
+def test_the_weight_gradient_takes_winograd_for_wide_outputs_and_large_batches(batch, width, expected, monkeypatch):
+    from minigrad.kernels import conv
+    rng = np.random.default_rng(34)
+    calls = []
+    real = compiled.winograd_weight_grad
+    monkeypatch.setattr(compiled, "winograd_weight_grad", lambda *args: calls.append(1) or real(*args))
+    geometry = conv_geometry((3, width), (3, 3), (1, 1), ((1, 1), (1, 1)), (1, 1), 1)
+    x = rng.standard_normal((batch, 4, 3, width)).astype(np.float32)
+    grad = rng.standard_normal((batch, 5, 3, width)).astype(np.float32)
+    expected_w = numpy_path(conv.conv_weight_grad_forward, x, grad, geometry)
+    np.testing.assert_allclose(conv.conv_weight_grad_forward(x, grad, geometry), expected_w,
+                               **winograd_tolerance(np.float32, expected_w))
+    assert calls == ([1] if expected else [])
+
+
 @pytest.mark.parametrize("change, expected", [
     ({}, True), (dict(kernel=(3, 5)), False), (dict(stride=(1, 2)), False), (dict(dilation=(2, 1)), False),
     (dict(groups=2), False), (dict(channels=3), False), (dict(width=14), False), (dict(pads=((0, 2), (1, 1))), True),
@@ -330,10 +352,11 @@ def test_winograd_is_taken_where_it_measured_faster(change, expected):
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
-@pytest.mark.parametrize("shape, padding", [((2, 4, 16, 16), 1), ((3, 8, 9, 21), 0), ((1, 5, 18, 17), 2)])
+@pytest.mark.parametrize("shape, padding", [((2, 4, 16, 16), 1), ((3, 8, 9, 21), 0), ((1, 5, 18, 17), 2),
+                                            ((32, 4, 3, 32), 1)])
 def test_winograd_convolutions_match_torch_forward_and_backward(torch, dtype, shape, padding):
-    """F.conv2d through Winograd (forward and input gradient; the weight gradient stays im2col):
-    values and both gradients against torch."""
+    """F.conv2d through Winograd (forward and input gradient; the weight gradient too for the batch of
+    32 at 32 wide): values and the three gradients against torch."""
     rng = np.random.default_rng(33)
     x = rng.standard_normal(shape).astype(dtype)
     weight = rng.standard_normal((6, shape[1], 3, 3)).astype(dtype)
@@ -357,12 +380,15 @@ def test_winograd_blocks_are_bit_identical_for_any_thread_count(monkeypatch, num
     weight = rng.standard_normal((6, 8, 3, 3)).astype(np.float32)
     monkeypatch.setattr(compiled, "WINOGRAD_BLOCK_BYTES", 1)            # one sample a block
     monkeypatch.setattr(minigrad.threads, "MIN_PARALLEL_BYTES", 0)
+    grad = rng.standard_normal((7, 6, 10, 20)).astype(np.float32)
     results = []
     for threads in (1, 2, 3):
         num_threads(threads)
-        results.append(compiled.winograd_conv(x, weight, None, geometry))
+        results.append([compiled.winograd_conv(x, weight, None, geometry),
+                        compiled.winograd_weight_grad(x, grad, geometry)])
     for other in results[1:]:
-        np.testing.assert_array_equal(results[0], other)
+        for a, b in zip(results[0], other):
+            np.testing.assert_array_equal(a, b)
 
 
 # ---- pooling ----------------------------------------------------------------------------------

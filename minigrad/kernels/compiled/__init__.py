@@ -290,11 +290,25 @@ def relu_backward(grad, out):
 WINOGRAD_BLOCK_BYTES = 512 << 10
 WINOGRAD_MIN_CHANNELS = 4    # input channels
 WINOGRAD_MIN_WIDTH = 16      # output columns
+# The weight gradient gains less (its 16 GEMMs have a small (Cy, Cx) result over a long inner dim):
+# Winograd / im2col time, batch 128, 3x3, padding 1: 64->64 at 32x32 0.74-0.92, 32->32 0.79-1.03,
+# 16->16 0.92, 4->4 0.73, 64->64 at 56x56 (batch 64) 0.79; but 16x16 0.89-1.07, 8x8 1.3-1.55, and
+# batch 4 at 32x32 1.26-1.31. So it takes outputs at least 32 wide and batches of at least 32.
+WINOGRAD_WEIGHT_GRAD_MIN_WIDTH = 32
+WINOGRAD_WEIGHT_GRAD_MIN_BATCH = 32
+
+
+def supports_winograd_weight_grad(x, grad, geometry) -> bool:
+    """Does a weight gradient take ``winograd_weight_grad``: ``supports_winograd``'s convolutions with
+    outputs at least ``WINOGRAD_WEIGHT_GRAD_MIN_WIDTH`` wide and ``WINOGRAD_WEIGHT_GRAD_MIN_BATCH``
+    samples."""
+    return (geometry.output_size[-1] >= WINOGRAD_WEIGHT_GRAD_MIN_WIDTH and x.shape[0] >= WINOGRAD_WEIGHT_GRAD_MIN_BATCH
+            and supports_winograd(x, grad, geometry))
 
 
 def supports_winograd(x, weight, geometry) -> bool:
     """Does a convolution take ``winograd_conv``: 2-d, a 3x3 kernel, unit stride and dilation, one
-    group, padding >= 0 before, float NumPy arrays, at least ``WINOGRAD_MIN_CHANNELS`` input channels
+    group, padding >= 0 before, float NumPy arrays (x and the weight, or the output gradient), at least ``WINOGRAD_MIN_CHANNELS`` input channels
     and outputs at least ``WINOGRAD_MIN_WIDTH`` wide.
 
     Measured against the im2col + GEMM path (or its NHWC path with copies, where ``conv.py`` takes
@@ -313,12 +327,23 @@ def supports_winograd(x, weight, geometry) -> bool:
             and x.shape[1] >= WINOGRAD_MIN_CHANNELS and supports(x, weight, spatial_dims=2))
 
 
+_G = np.array([[1, 0, 0], [0.5, 0.5, 0.5], [0.5, -0.5, 0.5], [0, 0, 1]])   # Winograd's G (4, 3)
+
+
 def winograd_kernel(weight):
-    """G w G^T for every (Cy, Cx) pair: (16, Cy, Cx), entry 4a + b; computed in float64.
-    G = [[1, 0, 0], [1/2, 1/2, 1/2], [1/2, -1/2, 1/2], [0, 0, 1]]."""
-    g = np.array([[1, 0, 0], [0.5, 0.5, 0.5], [0.5, -0.5, 0.5], [0, 0, 1]])
-    transformed = np.einsum("ak,ockl,bl->aboc", g, weight.astype(np.float64), g)        # (4, 4, Cy, Cx)
+    """G w G^T for every (Cy, Cx) pair: (16, Cy, Cx), entry 4a + b; computed in float64."""
+    transformed = np.einsum("ak,ockl,bl->aboc", _G, weight.astype(np.float64), _G)      # (4, 4, Cy, Cx)
     return np.ascontiguousarray(transformed.reshape((16,) + weight.shape[:2]), dtype=weight.dtype)
+
+
+def _winograd_blocks(x, geometry) -> tuple:
+    """(the batch's blocks, tiles_h, tiles_w, one sample's input tiles in bytes)."""
+    out_h, out_w = geometry.output_size
+    tiles_h, tiles_w = -(-out_h // 2), -(-out_w // 2)
+    per_sample = 16 * x.shape[1] * tiles_h * tiles_w * x.itemsize
+    samples = max(1, min(x.shape[0], WINOGRAD_BLOCK_BYTES // per_sample))
+    blocks = [slice(start, min(start + samples, x.shape[0])) for start in range(0, x.shape[0], samples)]
+    return blocks, tiles_h, tiles_w, per_sample
 
 
 def winograd_conv(x, weight, bias, geometry):
@@ -332,13 +357,9 @@ def winograd_conv(x, weight, bias, geometry):
     x = np.ascontiguousarray(x)
     batch, channels_in = x.shape[:2]
     channels_out = weight.shape[0]
-    out_h, out_w = geometry.output_size
-    tiles_h, tiles_w = -(-out_h // 2), -(-out_w // 2)
-    per_sample = 16 * channels_in * tiles_h * tiles_w * x.itemsize
-    samples = max(1, min(batch, WINOGRAD_BLOCK_BYTES // per_sample))
-    blocks = [slice(start, min(start + samples, batch)) for start in range(0, batch, samples)]
+    blocks, tiles_h, tiles_w, per_sample = _winograd_blocks(x, geometry)
     kernel = winograd_kernel(weight)                                                  # (16, Cy, Cx)
-    y = np.empty((batch, channels_out, out_h, out_w), dtype=x.dtype)
+    y = np.empty((batch, channels_out) + geometry.output_size, dtype=x.dtype)
     (before_h, _), (before_w, _) = geometry.pads
     from . import loops
 
@@ -350,10 +371,45 @@ def winograd_conv(x, weight, bias, geometry):
         loops.winograd_input(x[chunk], tiles, before_h, before_w, tiles_h, tiles_w, 0, channels_in)
         np.matmul(kernel, tiles, out=products)
         loops.winograd_output(products, y[chunk], tiles_h, tiles_w, 0, channels_out)
-    conv._run_blocks(len(blocks), block, samples * (per_sample + 16 * channels_out * tiles_h * tiles_w * x.itemsize))
+    samples = blocks[0].stop - blocks[0].start
+    conv._run_blocks(len(blocks), block, samples * per_sample * (1 + channels_out / channels_in))
     if bias is not None:
         y += bias.reshape(-1, 1, 1)
     return y
+
+
+def winograd_weight_grad(x, grad, geometry):
+    """``kernels.conv.conv_weight_grad_forward`` for the convolutions ``winograd_conv`` computes:
+    w (Cy, Cx, 3, 3) = G^T [sum over tiles of (A g A^T) * (B^T d B)] G, the adjoint of the forward's
+    y = A^T [(G w G^T) * (B^T d B)] A; the tiles' sums are 16 GEMMs (16, Cy, tiles) @ (16, tiles, Cx)
+    per block. Blocks as the forward's, summed into a fixed number of partial sums (one per part, its
+    blocks in order) that are added in order, so the result does not depend on the thread count."""
+    from .. import conv
+    from ..im2col import workspace
+    x, grad = np.ascontiguousarray(x), np.ascontiguousarray(grad)
+    channels_in, channels_out = x.shape[1], grad.shape[1]
+    blocks, tiles_h, tiles_w, per_sample = _winograd_blocks(x, geometry)
+    (before_h, _), (before_w, _) = geometry.pads
+    parts = max(1, min(len(blocks), conv._WEIGHT_GRAD_PARTS))
+    bounds = [len(blocks) * p // parts for p in range(parts + 1)]
+    partial = np.zeros((parts, 16, channels_out, channels_in), dtype=x.dtype)
+    from . import loops
+
+    def part_sum(p):  # the blocks of part p, in order, on this thread
+        for chunk in blocks[bounds[p]:bounds[p + 1]]:
+            count = (chunk.stop - chunk.start) * tiles_h * tiles_w
+            tiles = workspace(np, "winograd_tiles", (16, channels_in, count), x.dtype)
+            grads = workspace(np, "winograd_products", (16, channels_out, count), x.dtype)
+            loops.winograd_input(x[chunk], tiles, before_h, before_w, tiles_h, tiles_w, 0, channels_in)
+            loops.winograd_output_adjoint(grad[chunk], grads, tiles_h, tiles_w, 0, channels_out)
+            partial[p] += np.matmul(grads, tiles.transpose(0, 2, 1))           # (16, Cy, Cx)
+    samples = blocks[0].stop - blocks[0].start
+    conv._run_blocks(parts, part_sum, samples * per_sample * (1 + channels_out / channels_in))
+    summed = partial[0].astype(np.float64)
+    for p in range(1, parts):
+        summed += partial[p]
+    weight = np.einsum("au,abij,bv->ijuv", _G, summed.reshape(4, 4, channels_out, channels_in), _G)
+    return np.ascontiguousarray(weight, dtype=x.dtype)
 
 
 # ---- depthwise convolution ----------------------------------------------------------------------

@@ -523,3 +523,36 @@ def winograd_output(products, y, tiles_h, tiles_w, start, stop):
                         across[r, 2 * j + 1] = down[4 * r + 1, j] - down[4 * r + 2, j] - down[4 * r + 3, j]
                 for r in range(min(2, out_h - 2 * i)):
                     _copy(y[n, o, _u(2 * i + r)], across[r, :out_w])
+
+
+@njit(**_options)
+def winograd_output_adjoint(grad, tiles, tiles_h, tiles_w, start, stop):
+    """The adjoint of ``winograd_output``: tiles[4a + b, o, (n*Th + i)*Tw + j] = (A g A^T)[a, b], g the
+    2x2 block of grad[n, o] at (2i, 2j) (zero past grad's edge). grad (n, Cy, Oh, Ow); tiles (16, Cy,
+    n*Th*Tw). Parallel over output channels o."""
+    out_h, out_w = grad.shape[2], grad.shape[3]
+    rows = np.zeros((2, 2 * tiles_w), dtype=grad.dtype)    # the block row's 2 rows, zero past the edge
+    mixed = np.empty((4, 2 * tiles_w), dtype=grad.dtype)   # A applied down the 2 rows
+    for o in range(start, stop):  # of grad.shape[1]
+        for n in range(grad.shape[0]):
+            for i in range(tiles_h):
+                for r in range(2):
+                    if 2 * i + r < out_h:
+                        _copy(rows[r, :out_w], grad[n, o, _u(2 * i + r)])
+                    else:
+                        _zero(rows[r])
+                for u in range(2 * tiles_w):
+                    mixed[0, u] = rows[0, u]
+                    mixed[1, u] = rows[0, u] + rows[1, u]
+                    mixed[2, u] = rows[0, u] - rows[1, u]
+                    mixed[3, u] = -rows[1, u]
+                first = (n * tiles_h + i) * tiles_w
+                for a in range(4):                     # A across the columns: tiles_w tiles
+                    m = mixed[a]
+                    t0, t1 = tiles[4 * a, o, first:first + tiles_w], tiles[4 * a + 1, o, first:first + tiles_w]
+                    t2, t3 = tiles[4 * a + 2, o, first:first + tiles_w], tiles[4 * a + 3, o, first:first + tiles_w]
+                    for j in range(tiles_w):
+                        t0[j] = m[2 * j]
+                        t1[j] = m[2 * j] + m[2 * j + 1]
+                        t2[j] = m[2 * j] - m[2 * j + 1]
+                        t3[j] = -m[2 * j + 1]
