@@ -573,6 +573,8 @@ def conv_forward_channels_last(x, weight, bias, geometry: WindowGeometry, keep_c
     Any layout of x is read (a contiguous-format x is transposed by the padding copy, no extra pass).
     With a list ``keep_columns``, the (N*P, K*Cx) columns are appended to it when they were built in one
     chunk and fit the kept-columns budget (for ``conv_weight_grad_forward_channels_last``)."""
+    if compiled.enabled() and compiled.supports_winograd_channels_last(x, weight, geometry):
+        return compiled.winograd_conv(x, weight, bias, geometry, channels_last=True)  # minigrad[fast]: 3x3
     module = xp(x)
     batch, channels_in = x.shape[:2]
     channels_out = weight.shape[0]
@@ -652,6 +654,8 @@ def conv_weight_grad_forward_channels_last(x, y, geometry: WindowGeometry, colum
     (groups = 1), as one GEMM per batch chunk: (K*Cx, n*P) @ (n*P, Cy).
 
     ``columns``: the forward's (N*P, K*Cx) columns of x when it kept them, which spares the im2col."""
+    if compiled.enabled() and compiled.supports_winograd_channels_last(x, y, geometry):
+        return compiled.winograd_weight_grad(x, y, geometry, channels_last=True)     # minigrad[fast]: 3x3
     module = xp(x)
     batch, channels_in = x.shape[:2]
     channels_out = y.shape[1]

@@ -264,8 +264,8 @@ def winograd_tolerance(dtype, reference):
 
 
 def test_winograd_equals_im2col_for_any_size_and_padding():
-    """``winograd_conv`` and ``winograd_weight_grad`` called directly (no rule): odd and even sizes
-    down to one output, tiles cut
+    """``winograd_conv`` and ``winograd_weight_grad`` called directly (no rule), with the contiguous
+    and the channels-last loops: odd and even sizes down to one output, tiles cut
     by the output's edge, padding 0-2 before and -1-2 after, 1-5 channels, bias or none."""
     from minigrad.kernels import conv
     rng = np.random.default_rng(30)
@@ -281,14 +281,19 @@ def test_winograd_equals_im2col_for_any_size_and_padding():
         x = rng.standard_normal((n, cx) + size).astype(dtype)
         weight = rng.standard_normal((cy, cx, 3, 3)).astype(dtype)
         bias = rng.standard_normal(cy).astype(dtype) if number % 3 else None
+        channels_last = number % 4 >= 2                 # the channels-last loops, from either layout
+        if number % 4 == 3:
+            x = conv.channels_last_copy(x)
         expected = numpy_path(conv.conv_forward, x, weight, bias, geometry)
-        got = compiled.winograd_conv(x, weight, bias, geometry)
-        assert got.shape == expected.shape and got.dtype == expected.dtype and got.flags.c_contiguous
+        got = compiled.winograd_conv(x, weight, bias, geometry, channels_last=channels_last)
+        assert got.shape == expected.shape and got.dtype == expected.dtype
+        assert (conv._to_channels_last(got) if channels_last else got).flags.c_contiguous
         np.testing.assert_allclose(got, expected, **winograd_tolerance(dtype, expected))
         grad = rng.standard_normal(expected.shape).astype(dtype)
         expected = numpy_path(conv.conv_weight_grad_forward, x, grad, geometry)
-        got = compiled.winograd_weight_grad(x, grad, geometry)
-        assert got.shape == weight.shape and got.dtype == dtype and got.flags.c_contiguous
+        got = compiled.winograd_weight_grad(x, grad, geometry, channels_last=channels_last)
+        assert got.shape == weight.shape and got.dtype == dtype
+        assert (conv._to_channels_last(got) if channels_last else got).flags.c_contiguous
         np.testing.assert_allclose(got, expected, **winograd_tolerance(dtype, expected))
         checked += 1
     assert checked > 40
@@ -373,6 +378,45 @@ def test_winograd_convolutions_match_torch_forward_and_backward(torch, dtype, sh
         np.testing.assert_allclose(mine.detach().numpy(), theirs.detach().numpy(), **tolerance)
 
 
+@pytest.mark.parametrize("layout", ["channels_last", "contiguous"])
+def test_nhwc_algorithms_take_the_channels_last_winograd_loops(layout, monkeypatch):
+    """conv.py's NHWC algorithms (a channels-last result, or a contiguous 8x8 one with many channels)
+    run Winograd's channels-last loops for the forward, the unit-stride input gradient and the weight
+    gradient, in the layout asked for."""
+    from minigrad.kernels import conv
+    rng = np.random.default_rng(35)
+    calls = []
+    for name in ("winograd_conv", "winograd_weight_grad"):
+        real = getattr(compiled, name)
+        monkeypatch.setattr(compiled, name, lambda *a, real=real, name=name, **k: calls.append((name, k)) or real(*a, **k))
+    geometry = conv_geometry((8, 8), (3, 3), (1, 1), ((1, 1), (1, 1)), (1, 1), 1)
+    x = rng.standard_normal((2, 32, 8, 8)).astype(np.float32)
+    weight = rng.standard_normal((33, 32, 3, 3)).astype(np.float32)
+    grad = rng.standard_normal((2, 33, 8, 8)).astype(np.float32)
+    channels_last = layout == "channels_last"
+    if channels_last:
+        x, weight, grad = conv.channels_last_copy(x), conv.channels_last_copy(weight), conv.channels_last_copy(grad)
+    results = [(conv.conv_forward(x, weight, None, geometry, channels_last),
+                numpy_path(conv.conv_forward, x, weight, None, geometry, channels_last)),
+               (conv.conv_transpose_forward(grad, weight, None, geometry, channels_last),
+                numpy_path(conv.conv_transpose_forward, grad, weight, None, geometry, channels_last)),
+               (conv.conv_weight_grad_forward(x, grad, geometry, channels_last),
+                numpy_path(conv.conv_weight_grad_forward, x, grad, geometry, channels_last))]
+    assert calls == [("winograd_conv", dict(channels_last=True))] * 2 + [("winograd_weight_grad", dict(channels_last=True))]
+    for got, expected in results:
+        assert conv._to_channels_last(got).flags.c_contiguous is channels_last and got.flags.c_contiguous is not channels_last
+        np.testing.assert_allclose(got, expected, **winograd_tolerance(np.float32, expected))
+
+
+@pytest.mark.parametrize("channels, width, expected", [(32, 8, True), (31, 8, False), (32, 7, False), (64, 32, True)])
+def test_the_channels_last_winograd_rule(channels, width, expected):
+    geometry = conv_geometry((4, width), (3, 3), (1, 1), ((1, 1), (1, 1)), (1, 1), 1)
+    x = np.zeros((2, channels, 4, width), np.float32)
+    assert compiled.supports_winograd_channels_last(x, np.zeros((3, channels, 3, 3), np.float32), geometry) is expected
+    strided = conv_geometry((4, width), (3, 3), (2, 2), ((1, 1), (1, 1)), (1, 1), 1)
+    assert not compiled.supports_winograd_channels_last(x, np.zeros((3, channels, 3, 3), np.float32), strided)
+
+
 def test_winograd_blocks_are_bit_identical_for_any_thread_count(monkeypatch, num_threads):
     rng = np.random.default_rng(32)
     geometry = conv_geometry((10, 20), (3, 3), (1, 1), ((1, 1), (1, 1)), (1, 1), 1)
@@ -385,7 +429,9 @@ def test_winograd_blocks_are_bit_identical_for_any_thread_count(monkeypatch, num
     for threads in (1, 2, 3):
         num_threads(threads)
         results.append([compiled.winograd_conv(x, weight, None, geometry),
-                        compiled.winograd_weight_grad(x, grad, geometry)])
+                        compiled.winograd_weight_grad(x, grad, geometry),
+                        compiled.winograd_conv(x, weight, None, geometry, channels_last=True),
+                        compiled.winograd_weight_grad(x, grad, geometry, channels_last=True)])
     for other in results[1:]:
         for a, b in zip(results[0], other):
             np.testing.assert_array_equal(a, b)
@@ -514,3 +560,25 @@ def test_a_small_cnn_trains_the_same_with_compiled_kernels_on_and_off():
         results.append([loss.detach().numpy()] + [p.grad.numpy() for p in model.parameters()])
     for got, expected in zip(results[1], results[0]):
         np.testing.assert_allclose(got, expected, rtol=1e-4, atol=1e-5)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_channels_last_winograd_convolutions_match_torch(torch, dtype):
+    """A channels-last 32 -> 33 convolution at 8x8 (Winograd's channels-last loops for the forward and
+    both gradients), against torch's channels-last convolution."""
+    rng = np.random.default_rng(36)
+    x = rng.standard_normal((3, 32, 8, 8)).astype(dtype)
+    weight = rng.standard_normal((33, 32, 3, 3)).astype(dtype)
+    grad = rng.standard_normal((3, 33, 8, 8)).astype(dtype)
+    mx = minigrad.tensor(x).to(memory_format=minigrad.channels_last).requires_grad_()
+    mw = minigrad.tensor(weight).to(memory_format=minigrad.channels_last).requires_grad_()
+    tx = torch.tensor(x).to(memory_format=torch.channels_last).requires_grad_()
+    tw = torch.tensor(weight).to(memory_format=torch.channels_last).requires_grad_()
+    out = F.conv2d(mx, mw, padding=1)
+    expected = torch.nn.functional.conv2d(tx, tw, padding=1)
+    assert out.is_contiguous(memory_format=minigrad.channels_last)
+    out.backward(minigrad.tensor(grad))
+    expected.backward(torch.tensor(grad))
+    tolerance = dict(rtol=1e-4, atol=1e-4) if dtype == np.float32 else dict(rtol=1e-10, atol=1e-10)
+    for mine, theirs in [(out, expected), (mx.grad, tx.grad), (mw.grad, tw.grad)]:
+        np.testing.assert_allclose(mine.detach().numpy(), theirs.detach().numpy(), **tolerance)

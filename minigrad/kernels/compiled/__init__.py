@@ -296,6 +296,36 @@ WINOGRAD_MIN_WIDTH = 16      # output columns
 # batch 4 at 32x32 1.26-1.31. So it takes outputs at least 32 wide and batches of at least 32.
 WINOGRAD_WEIGHT_GRAD_MIN_WIDTH = 32
 WINOGRAD_WEIGHT_GRAD_MIN_BATCH = 32
+WINOGRAD_CHANNELS_LAST_MIN_CHANNELS = 32   # the channels-last loops: input channels
+WINOGRAD_CHANNELS_LAST_MIN_WIDTH = 8       # and output columns
+
+
+def _winograd_geometry(geometry) -> bool:
+    """2-d, a 3x3 kernel, unit stride and dilation, one group, padding >= 0 before."""
+    return (geometry.ndim == 2 and geometry.kernel == (3, 3) and geometry.stride == (1, 1)
+            and geometry.dilation == (1, 1) and geometry.groups == 1 and all(b >= 0 for b, _ in geometry.pads))
+
+
+def supports_winograd_channels_last(x, weight, geometry) -> bool:
+    """Does a channels-last convolution (``conv.py``'s NHWC algorithms: a channels-last result, or a
+    contiguous one computed in NHWC) take ``winograd_conv(.., channels_last=True)`` (and its weight
+    gradient ``winograd_weight_grad``): ``_winograd_geometry``, float NumPy arrays, at least
+    ``WINOGRAD_CHANNELS_LAST_MIN_CHANNELS`` input channels, outputs at least
+    ``WINOGRAD_CHANNELS_LAST_MIN_WIDTH`` wide.
+
+    The channels-last loops run over the channels, so narrow images pay no per-row cost. Measured on
+    channels-last arrays against the NHWC im2col + GEMM algorithms, 2 threads, idle 2-core machine,
+    medians of 7 interleaved, float32, batch 128, padding 1, forward / input gradient / weight
+    gradient time ratios: 32->32 at 32x32 0.83 / 0.86 / 0.79, 64->64 0.65 / 0.65 / 0.65; 32->64 at
+    16x16 0.77 / 0.88 / 0.72, 64->64 0.62 / 0.69 / 0.60; 64->128 at 8x8 0.77 / 0.66 / 0.77, 128->128
+    0.69 / 0.72 / 0.71. Not taken: 128->128 at 4x4 (1.10 / 1.32 / 1.24) and 16->16 at 8x8 (1.26 /
+    1.21 / 1.08). Contiguous calls that ``conv.py`` computes in NHWC (many channels on small images)
+    take it too: with their copies in and out, against Winograd's contiguous loops, 64->128 and
+    128->128 at 8x8 0.84-0.89 (forward and input gradient) and 0.63-0.67 (weight gradient), 64->64
+    at 16x16 weight gradient 0.76-0.82.
+    """
+    return (_winograd_geometry(geometry) and geometry.output_size[1] >= WINOGRAD_CHANNELS_LAST_MIN_WIDTH
+            and x.shape[1] >= WINOGRAD_CHANNELS_LAST_MIN_CHANNELS and supports(x, weight, spatial_dims=2))
 
 
 def supports_winograd_weight_grad(x, grad, geometry) -> bool:
@@ -321,9 +351,7 @@ def supports_winograd(x, weight, geometry) -> bool:
     copies 9) and 3 (3->32 at 32x32: 0.97-1.16, no gain); outputs of 8x8 (64->128 1.01-1.03,
     128->128 0.86-0.89, 16->16 1.00-1.03) and 4x4 (128->128 2.0-2.5): rows of 2-4 tiles.
     """
-    return (geometry.ndim == 2 and geometry.kernel == (3, 3) and geometry.stride == (1, 1)
-            and geometry.dilation == (1, 1) and geometry.groups == 1
-            and all(before >= 0 for before, _ in geometry.pads) and geometry.output_size[1] >= WINOGRAD_MIN_WIDTH
+    return (_winograd_geometry(geometry) and geometry.output_size[1] >= WINOGRAD_MIN_WIDTH
             and x.shape[1] >= WINOGRAD_MIN_CHANNELS and supports(x, weight, spatial_dims=2))
 
 
@@ -346,69 +374,106 @@ def _winograd_blocks(x, geometry) -> tuple:
     return blocks, tiles_h, tiles_w, per_sample
 
 
-def winograd_conv(x, weight, bias, geometry):
+def _winograd_input_tiles(x, chunk, geometry, tiles_h: int, tiles_w: int, channels_last: bool):
+    """A block's input tiles B^T d B: (16, Cx, tiles) from (N, Cx, H, W) memory, or (16, tiles, Cx)
+    from channels-last (N, H, W, Cx) memory (``x`` then that view), in a workspace."""
+    from . import loops
+    from ..im2col import pad_channels_last, workspace
+    count = (chunk.stop - chunk.start) * tiles_h * tiles_w
+    (before_h, _), (before_w, _) = geometry.pads
+    if not channels_last:
+        tiles = workspace(np, "winograd_tiles", (16, x.shape[1], count), x.dtype)
+        loops.winograd_input(x[chunk], tiles, before_h, before_w, tiles_h, tiles_w, 0, x.shape[1])
+        return tiles
+    height, width = x.shape[1:3]                     # padded to the tiles' reach: (2Th + 2, 2Tw + 2)
+    pads = ((before_h, 2 * tiles_h + 2 - height - before_h), (before_w, 2 * tiles_w + 2 - width - before_w))
+    padded = pad_channels_last(x[chunk], pads, slot="winograd_padded")
+    tiles = workspace(np, "winograd_tiles", (16, count, x.shape[3]), x.dtype)
+    loops.winograd_input_channels_last(padded, tiles, tiles_h, tiles_w, 0, padded.shape[0])
+    return tiles
+
+
+def winograd_conv(x, weight, bias, geometry, channels_last: bool = False):
     """``kernels.conv.conv_forward`` by Winograd F(2x2, 3x3) (``loops.winograd_input`` / ``_output``):
-    y (N, Cy, Oh, Ow) from x (N, Cx, H, W). The batch runs in blocks of a few samples on minigrad's
-    threads (``conv._run_blocks``), each block's input transform, 16 GEMMs (16, Cy, Cx) @ (16, Cx,
-    tiles) and output transform back to back on one thread; the blocks depend on the shapes only, so
-    the result does not depend on the thread count."""
+    y (N, Cy, Oh, Ow) from x (N, Cx, H, W); with ``channels_last``, y held as (N, Oh, Ow, Cy) memory,
+    computed by the channels-last loops from x's (N, H, W, Cx) memory (copied there if x is not).
+
+    The batch runs in blocks of a few samples on minigrad's threads (``conv._run_blocks``), each
+    block's input transform, 16 GEMMs over the channels ((16, Cy, Cx) @ (16, Cx, tiles), or
+    channels-last (16, tiles, Cx) @ (16, Cx, Cy)) and output transform back to back on one thread;
+    the blocks depend on the shapes only, so the result does not depend on the thread count."""
     from .. import conv
     from ..im2col import workspace
-    x = np.ascontiguousarray(x)
-    batch, channels_in = x.shape[:2]
-    channels_out = weight.shape[0]
+    from . import loops
+    source = np.ascontiguousarray(conv._to_channels_last(x) if channels_last else x)
+    batch, channels_in, channels_out = x.shape[0], x.shape[1], weight.shape[0]
     blocks, tiles_h, tiles_w, per_sample = _winograd_blocks(x, geometry)
     kernel = winograd_kernel(weight)                                                  # (16, Cy, Cx)
-    y = np.empty((batch, channels_out) + geometry.output_size, dtype=x.dtype)
-    (before_h, _), (before_w, _) = geometry.pads
-    from . import loops
+    if channels_last:
+        kernel = np.ascontiguousarray(kernel.transpose(0, 2, 1))                      # (16, Cx, Cy)
+        y = np.empty((batch,) + geometry.output_size + (channels_out,), dtype=x.dtype)  # (N, Oh, Ow, Cy)
+    else:
+        y = np.empty((batch, channels_out) + geometry.output_size, dtype=x.dtype)     # (N, Cy, Oh, Ow)
 
     def block(index):  # one block: transform, multiply, transform back, on this thread
         chunk = blocks[index]
-        count = (chunk.stop - chunk.start) * tiles_h * tiles_w
-        tiles = workspace(np, "winograd_tiles", (16, channels_in, count), x.dtype)
-        products = workspace(np, "winograd_products", (16, channels_out, count), x.dtype)
-        loops.winograd_input(x[chunk], tiles, before_h, before_w, tiles_h, tiles_w, 0, channels_in)
-        np.matmul(kernel, tiles, out=products)
-        loops.winograd_output(products, y[chunk], tiles_h, tiles_w, 0, channels_out)
+        tiles = _winograd_input_tiles(source, chunk, geometry, tiles_h, tiles_w, channels_last)
+        if channels_last:
+            products = workspace(np, "winograd_products", (16, tiles.shape[1], channels_out), x.dtype)
+            np.matmul(tiles, kernel, out=products)                      # (16, tiles, Cy)
+            loops.winograd_output_channels_last(products, y[chunk], tiles_h, tiles_w, 0, chunk.stop - chunk.start)
+        else:
+            products = workspace(np, "winograd_products", (16, channels_out, tiles.shape[2]), x.dtype)
+            np.matmul(kernel, tiles, out=products)                      # (16, Cy, tiles)
+            loops.winograd_output(products, y[chunk], tiles_h, tiles_w, 0, channels_out)
     samples = blocks[0].stop - blocks[0].start
     conv._run_blocks(len(blocks), block, samples * per_sample * (1 + channels_out / channels_in))
     if bias is not None:
-        y += bias.reshape(-1, 1, 1)
-    return y
+        y += bias if channels_last else bias.reshape(-1, 1, 1)
+    return conv._from_channels_last(y) if channels_last else y
 
 
-def winograd_weight_grad(x, grad, geometry):
+def winograd_weight_grad(x, grad, geometry, channels_last: bool = False):
     """``kernels.conv.conv_weight_grad_forward`` for the convolutions ``winograd_conv`` computes:
     w (Cy, Cx, 3, 3) = G^T [sum over tiles of (A g A^T) * (B^T d B)] G, the adjoint of the forward's
-    y = A^T [(G w G^T) * (B^T d B)] A; the tiles' sums are 16 GEMMs (16, Cy, tiles) @ (16, tiles, Cx)
-    per block. Blocks as the forward's, summed into a fixed number of partial sums (one per part, its
-    blocks in order) that are added in order, so the result does not depend on the thread count."""
+    y = A^T [(G w G^T) * (B^T d B)] A; the tiles' sums are 16 GEMMs per block, (16, Cy, tiles) @
+    (16, tiles, Cx) (channels-last: (16, Cx, tiles) @ (16, tiles, Cy), from x's and grad's (N, H, W,
+    C) memory; w then held as (Cy, 3, 3, Cx) memory). Blocks as the forward's, summed into a fixed
+    number of partial sums (one per part, its blocks in order) that are added in order, so the
+    result does not depend on the thread count."""
     from .. import conv
     from ..im2col import workspace
-    x, grad = np.ascontiguousarray(x), np.ascontiguousarray(grad)
-    channels_in, channels_out = x.shape[1], grad.shape[1]
+    from . import loops
+    layout = conv._to_channels_last if channels_last else (lambda a: a)
+    source, grad = np.ascontiguousarray(layout(x)), np.ascontiguousarray(layout(grad))
+    channels_in, channels_out = x.shape[1], grad.shape[3 if channels_last else 1]
     blocks, tiles_h, tiles_w, per_sample = _winograd_blocks(x, geometry)
-    (before_h, _), (before_w, _) = geometry.pads
     parts = max(1, min(len(blocks), conv._WEIGHT_GRAD_PARTS))
     bounds = [len(blocks) * p // parts for p in range(parts + 1)]
-    partial = np.zeros((parts, 16, channels_out, channels_in), dtype=x.dtype)
-    from . import loops
+    shape = (channels_in, channels_out) if channels_last else (channels_out, channels_in)
+    partial = np.zeros((parts, 16) + shape, dtype=x.dtype)
 
     def part_sum(p):  # the blocks of part p, in order, on this thread
         for chunk in blocks[bounds[p]:bounds[p + 1]]:
+            tiles = _winograd_input_tiles(source, chunk, geometry, tiles_h, tiles_w, channels_last)
             count = (chunk.stop - chunk.start) * tiles_h * tiles_w
-            tiles = workspace(np, "winograd_tiles", (16, channels_in, count), x.dtype)
-            grads = workspace(np, "winograd_products", (16, channels_out, count), x.dtype)
-            loops.winograd_input(x[chunk], tiles, before_h, before_w, tiles_h, tiles_w, 0, channels_in)
-            loops.winograd_output_adjoint(grad[chunk], grads, tiles_h, tiles_w, 0, channels_out)
-            partial[p] += np.matmul(grads, tiles.transpose(0, 2, 1))           # (16, Cy, Cx)
+            if channels_last:
+                grads = workspace(np, "winograd_products", (16, count, channels_out), x.dtype)
+                loops.winograd_output_adjoint_channels_last(grad[chunk], grads, tiles_h, tiles_w, 0, chunk.stop - chunk.start)
+                partial[p] += np.matmul(tiles.transpose(0, 2, 1), grads)        # (16, Cx, Cy)
+            else:
+                grads = workspace(np, "winograd_products", (16, channels_out, count), x.dtype)
+                loops.winograd_output_adjoint(grad[chunk], grads, tiles_h, tiles_w, 0, channels_out)
+                partial[p] += np.matmul(grads, tiles.transpose(0, 2, 1))        # (16, Cy, Cx)
     samples = blocks[0].stop - blocks[0].start
     conv._run_blocks(parts, part_sum, samples * per_sample * (1 + channels_out / channels_in))
     summed = partial[0].astype(np.float64)
     for p in range(1, parts):
         summed += partial[p]
-    weight = np.einsum("au,abij,bv->ijuv", _G, summed.reshape(4, 4, channels_out, channels_in), _G)
+    if channels_last:   # (Cy, 3, 3, Cx) memory
+        weight = np.einsum("au,abji,bv->iuvj", _G, summed.reshape((4, 4) + shape), _G)
+        return conv._from_channels_last(np.ascontiguousarray(weight, dtype=x.dtype))
+    weight = np.einsum("au,abij,bv->ijuv", _G, summed.reshape((4, 4) + shape), _G)
     return np.ascontiguousarray(weight, dtype=x.dtype)
 
 

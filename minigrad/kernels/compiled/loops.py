@@ -556,3 +556,94 @@ def winograd_output_adjoint(grad, tiles, tiles_h, tiles_w, start, stop):
                         t1[j] = m[2 * j] + m[2 * j + 1]
                         t2[j] = m[2 * j] - m[2 * j + 1]
                         t3[j] = -m[2 * j + 1]
+
+
+# The same three transforms on channels-last memory: every tile's 16 entries are rows of channels,
+# so each inner loop runs over the channels (contiguous), whatever the width of the image.
+
+@njit(**_options)
+def winograd_input_channels_last(padded, tiles, tiles_h, tiles_w, start, stop):
+    """tiles[4a + b, (n*Th + i)*Tw + j, c] = (B^T d B)[a, b] for the 4x4 tile d of padded[n, .., .., c]
+    at (2i, 2j). padded (n, >= 2Th + 2, >= 2Tw + 2, C), zero-padded by the caller; tiles (16, n*Th*Tw, C).
+    Parallel over samples n."""
+    mixed = np.empty((4, 4, padded.shape[3]), dtype=padded.dtype)   # B^T applied down the tile's columns
+    for n in range(start, stop):  # of padded.shape[0]
+        for i in range(tiles_h):
+            for j in range(tiles_w):
+                t = (n * tiles_h + i) * tiles_w + j
+                for b in range(4):
+                    d0, d1 = padded[n, 2 * i, 2 * j + b], padded[n, 2 * i + 1, 2 * j + b]
+                    d2, d3 = padded[n, 2 * i + 2, 2 * j + b], padded[n, 2 * i + 3, 2 * j + b]
+                    m0, m1, m2, m3 = mixed[0, b], mixed[1, b], mixed[2, b], mixed[3, b]
+                    for c in range(d0.shape[0]):
+                        m0[c] = d0[c] - d2[c]
+                        m1[c] = d1[c] + d2[c]
+                        m2[c] = d2[c] - d1[c]
+                        m3[c] = d1[c] - d3[c]
+                for a in range(4):
+                    s0, s1, s2, s3 = mixed[a, 0], mixed[a, 1], mixed[a, 2], mixed[a, 3]
+                    t0, t1, t2, t3 = tiles[4 * a, t], tiles[4 * a + 1, t], tiles[4 * a + 2, t], tiles[4 * a + 3, t]
+                    for c in range(s0.shape[0]):
+                        t0[c] = s0[c] - s2[c]
+                        t1[c] = s1[c] + s2[c]
+                        t2[c] = s2[c] - s1[c]
+                        t3[c] = s1[c] - s3[c]
+
+
+@njit(**_options)
+def winograd_output_channels_last(products, y, tiles_h, tiles_w, start, stop):
+    """y[n, 2i.., 2j.., o] = A^T m A, m the 4x4 entries products[:, (n*Th + i)*Tw + j, o] (cut where y
+    ends). products (16, n*Th*Tw, Cy); y (n, Oh, Ow, Cy). Parallel over samples n."""
+    out_h, out_w = y.shape[1], y.shape[2]
+    down = np.empty((2, 4, y.shape[3]), dtype=y.dtype)             # A^T applied down the tile's columns
+    for n in range(start, stop):  # of y.shape[0]
+        for i in range(tiles_h):
+            for j in range(tiles_w):
+                t = (n * tiles_h + i) * tiles_w + j
+                for b in range(4):
+                    m0, m1, m2, m3 = products[b, t], products[4 + b, t], products[8 + b, t], products[12 + b, t]
+                    r0, r1 = down[0, b], down[1, b]
+                    for o in range(m0.shape[0]):
+                        r0[o] = m0[o] + m1[o] + m2[o]
+                        r1[o] = m1[o] - m2[o] - m3[o]
+                for r in range(min(2, out_h - 2 * i)):
+                    s0, s1, s2, s3 = down[r, 0], down[r, 1], down[r, 2], down[r, 3]
+                    left = y[n, _u(2 * i + r), _u(2 * j)]
+                    for o in range(s0.shape[0]):
+                        left[o] = s0[o] + s1[o] + s2[o]
+                    if 2 * j + 1 < out_w:
+                        right = y[n, _u(2 * i + r), _u(2 * j + 1)]
+                        for o in range(s0.shape[0]):
+                            right[o] = s1[o] - s2[o] - s3[o]
+
+
+@njit(**_options)
+def winograd_output_adjoint_channels_last(grad, tiles, tiles_h, tiles_w, start, stop):
+    """The adjoint of ``winograd_output_channels_last``: tiles[4a + b, (n*Th + i)*Tw + j, o] =
+    (A g A^T)[a, b], g the 2x2 block of grad[n, .., .., o] at (2i, 2j) (zero past grad's edge).
+    grad (n, Oh, Ow, Cy); tiles (16, n*Th*Tw, Cy). Parallel over samples n."""
+    out_h, out_w = grad.shape[1], grad.shape[2]
+    zeros = np.zeros(grad.shape[3], dtype=grad.dtype)
+    mixed = np.empty((4, 2, grad.shape[3]), dtype=grad.dtype)      # A applied down the block's 2 columns
+    for n in range(start, stop):  # of grad.shape[0]
+        for i in range(tiles_h):
+            for j in range(tiles_w):
+                t = (n * tiles_h + i) * tiles_w + j
+                for s in range(2):
+                    inside = 2 * j + s < out_w
+                    g0 = grad[n, _u(2 * i), _u(2 * j + s)] if inside else zeros
+                    g1 = grad[n, _u(2 * i + 1), _u(2 * j + s)] if inside and 2 * i + 1 < out_h else zeros
+                    e0, e1, e2, e3 = mixed[0, s], mixed[1, s], mixed[2, s], mixed[3, s]
+                    for o in range(g0.shape[0]):
+                        e0[o] = g0[o]
+                        e1[o] = g0[o] + g1[o]
+                        e2[o] = g0[o] - g1[o]
+                        e3[o] = -g1[o]
+                for a in range(4):
+                    s0, s1 = mixed[a, 0], mixed[a, 1]
+                    t0, t1, t2, t3 = tiles[4 * a, t], tiles[4 * a + 1, t], tiles[4 * a + 2, t], tiles[4 * a + 3, t]
+                    for o in range(s0.shape[0]):
+                        t0[o] = s0[o]
+                        t1[o] = s0[o] + s1[o]
+                        t2[o] = s0[o] - s1[o]
+                        t3[o] = -s1[o]
