@@ -1,7 +1,8 @@
 """Time the compiled kernels (``minigrad[fast]``, numba) against the NumPy ones and torch's ops.
 
 For each kernel on the CIFAR CNN's shapes (batch 128; 32 channels at 32x32, 64 at 16x16, 128 at
-8x8), float32: the median time of the NumPy kernel, the compiled kernel and torch's op (where torch
+8x8), float32 (the 3x3 convolutions as ``kernels/conv.py`` runs them: Winograd where ``[fast]``'s
+rules take it): the median time of the NumPy kernel, the compiled kernel and torch's op (where torch
 has one: ``F.unfold`` / ``F.fold`` for im2col / col2im, ``aten.max_pool2d_with_indices`` and its
 backward, ``aten.native_batch_norm`` and its backward, ``relu`` / ``threshold_backward``), measured interleaved so that a busy machine slows all alike, and
 the ratios compiled / NumPy and compiled / torch. Before that, in fresh processes: the time of the
@@ -56,6 +57,9 @@ compiled.relu_backward(x, compiled.relu_forward(x))
 d = conv_geometry((8, 8), (3, 3), (1, 1), ((1, 1), (1, 1)), (1, 1), 3)
 w = np.ones((3, 1, 3, 3), np.float32)
 conv.conv_weight_grad_forward(x, conv.conv_transpose_forward(conv.conv_forward(x, w, None, d), w, None, d), d)
+wg, w3 = conv_geometry((8, 8), (3, 3), (1, 1), ((1, 1), (1, 1)), (1, 1), 1), np.ones((3, 3, 3, 3), np.float32)
+for layout in (False, True):  # Winograd's contiguous and channels-last loops
+    compiled.winograd_weight_grad(x, compiled.winograd_conv(x, w3, None, wg, channels_last=layout), wg, channels_last=layout)
 print(f"{time.perf_counter() - start:.2f}")
 """
 
@@ -90,6 +94,9 @@ def cases(torch, channels: int, size: int):
     relu_out = np.maximum(x, 0)
     depthwise = conv_geometry((size, size), (3, 3), (1, 1), ((1, 1), (1, 1)), (1, 1), channels)
     kernel = rng.standard_normal((channels, 1, 3, 3)).astype(np.float32)
+    dense = conv_geometry((size, size), (3, 3), (1, 1), ((1, 1), (1, 1)), (1, 1), 1)
+    dense_kernel = rng.standard_normal((channels, channels, 3, 3)).astype(np.float32)
+    x_cl, dense_kernel_cl = conv.channels_last_copy(x), conv.channels_last_copy(dense_kernel)
 
     tx, tgrad, tgrad_pooled = torch.from_numpy(x), torch.from_numpy(grad), torch.from_numpy(grad_pooled)
     tcols = F.unfold(tx, 3, padding=1)
@@ -97,7 +104,8 @@ def cases(torch, channels: int, size: int):
     tweight, tbias = torch.ones(channels), torch.zeros(channels)
     _, tmean, tinvstd = aten.native_batch_norm(tx, tweight, tbias, None, None, True, 0.1, 1e-5)
     trelu = torch.relu(tx)
-    tkernel = torch.from_numpy(kernel)
+    tkernel, tdense = torch.from_numpy(kernel), torch.from_numpy(dense_kernel)
+    tx_cl, tdense_cl = tx.to(memory_format=torch.channels_last), tdense.to(memory_format=torch.channels_last)
 
     class Ctx:  # what BatchNormTrain's forward leaves for its backward
         needs_input_grad = (True, True, True)
@@ -107,6 +115,15 @@ def cases(torch, channels: int, size: int):
     normalization.BatchNormTrain.forward(ctx, x, weight, bias, 1e-5, [])
 
     return {
+        # conv.py's choice for these calls: Winograd with [fast] where its rules take it (the weight
+        # gradient of contiguous 16x16 and 8x8 layers computed in NHWC), im2col + GEMM otherwise
+        "conv 3x3": (lambda: conv.conv_forward(x, dense_kernel, None, dense),
+                     lambda: F.conv2d(tx, tdense, padding=1)),
+        "conv 3x3 dw": (lambda: conv.conv_weight_grad_forward(x, grad, dense),
+                        lambda: aten.convolution_backward(tgrad, tx, tdense, None, [1, 1], [1, 1], [1, 1], False,
+                                                          [0, 0], 1, [False, True, False])),
+        "conv 3x3 NHWC": (lambda: conv.conv_forward(x_cl, dense_kernel_cl, None, dense, channels_last=True),
+                          lambda: F.conv2d(tx_cl, tdense_cl, padding=1)),
         "depthwise 3x3": (lambda: conv.conv_forward(x, kernel, None, depthwise),
                           lambda: F.conv2d(tx, tkernel, padding=1, groups=channels)),
         "depthwise dx": (lambda: conv.conv_transpose_forward(grad, kernel, None, depthwise),
