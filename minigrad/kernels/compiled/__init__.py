@@ -320,9 +320,9 @@ def supports_winograd_channels_last(x, weight, geometry) -> bool:
     16x16 0.77 / 0.88 / 0.72, 64->64 0.62 / 0.69 / 0.60; 64->128 at 8x8 0.77 / 0.66 / 0.77, 128->128
     0.69 / 0.72 / 0.71. Not taken: 128->128 at 4x4 (1.10 / 1.32 / 1.24) and 16->16 at 8x8 (1.26 /
     1.21 / 1.08). Contiguous calls that ``conv.py`` computes in NHWC (many channels on small images)
-    take it too: with their copies in and out, against Winograd's contiguous loops, 64->128 and
-    128->128 at 8x8 0.84-0.89 (forward and input gradient) and 0.63-0.67 (weight gradient), 64->64
-    at 16x16 weight gradient 0.76-0.82.
+    take it too; their copies in and out stay, so the gain is smaller: against the NHWC im2col with
+    the same copies, 64->128 at 8x8 0.79 / 1.02 / 0.89, 128->128 0.85 / 0.90 / 0.94, 64->64 at 16x16
+    weight gradient 0.82 (its forward and input gradient take the contiguous loops first).
     """
     return (_winograd_geometry(geometry) and geometry.output_size[1] >= WINOGRAD_CHANNELS_LAST_MIN_WIDTH
             and x.shape[1] >= WINOGRAD_CHANNELS_LAST_MIN_CHANNELS and supports(x, weight, spatial_dims=2))
@@ -338,8 +338,8 @@ def supports_winograd_weight_grad(x, grad, geometry) -> bool:
 
 def supports_winograd(x, weight, geometry) -> bool:
     """Does a convolution take ``winograd_conv``: 2-d, a 3x3 kernel, unit stride and dilation, one
-    group, padding >= 0 before, float NumPy arrays (x and the weight, or the output gradient), at least ``WINOGRAD_MIN_CHANNELS`` input channels
-    and outputs at least ``WINOGRAD_MIN_WIDTH`` wide.
+    group, padding >= 0 before, float NumPy arrays (x and the weight, or the output gradient), at
+    least ``WINOGRAD_MIN_CHANNELS`` input channels and outputs at least ``WINOGRAD_MIN_WIDTH`` wide.
 
     Measured against the im2col + GEMM path (or its NHWC path with copies, where ``conv.py`` takes
     that), both on 2 threads, idle 2-core machine, medians of 7 interleaved, float32, batch 128,
