@@ -375,8 +375,9 @@ def _winograd_blocks(x, geometry) -> tuple:
 
 
 def _winograd_input_tiles(x, chunk, geometry, tiles_h: int, tiles_w: int, channels_last: bool):
-    """A block's input tiles B^T d B: (16, Cx, tiles) from (N, Cx, H, W) memory, or (16, tiles, Cx)
-    from channels-last (N, H, W, Cx) memory (``x`` then that view), in a workspace."""
+    """A block's input tiles B^T d B: (16, Cx, tiles) from contiguous (N, Cx, H, W) ``x``, or with
+    ``channels_last`` (16, tiles, Cx) from the (N, H, W, Cx) ``x`` (a view of any memory: the block's
+    padding copy lays it out), in a workspace."""
     from . import loops
     from ..im2col import pad_channels_last, workspace
     count = (chunk.stop - chunk.start) * tiles_h * tiles_w
@@ -387,7 +388,7 @@ def _winograd_input_tiles(x, chunk, geometry, tiles_h: int, tiles_w: int, channe
         return tiles
     height, width = x.shape[1:3]                     # padded to the tiles' reach: (2Th + 2, 2Tw + 2)
     pads = ((before_h, 2 * tiles_h + 2 - height - before_h), (before_w, 2 * tiles_w + 2 - width - before_w))
-    padded = pad_channels_last(x[chunk], pads, slot="winograd_padded")
+    padded = np.ascontiguousarray(pad_channels_last(x[chunk], pads, slot="winograd_padded"))  # a copy unless no pads
     tiles = workspace(np, "winograd_tiles", (16, count, x.shape[3]), x.dtype)
     loops.winograd_input_channels_last(padded, tiles, tiles_h, tiles_w, 0, padded.shape[0])
     return tiles
@@ -405,7 +406,8 @@ def winograd_conv(x, weight, bias, geometry, channels_last: bool = False):
     from .. import conv
     from ..im2col import workspace
     from . import loops
-    source = np.ascontiguousarray(conv._to_channels_last(x) if channels_last else x)
+    # channels-last: a view; each block's padding copy (``_winograd_input_tiles``) transposes in passing
+    source = conv._to_channels_last(x) if channels_last else np.ascontiguousarray(x)
     batch, channels_in, channels_out = x.shape[0], x.shape[1], weight.shape[0]
     blocks, tiles_h, tiles_w, per_sample = _winograd_blocks(x, geometry)
     kernel = winograd_kernel(weight)                                                  # (16, Cy, Cx)
@@ -445,7 +447,8 @@ def winograd_weight_grad(x, grad, geometry, channels_last: bool = False):
     from ..im2col import workspace
     from . import loops
     layout = conv._to_channels_last if channels_last else (lambda a: a)
-    source, grad = np.ascontiguousarray(layout(x)), np.ascontiguousarray(layout(grad))
+    source = layout(x) if channels_last else np.ascontiguousarray(x)   # as winograd_conv's
+    grad = np.ascontiguousarray(layout(grad))
     channels_in, channels_out = x.shape[1], grad.shape[3 if channels_last else 1]
     blocks, tiles_h, tiles_w, per_sample = _winograd_blocks(x, geometry)
     parts = max(1, min(len(blocks), conv._WEIGHT_GRAD_PARTS))
