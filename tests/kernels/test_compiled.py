@@ -582,3 +582,21 @@ def test_channels_last_winograd_convolutions_match_torch(torch, dtype):
     tolerance = dict(rtol=1e-4, atol=1e-4) if dtype == np.float32 else dict(rtol=1e-10, atol=1e-10)
     for mine, theirs in [(out, expected), (mx.grad, tx.grad), (mw.grad, tw.grad)]:
         np.testing.assert_allclose(mine.detach().numpy(), theirs.detach().numpy(), **tolerance)
+
+
+def test_winograd_weight_gradient_partial_sums_stay_within_half_the_column_budget(monkeypatch):
+    """The weight gradient's (parts, 16, Cy, Cx) partial sums: fewer parts when 8 would pass half of
+    ``COLUMN_BUDGET_BYTES``; the sum is the same to rounding."""
+    rng = np.random.default_rng(37)
+    geometry = conv_geometry((6, 20), (3, 3), (1, 1), ((1, 1), (1, 1)), (1, 1), 1)
+    x = rng.standard_normal((9, 8, 6, 20))
+    grad = rng.standard_normal((9, 6, 6, 20))
+    monkeypatch.setattr(compiled, "WINOGRAD_BLOCK_BYTES", 1)            # one sample a block: 9 blocks
+    expected = compiled.winograd_weight_grad(x, grad, geometry)
+    allocated = []
+    real_zeros = np.zeros
+    monkeypatch.setattr(compiled.np, "zeros", lambda shape, *a, **k: allocated.append(shape) or real_zeros(shape, *a, **k))
+    monkeypatch.setattr(im2col, "COLUMN_BUDGET_BYTES", 2 * 3 * 16 * 8 * 6 * 8)   # room for 3 parts in half of it
+    got = compiled.winograd_weight_grad(x, grad, geometry)
+    assert allocated == [(3, 16, 6, 8)]
+    np.testing.assert_allclose(got, expected, rtol=1e-12, atol=1e-12)

@@ -444,16 +444,18 @@ def winograd_weight_grad(x, grad, geometry, channels_last: bool = False):
     number of partial sums (one per part, its blocks in order) that are added in order, so the
     result does not depend on the thread count."""
     from .. import conv
-    from ..im2col import workspace
+    from ..im2col import COLUMN_BUDGET_BYTES, workspace
     from . import loops
     layout = conv._to_channels_last if channels_last else (lambda a: a)
     source = layout(x) if channels_last else np.ascontiguousarray(x)   # as winograd_conv's
     grad = np.ascontiguousarray(layout(grad))
     channels_in, channels_out = x.shape[1], grad.shape[3 if channels_last else 1]
     blocks, tiles_h, tiles_w, per_sample = _winograd_blocks(x, geometry)
-    parts = max(1, min(len(blocks), conv._WEIGHT_GRAD_PARTS))
-    bounds = [len(blocks) * p // parts for p in range(parts + 1)]
     shape = (channels_in, channels_out) if channels_last else (channels_out, channels_in)
+    # a fixed number of partial sums (shapes alone decide it), together within half the column budget
+    per_part = 16 * channels_in * channels_out * x.itemsize
+    parts = max(1, min(len(blocks), conv._WEIGHT_GRAD_PARTS, COLUMN_BUDGET_BYTES // 2 // per_part))
+    bounds = [len(blocks) * p // parts for p in range(parts + 1)]
     partial = np.zeros((parts, 16) + shape, dtype=x.dtype)
 
     def part_sum(p):  # the blocks of part p, in order, on this thread
