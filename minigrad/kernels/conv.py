@@ -275,10 +275,10 @@ def conv_transpose_forward(y, weight, bias, geometry: WindowGeometry, channels_l
     if depthwise.use_depthwise(y, weight.shape[1] * geometry.groups, y.shape[1], geometry):
         return depthwise.depthwise_transpose(y, weight, bias, geometry, channels_last)
     flipped = _transpose_by_flipped_kernel(y.shape, weight.shape, geometry)
-    if flipped and not channels_last and compiled.enabled():                          # minigrad[fast]: 3x3
+    if (flipped and not channels_last and compiled.enabled()                          # minigrad[fast]: 3x3
+            and compiled.supports_winograd(y, weight, _flipped_geometry(geometry))):
         flipped_weight, flipped_geometry = _flipped_kernel(weight, geometry)
-        if compiled.supports_winograd(y, flipped_weight, flipped_geometry):
-            return compiled.winograd_conv(y, flipped_weight, bias, flipped_geometry)
+        return compiled.winograd_conv(y, flipped_weight, bias, flipped_geometry)
     if _channels_last_algorithm(y, geometry, channels_last, y.shape[1] if flipped else weight.shape[1] * geometry.groups,
                                 col2im=not flipped):
         return conv_transpose_forward_channels_last(y, weight, bias, geometry)
@@ -287,20 +287,27 @@ def conv_transpose_forward(y, weight, bias, geometry: WindowGeometry, channels_l
     return _as_layout(_conv_transpose_forward_nchw(y, weight, bias, geometry), channels_last)
 
 
-def _flipped_kernel(weight, geometry: WindowGeometry) -> tuple:
-    """A unit-stride transposed convolution as a convolution of y, padded by dilation*(K - 1) minus
+def _flipped_geometry(geometry: WindowGeometry) -> WindowGeometry:
+    """A unit-stride transposed convolution is a convolution of y, padded by dilation*(K - 1) minus
     the cut, with the kernel flipped and its two channel axes swapped (Dumoulin & Visin, section
-    4.1): (the flipped weight (Cx, Cyg, *K), that convolution's geometry)."""
+    4.1): that convolution's geometry."""
+    kernel, dilation = geometry.kernel, geometry.dilation
+    pads = tuple((dilated_kernel_size(k, dl) - 1 - b, dilated_kernel_size(k, dl) - 1 - a)
+                 for k, dl, (b, a) in zip(kernel, dilation, geometry.pads))
+    return conv_geometry(geometry.output_size, kernel, geometry.stride, pads, dilation, geometry.groups)
+
+
+def _flipped_kernel(weight, geometry: WindowGeometry) -> tuple:
+    """(the flipped weight (Cx, Cyg, *K), contiguous, ``_flipped_geometry``): the convolution that
+    computes a unit-stride transposed convolution."""
     module = xp(weight)
-    d, groups, kernel, dilation = geometry.ndim, geometry.groups, geometry.kernel, geometry.dilation
+    d, groups, kernel = geometry.ndim, geometry.groups, geometry.kernel
     channels_out, channels_in = weight.shape[0], weight.shape[1] * groups
     flipped = weight.reshape((groups, channels_out // groups, channels_in // groups) + kernel)
     flipped = flipped[(slice(None),) * 3 + (slice(None, None, -1),) * d]           # (G, Cyg, Cxg, *K) reversed in K
     flipped = module.ascontiguousarray(flipped.swapaxes(1, 2)).reshape(
         (channels_in, channels_out // groups) + kernel)                            # (Cx, Cyg, *K)
-    pads = tuple((dilated_kernel_size(k, dl) - 1 - b, dilated_kernel_size(k, dl) - 1 - a)
-                 for k, dl, (b, a) in zip(kernel, dilation, geometry.pads))
-    return flipped, conv_geometry(geometry.output_size, kernel, geometry.stride, pads, dilation, groups)
+    return flipped, _flipped_geometry(geometry)
 
 
 def _conv_transpose_forward_nchw(y, weight, bias, geometry: WindowGeometry):
@@ -624,10 +631,7 @@ def conv_transpose_forward_channels_last(y, weight, bias, geometry: WindowGeomet
     channels_in = weight.shape[1]
     if _transpose_by_flipped_kernel(y.shape, weight.shape, geometry):
         flipped = weight[(slice(None), slice(None)) + (slice(None, None, -1),) * d].swapaxes(0, 1)  # (Cx, Cy, *K) view
-        pads = tuple((dilated_kernel_size(k, dl) - 1 - b, dilated_kernel_size(k, dl) - 1 - a)
-                     for k, dl, (b, a) in zip(kernel, dilation, geometry.pads))
-        flipped_geometry = conv_geometry(geometry.output_size, kernel, geometry.stride, pads, dilation, 1)
-        return conv_forward_channels_last(y, flipped, bias, flipped_geometry)
+        return conv_forward_channels_last(y, flipped, bias, _flipped_geometry(geometry))
     weight_rows = _weight_columns(weight).T                                      # (Cy, K*Cx)
     y_cl = _to_channels_last(y)                                                  # (N, *O, Cy) view
     x_cl = module.empty((batch,) + geometry.input_size + (channels_in,), dtype=y.dtype)  # (N, *S, Cx)

@@ -364,14 +364,23 @@ def winograd_kernel(weight):
     return np.ascontiguousarray(transformed.reshape((16,) + weight.shape[:2]), dtype=weight.dtype)
 
 
-def _winograd_blocks(x, geometry) -> tuple:
-    """(the batch's blocks, tiles_h, tiles_w, one sample's input tiles in bytes)."""
+def _winograd_blocks(x, channels_out: int, geometry) -> tuple:
+    """(the batch's blocks, tiles_h, tiles_w, the scratch one block holds: its input tiles and its
+    16 products or output gradients' tiles)."""
+    from ..im2col import batch_chunks
     out_h, out_w = geometry.output_size
     tiles_h, tiles_w = -(-out_h // 2), -(-out_w // 2)
     per_sample = 16 * x.shape[1] * tiles_h * tiles_w * x.itemsize
-    samples = max(1, min(x.shape[0], WINOGRAD_BLOCK_BYTES // per_sample))
-    blocks = [slice(start, min(start + samples, x.shape[0])) for start in range(0, x.shape[0], samples)]
-    return blocks, tiles_h, tiles_w, per_sample
+    blocks = batch_chunks(x.shape[0], per_sample, WINOGRAD_BLOCK_BYTES)
+    block_bytes = (blocks[0].stop - blocks[0].start) * per_sample * (1 + channels_out / x.shape[1])
+    return blocks, tiles_h, tiles_w, block_bytes
+
+
+def _winograd_source(x, channels_last: bool):
+    """What ``_winograd_input_tiles`` reads: x C-contiguous, or with ``channels_last`` its (N, H, W, Cx)
+    view of any memory (each block's padding copy transposes in passing; no whole-batch copy)."""
+    from .. import conv
+    return conv._to_channels_last(x) if channels_last else np.ascontiguousarray(x)
 
 
 def _winograd_input_tiles(x, chunk, geometry, tiles_h: int, tiles_w: int, channels_last: bool):
@@ -397,7 +406,7 @@ def _winograd_input_tiles(x, chunk, geometry, tiles_h: int, tiles_w: int, channe
 def winograd_conv(x, weight, bias, geometry, channels_last: bool = False):
     """``kernels.conv.conv_forward`` by Winograd F(2x2, 3x3) (``loops.winograd_input`` / ``_output``):
     y (N, Cy, Oh, Ow) from x (N, Cx, H, W); with ``channels_last``, y held as (N, Oh, Ow, Cy) memory,
-    computed by the channels-last loops from x's (N, H, W, Cx) memory (copied there if x is not).
+    computed by the channels-last loops (x in any layout: each block's padding copy lays it out).
 
     The batch runs in blocks of a few samples on minigrad's threads (``conv._run_blocks``), each
     block's input transform, 16 GEMMs over the channels ((16, Cy, Cx) @ (16, Cx, tiles), or
@@ -406,10 +415,9 @@ def winograd_conv(x, weight, bias, geometry, channels_last: bool = False):
     from .. import conv
     from ..im2col import workspace
     from . import loops
-    # channels-last: a view; each block's padding copy (``_winograd_input_tiles``) transposes in passing
-    source = conv._to_channels_last(x) if channels_last else np.ascontiguousarray(x)
-    batch, channels_in, channels_out = x.shape[0], x.shape[1], weight.shape[0]
-    blocks, tiles_h, tiles_w, per_sample = _winograd_blocks(x, geometry)
+    source = _winograd_source(x, channels_last)
+    batch, channels_out = x.shape[0], weight.shape[0]
+    blocks, tiles_h, tiles_w, block_bytes = _winograd_blocks(x, channels_out, geometry)
     kernel = winograd_kernel(weight)                                                  # (16, Cy, Cx)
     if channels_last:
         kernel = np.ascontiguousarray(kernel.transpose(0, 2, 1))                      # (16, Cx, Cy)
@@ -428,8 +436,7 @@ def winograd_conv(x, weight, bias, geometry, channels_last: bool = False):
             products = workspace(np, "winograd_products", (16, channels_out, tiles.shape[2]), x.dtype)
             np.matmul(kernel, tiles, out=products)                      # (16, Cy, tiles)
             loops.winograd_output(products, y[chunk], tiles_h, tiles_w, 0, channels_out)
-    samples = blocks[0].stop - blocks[0].start
-    conv._run_blocks(len(blocks), block, samples * per_sample * (1 + channels_out / channels_in))
+    conv._run_blocks(len(blocks), block, block_bytes)
     if bias is not None:
         y += bias if channels_last else bias.reshape(-1, 1, 1)
     return conv._from_channels_last(y) if channels_last else y
@@ -446,11 +453,10 @@ def winograd_weight_grad(x, grad, geometry, channels_last: bool = False):
     from .. import conv
     from ..im2col import COLUMN_BUDGET_BYTES, workspace
     from . import loops
-    layout = conv._to_channels_last if channels_last else (lambda a: a)
-    source = layout(x) if channels_last else np.ascontiguousarray(x)   # as winograd_conv's
-    grad = np.ascontiguousarray(layout(grad))
-    channels_in, channels_out = x.shape[1], grad.shape[3 if channels_last else 1]
-    blocks, tiles_h, tiles_w, per_sample = _winograd_blocks(x, geometry)
+    channels_in, channels_out = x.shape[1], grad.shape[1]
+    source = _winograd_source(x, channels_last)
+    grad = np.ascontiguousarray(conv._to_channels_last(grad) if channels_last else grad)   # (N, Oh, Ow, Cy) or (N, Cy, Oh, Ow)
+    blocks, tiles_h, tiles_w, block_bytes = _winograd_blocks(x, channels_out, geometry)
     shape = (channels_in, channels_out) if channels_last else (channels_out, channels_in)
     # a fixed number of partial sums (shapes alone decide it), together within half the column budget
     per_part = 16 * channels_in * channels_out * x.itemsize
@@ -470,8 +476,7 @@ def winograd_weight_grad(x, grad, geometry, channels_last: bool = False):
                 grads = workspace(np, "winograd_products", (16, channels_out, count), x.dtype)
                 loops.winograd_output_adjoint(grad[chunk], grads, tiles_h, tiles_w, 0, channels_out)
                 partial[p] += np.matmul(grads, tiles.transpose(0, 2, 1))        # (16, Cy, Cx)
-    samples = blocks[0].stop - blocks[0].start
-    conv._run_blocks(parts, part_sum, samples * per_sample * (1 + channels_out / channels_in))
+    conv._run_blocks(parts, part_sum, block_bytes)
     summed = partial[0].astype(np.float64)
     for p in range(1, parts):
         summed += partial[p]
